@@ -1,0 +1,508 @@
+"""The extractor that needs no model: claims built from the evidence index by rules.
+
+It attaches count mentions to casualty cues ("killed", "wounded", "among the dead"), keeps
+breakdowns ("including nine children") apart from the main figure, finds the claimant and
+relays from speech verbs ("told SANA", "according to Press TV"), the place from place cues
+and name mentions, the date from date mentions, and tells cumulative tallies from incidents.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from llmextract import __version__
+from llmextract.dates import resolve
+from llmextract.evidence import EvidenceIndex, Sentence
+from llmextract.names import NameMention
+from llmextract.numbers import NumberMention
+from llmextract.schema import (
+    Article,
+    Attribution,
+    Claim,
+    ClaimKind,
+    Count,
+    Evidence,
+    ExtractionResult,
+    Place,
+    Provenance,
+)
+
+_KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|stabbed\s+to\s+death|murder|died|die|deaths?|death\s+toll|toll|lost\s+their\s+lives|perished|slain|"
+         r"massacred|executed|murdered|fatalities|fatally|lives|bodies|beheaded|lynched|slaughtered|"
+         r"shot\s+dead|burned\s+to\s+death|burnt\s+to\s+death|hacked\s+to\s+death|stoned\s+to\s+death|"
+         r"drowned|massacre|deceased|victims|were\s+found\s+dead|lifeless|corpses")
+_INJURE = r"wounded|wounding|wounds|injured|injuring|injuries|injury|injures|hurt|maimed|hospitali[sz]ed"
+_CUE = re.compile(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
+# A cue that comes before the figure it counts: "killed 13", "killing at least 5", "wounding 14 others",
+# "the death toll rose to 20", "claimed the lives of 98 people".
+_LEFT_GAP = re.compile(
+    r"^\s*(?:(?:rose|risen|climbed|jumped|increased|reached|stood|stands|is|was|has|had|have|to|at|of|the|"
+    r"lives|a|total|some|an|estimated|reportedly|roughly|around|about|nearly|almost|approximately|least|at|"
+    r"more|than|over|up|as|many|no|fewer|less|another|further|additional|and|respectively|,)\s*)*$",
+    re.I,
+)
+_VICTIM_NOUN = re.compile(
+    r"^\s*(?:other\s+|more\s+|of\s+the\s+|of\s+them\b|of\s+whom\b|members\s+of\b|)?(?:[\w'’-]+\s+){0,3}?"
+    r"(?:people|persons?|civilians?|villagers?|men|women|children|kids|girls?|boys?|minors|infants?|babies|"
+    r"others?|soldiers?|troops|police(?:men|\s+officers)?|officers?|guards?|students?|worshipp?ers|pilgrims|"
+    r"members|residents|farmers|miners|workers|passengers|employees|family|relatives|individuals|"
+    r"fighters|militants|rebels|insurgents|protesters|demonstrators|refugees|migrants|herders|traders|"
+    r"teachers|journalists|patients|staff|mourners|shoppers|bystanders|victims|dead|killed|wounded|injured|"
+    r"people's|Christians|Muslims|Shi'?ites?|Sunnis?|Hazaras?|Yazidis?|Rohingya|Fulani|Tutsis?|Hutus?|bodies|deaths|"
+    r"inmates|prisoners|elders|locals|casualties|fatalities|[a-z]{3,}(?<!s)s)\b",
+    re.I,
+)
+_ATTACKER = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:bombers?|gunmen|attackers|assailants|militants\s+(?:attacked|stormed|opened)"
+                       r"|suicide|shooters?|men\s+armed|armed\s+men|jihadists\s+(?:attacked|stormed))\b", re.I)
+_BREAKDOWN_BEFORE = re.compile(r"(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+\w+\s+were"
+                               r"|mostly|mainly|most\s+of\s+them)\s*(?:at\s+least\s+|some\s+|about\s+)?$"
+                               r"|(?:including|among\s+them)\s+[^,;.]{1,30}\band\s+(?:at\s+least\s+)?$",
+                               re.I)
+_NON_VICTIM = re.compile(
+    r"^\s*(?:[\w'’-]+\s+){0,2}?(?:attacks?|bomb(?:s|ings)?|explosions?|blasts|devices|villages?|facilities|"
+    r"days?|times|houses|homes|buildings|vehicles|cars|trucks|communities|areas|districts|towns|sites|"
+    r"locations|positions|hours|weeks|months|years|separate|incidents|rockets|missiles|shells|mortars|"
+    r"drones|(?:suicide\s+)?bombers|gunmen|attackers|assailants|men\s+armed|explosive|tonnes|tons|kg|"
+    r"kilometers|km|miles|pigs|cattle|cows|livestock|goats|sheep|camels|animals|per\s+cent|percent)\b",
+    re.I,
+)
+_CHILD = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:children|child|kids|minors|boys|girls|infants|babies|toddlers|"
+                    r"students|schoolchildren|teenagers)\b", re.I)
+_WOMAN = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:women|woman|girls|mothers|female)\b", re.I)
+_MAN = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:men|man|boys|fathers|male)\b", re.I)
+_TALLY = re.compile(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\s+beginning|\w+\s+\d{4}|\d{4})|"
+                    r"over\s+the\s+(?:past|last)|so\s+far|to\s+date|this\s+year|since\s+the|overall|"
+                    r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
+                    r"as\s+a\s+result\s+of\s+the\s+attacks)\b", re.I)
+_SPEECH = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|stated|states|noted|added|claimed|claims|"
+                     r"announced|confirmed|quoted|cited|according\s+to|citing|reporting)\b", re.I)
+_GENERIC_CLAIMANT = re.compile(
+    r"((?:(?:the|a|an|local|official|medical|security|military|police|hospital|government|state|rescue|"
+    r"health|activist|opposition|humanitarian|monitoring|eyewitness|several|two|other|some|unnamed|anonymous|"
+    r"Britain-based|UK-based|London-based|provincial|district|regional|residents'|[A-Z][\w'’-]+)\s+){0,4}"
+    r"(?:sources?|group|officials?|police|observatory|agency|ministry|army|military|witnesses|residents|"
+    r"spokes(?:man|woman|person)|activists|monitor|media|reports|authorities|governor|medics|doctors|"
+    r"paramedics|rescuers|villagers|survivors|statement|official))\b",
+    re.I,
+)
+_PLACE_CUE = re.compile(r"\b(?:village|town|city|province|district|area|neighbou?rhood|settlement|region|governorate|"
+                        r"camp|county|state|suburb|market|municipality|locality|outskirts)\s+of\s+$|\b(?:in|near|at|"
+                        r"outside|around|across|from)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
+_PROVINCE_CUE = re.compile(r"\b(?:province|governorate|region|state|district)\s+of\s+\[?$", re.I)
+_MEANS = re.compile(r"\b(air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s+raids?|warplanes|"
+                    r"shelling|artillery|mortars?|rockets?|missiles?|drones?|suicide\s+(?:bomb(?:ing|er)s?|attack)|"
+                    r"car\s+bomb|roadside\s+bomb|IEDs?|explosions?|bomb(?:ing)?s?|gunmen|shooting|gunfire|"
+                    r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes)\b", re.I)
+_PERPETRATOR = re.compile(r"\b((?:the\s+)?US-led\s+(?:coalition|military\s+aircraft|warplanes|air\s+raids?|strikes)|"
+                          r"(?:the\s+)?coalition(?:\s+led\s+by\s+the\s+United\s+States)?|Boko\s+Haram|(?:the\s+)?Taliban|"
+                          r"al-Shabaa?b|Daesh|ISIS|ISIL|Islamic\s+State|(?:the\s+)?Russian\s+(?:warplanes|air\s*force|army)|"
+                          r"(?:the\s+)?Syrian\s+(?:army|regime|government\s+forces)|Fulani\s+(?:herdsmen|militants|gunmen)|"
+                          r"(?:the\s+)?Saudi-led\s+coalition|Houthis?|al-Qaeda|security\s+forces|gunmen|militants)\b",
+                          re.I)
+_RISE = re.compile(r"\b(?:expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
+                   r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured))\b", re.I)
+_ALLEGE = re.compile(r"\b(?:accused\s+of|used\s+(?:internationally-banned\s+)?(?:white\s+phosphorus|banned|chemical)|"
+                     r"white\s+phosphorus|war\s+crimes?|crimes\s+against\s+humanity|targeting\s+civilian)\b", re.I)
+
+
+@dataclass
+class _Attach:
+    mention: NumberMention
+    role: str  # killed, injured, children_killed, women_killed, men_killed
+    distance: int
+
+
+@dataclass
+class _Draft:
+    sentences: list[Sentence]
+    counts: dict[str, NumberMention] = field(default_factory=dict)
+    kind: ClaimKind = ClaimKind.incident
+
+
+def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int, str]]:
+    return [(sent.start + m.start(), sent.start + m.end(), "kill" if m.group("kill") else "injure")
+            for m in _CUE.finditer(sent.text)]
+
+
+def _breakdown_role(text: str, m: NumberMention, cue: str) -> str | None:
+    """children/women/men sub-count of a larger figure, judged by the words around the mention."""
+    before = text[max(0, m.start - 40):m.start]
+    after = text[m.end:m.end + 40]
+    if not _BREAKDOWN_BEFORE.search(before) and not re.match(r"^\s+(?:of\s+them|of\s+whom)", after, re.I):
+        return None
+    if _CHILD.match(after):
+        return "children_killed" if cue == "kill" else None
+    if _WOMAN.match(after):
+        return "women_killed" if cue == "kill" else None
+    if _MAN.match(after):
+        return "men_killed" if cue == "kill" else None
+    return None
+
+
+_RIGHT_GAP = re.compile(
+    r"^\s*(?:[\w'’.,\[\]()/-]+\s+){0,14}?(?:(?:were|was|have|has|had|are|is|been|being|also|reportedly|allegedly|later|all|"
+    r"confirmed|found|feared|left|lay|now|so\s+far|initially|among\s+the|among|who\s+were|who\s+had|that\s+were)\s+)*$",
+    re.I,
+)
+_ED_OK = {"armed", "unarmed", "displaced", "detained", "kidnapped", "abducted", "trapped", "suspected", "alleged",
+          "confirmed", "reported", "feared", "believed", "unidentified", "wounded", "injured", "related", "unnamed",
+          "aged", "based", "owned", "affiliated", "linked", "backed", "led", "named", "identified", "estimated",
+          "registered", "displaced", "internally", "stranded", "besieged", "assumed", "presumed", "elected",
+          "retired", "uniformed", "unarmed", "married", "employed", "unemployed", "hundred", "unexploded", "armed"}
+_PAREN = re.compile(
+    r",?\s*\(?(?:including|among\s+them|mostly|mainly|many\s+of\s+them|most\s+of\s+them|all)\b[^,;()—–]*[,)]"
+    r"|\s*(?:—|–|--)[^—–]*(?:—|–|--)"
+    r"|\s+(?:including|mostly|mainly)\s+(?:[\w-]+\s+){0,2}?(?:women|children|men|the\s+elderly|civilians|soldiers|"
+    r"police(?:men)?|students|officers)(?:,?\s+(?:and\s+)?(?:[\w-]+\s+)?(?:women|children|men|the\s+elderly|"
+    r"elderly|civilians|soldiers|students|officers))*",
+    re.I,
+)
+_TOLL = re.compile(r"\b(?:death\s+)?toll\b[^.;]{0,90}?\b(?:rose|risen|climbed|reached|jumped|increased|stands\s+at|"
+                   r"stood\s+at|is\s+now|to)\s+", re.I)
+_AMONG_DEAD = re.compile(r"\bamong\s+the\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
+
+
+def _victim_role(after: str) -> str | None:
+    if re.match(r"^\s*(?:[\w'’-]+\s+){0,1}?(?:women\s+and\s+children|children\s+and\s+women)\b", after, re.I):
+        return "mixed"
+    if _CHILD.match(after):
+        return "children_killed"
+    if _WOMAN.match(after):
+        return "women_killed"
+    if _MAN.match(after):
+        return "men_killed"
+    return None
+
+
+def _right_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]], sent_end: int) -> tuple[int, str] | None:
+    """A cue after the figure: "13 people were killed", "Seven employees of TOLO were killed"."""
+    for cs, _ce, kind in cues:
+        if cs < m.end:
+            continue
+        gap = _PAREN.sub(" ", text[m.end:cs])
+        gap = re.sub(r",[^,;]{1,80},", " ", gap)
+        gap = re.sub(r"\b\w+ed\s+and\s+$", "", gap)
+        if len(gap) > 130 or re.search(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which)\b", gap) \
+                and not re.fullmatch(r"\s*(?:[\w'’-]+\s+){0,3}?(?:who\s+(?:were|had\s+been)|that\s+were)\s+", gap, re.I):
+            return None
+        if _RIGHT_GAP.match(gap) and not any(
+                w.lower() not in _ED_OK for w in re.findall(r"\b[a-z]{3,}ed\b|\b(?:that|following|during|said|says)\b", gap)):
+            return cs - m.end, kind
+        return None
+    return None
+
+
+def _left_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]]) -> tuple[int, str, bool] | None:
+    """A cue before the figure: "killed at least 13", "wounding 14 others". The bool says the gap holds 'and'."""
+    best = None
+    for _cs, ce, kind in cues:
+        if ce <= m.start and m.start - ce <= 40 and _LEFT_GAP.match(text[ce:m.start]):
+            best = (m.start - ce, kind, bool(re.search(r"\band\b|,", text[ce:m.start])))
+    return best
+
+
+def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
+    """Attach each count mention of a sentence to the casualty cue it counts."""
+    text = index.text
+    cues = _sentence_cues(index, sent)
+    if not cues:
+        return []
+    mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
+    among_dead = bool(_AMONG_DEAD.search(sent.text))
+    toll = _TOLL.search(sent.text)
+    attaches: list[_Attach] = []
+    for m in mentions:
+        after = text[m.end:sent.end]
+        if _ATTACKER.match(after):
+            continue
+        if _NON_VICTIM.match(after) and not _VICTIM_NOUN.match(after):
+            continue
+        if toll and sent.start + toll.end() == m.num_start - (m.num_start - m.start) and m.start == sent.start + toll.end():
+            attaches.append(_Attach(m, "killed", -1))
+            continue
+        left = _left_cue(text, m, cues)
+        right = _right_cue(text, m, cues, sent.end) if (_VICTIM_NOUN.match(after) or m.qualifier.value == "vague"
+                                                         or re.match(r"^\s*(?:were|have|had|are|was|has)\b", after, re.I)) else None
+        if left and not left[2]:
+            dist, kind = left[0], left[1]
+        elif right:
+            dist, kind = right
+        elif left:
+            dist, kind = left[0] + 1000, left[1]
+        else:
+            continue
+        victim = _victim_role(after) if kind == "kill" else None
+        before = text[max(0, m.start - 40):m.start]
+        sub = bool(_BREAKDOWN_BEFORE.search(before) or re.match(r"^\s+(?:of\s+them|of\s+whom)", after, re.I))
+        if re.search(r"\bincluding\s+(?:at\s+least\s+|some\s+|about\s+)?$", before, re.I) and victim in (None, "mixed"):
+            continue  # "including 17 people of the same family" is part of a larger figure
+        if (sub or among_dead) and victim:
+            if victim == "mixed":
+                continue
+            role = victim
+        else:
+            role = "killed" if kind == "kill" else "injured"
+        attaches.append(_Attach(m, role, dist))
+    return attaches
+
+
+_SINGULAR_NOUN = (r"(?:[\w'’.,-]+\s+){0,6}?(?:man|woman|boy|girl|child|baby|infant|person|civilian|soldier|"
+                  r"policeman|officer|journalist|reporter|cameraman|photographer|priest|imam|cleric|pastor|monk|"
+                  r"muezzin|sheikh|chief|king|leader|headman|chairman|mayor|official|politician|lawmaker|"
+                  r"activist|student|teacher|doctor|nurse|worker|farmer|trader|businessman|lawyer|judge|"
+                  r"prosecutor|commander|commissioner|member|administrator|employee|guard|driver|villager|"
+                  r"resident|pilgrim|convert|Christian|Muslim|Hindu|Buddhist|refugee|migrant|herder|"
+                  r"herdsman|councillor|councilor|governor|head|figure|elder|youth|teenager|pupil|engineer|"
+                  r"candidate|deputy|mother|father|son|daughter|wife|husband|brother|sister|"
+                  r"(?!(?:after|other|another|later|over|under|never|whether|either|neither|together|number|order|"
+                  r"power|water|border|matter|offer|corner|quarter|layer|paper|lower|upper|ever|outer|inner)\b)"
+                  r"[a-z]{3,}(?:er|or|ist|ian))")
+_SINGULAR_SUBJECT = re.compile(
+    r"\b(?:An?|an?|One|one|The|the)\s+" + _SINGULAR_NOUN + r"\b[^.;]{0,120}?\b(?:was|has\s+been|had\s+been|is|has)\s+"
+    r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
+    r"(?:shot\s+dead|killed|shot\s+and\s+killed|murdered|assassinated|beheaded|lynched|gunned\s+down|"
+    r"stabbed\s+to\s+death|hacked\s+to\s+death|beaten\s+to\s+death|burned\s+to\s+death|blown\s+up|"
+    r"executed|slain|found\s+dead|abducted\s+and\s+killed|died|shot\s+down|ambushed\s+and\s+murdered)\b",
+)
+_SINGULAR_OBJECT = re.compile(
+    r"\b(?:shot\s+dead|killed|killing|murdered|assassinated|beheaded|lynched|gunned\s+down|stabbed|"
+    r"the\s+(?:killing|murder|assassination|death|beheading|body)\s+of|hacked\s+to\s+death|executed|"
+    r"shot\s+and\s+killed|fatally\s+shot|beat\s+to\s+death|beaten\s+to\s+death)\s+"
+    r"(?P<np>(?:an?|one|the)\s+(?!(?:number|total|series|spate|wave|string|host|lot|couple|few|handful|dozen|"
+    r"hundred|thousand|score)\b)(?:[\w'’-]+\s+){0,3}?[\w'’-]+?(?:\s+and\s+(?:his|her|their|an?|the)\s+"
+    r"(?:[\w'’-]+\s+){0,2}?[\w'’-]+?)?)(?=\s+(?:who|whom|in|at|on|near|outside|inside|of|from|during|after|while|as|"
+    r"with|by|and|late|early|last|this|overnight|when|because)\b|[,.;:\"”]|\s*$)",
+)
+_NAMED_VICTIM = re.compile(
+    r"\b(?:shot\s+dead|killed|murdered|assassinated|beheaded|gunned\s+down|stabbed\s+to\s+death|hacked\s+to\s+death)"
+    r"\s+(?:[\w-]+\s+){0,4}?"
+    r"(?P<np>[A-Z][a-z]+(?:\s+[A-Z][a-z.]+){1,2})\b"
+    r"|(?P<np2>(?:Mr\.?|Mrs\.?|Dr\.?|Pa|Chief)\s+[A-Z][a-z]+|[A-Z][a-z]+\s+[A-Z][a-z]+),?[^.;]{0,130}?\b"
+    r"(?:was|has\s+been|had\s+been)\s+(?:reportedly\s+|allegedly\s+)?(?:shot\s+dead|killed|murdered|"
+    r"assassinated|gunned\s+down|found\s+dead|beheaded|shot\s+and\s+killed)\b"
+)
+
+
+_SINGULAR_START = re.compile(
+    r"^(?P<np>(?:An?|One)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\b[^.;]{0,150}?\b(?:was|has\s+been|had\s+been)\s+"
+    r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
+    r"(?:shot\s+dead|killed|shot\s+and\s+killed|murdered|assassinated|beheaded|lynched|gunned\s+down|"
+    r"stabbed\s+to\s+death|hacked\s+to\s+death|beaten\s+to\s+death|burned\s+to\s+death|found\s+dead|"
+    r"executed|slain|shot\s+down)\b"
+)
+
+
+def _singular_victim(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
+    """One unnamed or named victim: "A muezzin ... was shot dead", "Gunmen killed a cleric"."""
+    from llmextract.schema import Qualifier
+
+    for pattern in (_SINGULAR_SUBJECT, _SINGULAR_OBJECT, _NAMED_VICTIM, _SINGULAR_START):
+        m = pattern.search(sent.text)
+        if not m:
+            continue
+        if pattern is _SINGULAR_SUBJECT:
+            s, e = m.start(), m.start() + len(re.match(r"\S+\s+" + _SINGULAR_NOUN + r"\b", m.group(0)).group(0))
+        else:
+            g = "np" if m.group("np") else "np2"
+            s, e = m.start(g), m.end(g)
+        start, end = sent.start + s, sent.start + e
+        phrase = index.text[start:end]
+        people = 2 if re.search(r"\band\s+(?:his|her|their|an?|the)\s", phrase) else 1
+        return NumberMention(start, end, phrase, people, people, Qualifier.exact, start, end, "singular")
+    return None
+
+
+def _claimant(index: EvidenceIndex, sent: Sentence) -> Attribution:
+    """Claimant, relays and outlet from the speech verbs of one sentence."""
+    text = index.text
+    names = index.names_in(sent.start, sent.end)
+    claimant: str | None = None
+    relays: list[str] = []
+    outlet: str | None = None
+    for sm in _SPEECH.finditer(sent.text):
+        verb = sm.group(0).lower()
+        vs, ve = sent.start + sm.start(), sent.start + sm.end()
+        if verb.startswith("according") or verb == "citing":
+            after = [n for n in names if n.start >= ve and n.start - ve <= 12 and n.kind != "place"]
+            if after:
+                party = after[0].text
+                if claimant is None:
+                    claimant = party
+                elif party != claimant:
+                    outlet = party
+            else:
+                g = _GENERIC_CLAIMANT.match(text[ve:sent.end].lstrip())
+                if g and claimant is None:
+                    claimant = g.group(1)
+            continue
+        before_names = [n for n in names if n.end <= vs and vs - n.end <= 40 and n.kind != "place"]
+        subject: str | None = None
+        generic = list(_GENERIC_CLAIMANT.finditer(text[sent.start:vs]))
+        if generic and sent.start + generic[-1].end() >= vs - 30:
+            subject = generic[-1].group(1)
+            inside = [n for n in before_names if n.start >= sent.start + generic[-1].start()]
+            if inside:
+                subject = text[sent.start + generic[-1].start():inside[-1].end]
+        elif before_names:
+            subject = before_names[-1].text
+        if subject and claimant is None:
+            claimant = subject.strip(" ,")
+        elif subject and subject.strip(" ,") != claimant:
+            outlet = subject.strip(" ,")
+        if verb in ("told", "tells"):
+            obj = [n for n in names if n.start >= ve and n.start - ve <= 60 and n.kind != "place"]
+            if obj:
+                relays.append(obj[-1].text if len(obj) > 1 and obj[-1].start - ve <= 60 else obj[0].text)
+    if claimant and re.match(r"^(?:the|a|an)\s", claimant, re.I) is None and claimant[:1].islower():
+        claimant = claimant[:1].upper() + claimant[1:]
+    return Attribution(claimant=claimant, relays=relays, outlet=outlet)
+
+
+def _place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
+    text = index.text
+    best: NameMention | None = None
+    province: str | None = None
+    country: str | None = None
+    for sent in sents:
+        for n in index.names_in(sent.start, sent.end):
+            if n.kind != "place":
+                continue
+            before = text[max(0, n.start - 40):n.start]
+            if _PROVINCE_CUE.search(before) or re.match(r"^\]?\s+(?:province|governorate)", text[n.end:n.end + 14]):
+                province = province or n.text
+                continue
+            if n.canonical in ("Syria", "Iraq") or n.text in ("Syria", "Iraq", "Syria's"):
+                country = country or n.text.replace("'s", "")
+                continue
+            if best is None and _PLACE_CUE.search(before):
+                best = n
+        if best is None:
+            places = [n for n in index.names_in(sent.start, sent.end)
+                      if n.kind == "place" and n.text not in (province, country)]
+            if places:
+                best = places[0]
+        if best is not None:
+            break
+    if best is None and province is None:
+        return None
+    phrase = best.text if best else province
+    assert phrase is not None
+    return Place(phrase=phrase, name=(best.canonical if best and best.canonical else phrase),
+                 province=province if best else None, country=country)
+
+
+def _counts_from(drafts: list[_Draft]) -> None:
+    pass
+
+
+def extract_offline(article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
+    """Claims from rules over the evidence index. No model is used."""
+    t0 = time.perf_counter()
+    index = index or EvidenceIndex.build(article)
+    text = index.text
+    drafts: list[_Draft] = []
+    for sent in index.sentences:
+        attaches = _attach_counts(index, sent)
+        if not attaches and not any(d.counts for d in drafts):
+            single = _singular_victim(index, sent)
+            if single is not None:
+                attaches = [_Attach(single, "killed", 0)]
+        if not attaches:
+            if _ALLEGE.search(sent.text) and _SPEECH.search(sent.text):
+                drafts.append(_Draft([sent], kind=ClaimKind.allegation))
+            continue
+        main = [a for a in attaches if a.role in ("killed", "injured")]
+        prev = drafts[-1] if drafts and drafts[-1].kind is not ClaimKind.allegation and \
+            drafts[-1].sentences[-1].index >= sent.index - 2 else None
+        if prev is not None and (not main or (
+                not {a.role for a in attaches} & set(prev.counts) and not _TALLY.search(sent.text)
+                and not re.match(r"^\s*(?:in\s+(?:a\s+)?(?:separate|another)|separately|meanwhile|elsewhere)",
+                                 sent.text, re.I))):
+            # details of the last claim: "nine children and eight women were among the dead",
+            # "At least 45 people were wounded"
+            draft = prev
+            draft.sentences.append(sent)
+        else:
+            draft = _Draft([sent])
+            drafts.append(draft)
+        for a in sorted(attaches, key=lambda a: (a.distance >= 1000, a.distance >= 0, a.mention.start)):
+            if a.role in draft.counts and a.role in ("killed", "injured"):
+                continue
+            draft.counts.setdefault(a.role, a.mention)
+        if _TALLY.search(sent.text):
+            draft.kind = ClaimKind.tally
+    claims = [_build_claim(index, article, d) for d in drafts]
+    provenance = Provenance(
+        extractor="offline", model_used=False, version=__version__,
+        latency_s=time.perf_counter() - t0,
+        notes=["No model was used: claims come from rules over the evidence index. "
+               "Set an endpoint (endpoint=..., LLMEXTRACT_BASE_URL or --endpoint) to use a language model."],
+    )
+    _ = text
+    return ExtractionResult(article_id=article.id, content_hash=article.content_hash, published=article.published,
+                            claims=claims, provenance=provenance)
+
+
+def _build_claim(index: EvidenceIndex, article: Article, d: _Draft) -> Claim:
+    text = index.text
+    first = d.sentences[0]
+    neighbourhood = [first] + d.sentences[1:]
+    if first.index + 1 < len(index.sentences) and index.sentences[first.index + 1] not in neighbourhood:
+        neighbourhood.append(index.sentences[first.index + 1])
+    attribution = Attribution()
+    for sent in d.sentences + ([index.sentences[first.index - 1]] if first.index > 0 else []):
+        a = _claimant(index, sent)
+        if a.claimant and not attribution.claimant:
+            attribution.claimant = a.claimant
+        for r in a.relays:
+            if r not in attribution.relays:
+                attribution.relays.append(r)
+        if a.outlet and not attribution.outlet:
+            attribution.outlet = a.outlet
+    if attribution.outlet is None:
+        m = re.search(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)", text[: max(200, first.start)])
+        if m:
+            attribution.outlet = m.group(1).strip()
+    event_date = None
+    for sent in d.sentences:
+        found = index.dates_in(sent.start, sent.end)
+        if found:
+            event_date = resolve(found[0].text, article.published)
+            break
+    means = None
+    perpetrator = None
+    for sent in neighbourhood:
+        if means is None and (mm := _MEANS.search(sent.text)):
+            means = mm.group(1)
+        if perpetrator is None and (pm := _PERPETRATOR.search(sent.text)):
+            perpetrator = pm.group(1)
+    counts = {role: m.to_count() for role, m in d.counts.items()}
+    rise = any(_RISE.search(s.text) for s in neighbourhood)
+    return Claim(
+        kind=d.kind,
+        attribution=attribution,
+        date=event_date,
+        place=_place(index, d.sentences),
+        perpetrator=perpetrator,
+        means=means,
+        killed=counts.get("killed"),
+        injured=counts.get("injured"),
+        children_killed=counts.get("children_killed"),
+        women_killed=counts.get("women_killed"),
+        men_killed=counts.get("men_killed"),
+        toll_may_rise=rise,
+        evidence=[Evidence(quote=s.text, start=s.start, end=s.end) for s in d.sentences],
+    )
+
+
+def primary_counts(result: ExtractionResult) -> tuple[Count | None, Count | None]:
+    """The first incident's killed and injured counts (how a one-event description is scored)."""
+    for claim in result.claims:
+        if claim.kind is ClaimKind.incident and (claim.killed or claim.injured):
+            return claim.killed, claim.injured
+    for claim in result.claims:
+        if claim.killed or claim.injured:
+            return claim.killed, claim.injured
+    return None, None

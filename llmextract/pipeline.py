@@ -1,0 +1,104 @@
+"""One article through the whole flow: text -> EvidenceIndex -> extractor -> grounding -> result.
+
+The pipeline picks the extractor: a language model when an endpoint is configured (argument
+or environment), else the offline extractor, and says which in the result's provenance.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from llmextract.config import EndpointConfig
+from llmextract.errors import ConfigError
+from llmextract.evidence import EvidenceIndex
+from llmextract.grounding import POLICIES, apply_policy, claims_validator, ground
+from llmextract.io import as_article
+from llmextract.offline import extract_offline
+from llmextract.schema import Article, ExtractionResult
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Reusable extraction set-up: one LLM client (if any) shared by every article."""
+
+    def __init__(self, config: EndpointConfig | None, *, policy: str = "flag", prompts: Any = None,
+                 grounded_schema: bool = False, http_client: Any = None, async_http_client: Any = None) -> None:
+        if policy not in POLICIES:
+            raise ConfigError(f"unknown grounding policy {policy!r}; choose one of {', '.join(POLICIES)}")
+        self.config = config
+        self.policy = policy
+        self._llm = None
+        if config is not None:
+            from llmextract.llm import LLMExtractor
+
+            self._llm = LLMExtractor(
+                config, prompts=prompts, http_client=http_client, async_http_client=async_http_client,
+                validator=claims_validator() if policy == "strict" else None,
+            )
+            if grounded_schema:
+                self._llm.use_grounded_schema = True
+
+    @classmethod
+    def create(cls, endpoint: str | None = None, model: str | None = None, api_key: str | None = None, *,
+               profile: str | None = None, policy: str = "flag", grounded_schema: bool = False,
+               timeout: float | None = None, transport_retries: int | None = None,
+               reask_budget: int | None = None, **clients: Any) -> Pipeline:
+        config = EndpointConfig.resolve(endpoint, model, api_key, profile=profile, timeout=timeout,
+                                        transport_retries=transport_retries, reask_budget=reask_budget)
+        return cls(config, policy=policy, grounded_schema=grounded_schema, **clients)
+
+    @property
+    def uses_model(self) -> bool:
+        return self._llm is not None
+
+    @property
+    def llm(self) -> Any:
+        return self._llm
+
+    def cache_identity(self) -> dict[str, str | None]:
+        """What a cached result depends on besides the article: endpoint, model, prompt hash."""
+        if self._llm is None:
+            from llmextract import __version__
+
+            return {"endpoint": None, "model": None, "prompt_hash": f"offline-{__version__}"}
+        return {"endpoint": self._llm.endpoint, "model": self._llm.model, "prompt_hash": self._llm.prompts.hash}
+
+    def _finish(self, article: Article, index: EvidenceIndex, result: ExtractionResult) -> ExtractionResult:
+        if self.policy == "off":
+            return result
+        report = ground(result, index)
+        return apply_policy(result, report, self.policy)
+
+    def run(self, article: Article | str, **metadata: Any) -> ExtractionResult:
+        art = as_article(article, **metadata)
+        index = EvidenceIndex.build(art)
+        if self._llm is None:
+            result = extract_offline(art, index)
+        else:
+            result = self._llm.extract(art, hints=index.hints())
+        return self._finish(art, index, result)
+
+    async def arun(self, article: Article | str, **metadata: Any) -> ExtractionResult:
+        art = as_article(article, **metadata)
+        index = EvidenceIndex.build(art)
+        if self._llm is None:
+            result = extract_offline(art, index)
+        else:
+            result = await self._llm.aextract(art, hints=index.hints())
+        return self._finish(art, index, result)
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+
+    async def aclose(self) -> None:
+        if self._llm is not None:
+            await self._llm.aclose()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

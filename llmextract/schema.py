@@ -1,0 +1,251 @@
+"""The pydantic models: articles in, claims and verified results out.
+
+A count is never a bare integer: it keeps the verbatim phrase, a low and a high bound and
+the qualifier, after the way Airwars, ACLED, UCDP and MUC-4 code casualty figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from llmextract.markers import Grounded, Name, Quote, Skip
+
+_DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b")
+
+
+class Qualifier(StrEnum):
+    """How a count relates to the true figure."""
+
+    exact = "exact"  # "20 civilians"
+    at_least = "at_least"  # "at least 6", "no fewer than"
+    more_than = "more_than"  # "more than 20", "over 20" (low is the stated figure)
+    about = "about"  # "about 100", "some 300,000", "nearly 50"
+    up_to = "up_to"  # "up to 30", "as many as 30", "less than 10"
+    range = "range"  # "between 6 and 8", "6-8"
+    vague = "vague"  # "dozens", "scores", "hundreds" (conservative low bound)
+
+
+class Count(BaseModel):
+    """A casualty figure as the text states it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phrase: Annotated[str, Quote()] = Field(
+        description="The words of the text that state the figure, verbatim: 'at least a dozen'."
+    )
+    low: Annotated[int | None, Grounded()] = Field(
+        default=None, ge=0, description="Lowest figure the phrase allows (the stated figure for 'at least', 'more than')."
+    )
+    high: Annotated[int | None, Grounded()] = Field(
+        default=None, ge=0, description="Highest figure the phrase allows; null when open-ended."
+    )
+    qualifier: Annotated[Qualifier, Skip()] = Qualifier.exact
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def best(self) -> int | None:
+        """The conservative single figure (ACLED's rule): the low bound, else the high."""
+        return self.low if self.low is not None else self.high
+
+
+class ClaimKind(StrEnum):
+    incident = "incident"  # one event: a strike, an attack
+    tally = "tally"  # a cumulative count over a period and a region
+    allegation = "allegation"  # a charge without a count
+
+
+class DatePrecision(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+    unknown = "unknown"
+
+
+class Span(BaseModel):
+    """Char offsets into the original, unmodified article text (Python string indices)."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+
+
+class Evidence(BaseModel):
+    """A verbatim quote of the article that supports a claim."""
+
+    quote: Annotated[str, Quote()]
+    start: Annotated[int | None, Skip()] = Field(default=None, ge=0)
+    end: Annotated[int | None, Skip()] = Field(default=None, ge=0)
+
+
+class Attribution(BaseModel):
+    """Who says so: the claimant, the parties that relayed it, and the outlet that published it."""
+
+    claimant: Annotated[str | None, Name(kind="org")] = Field(
+        default=None, description="Who makes the claim: 'Local sources', 'the Syrian Observatory for Human Rights'."
+    )
+    relays: list[Annotated[str, Name(kind="org")]] = Field(
+        default_factory=list, description="Who passed it on, nearest the claimant first: ['SANA']."
+    )
+    outlet: Annotated[str | None, Name(kind="org")] = Field(
+        default=None, description="The outlet that published the article, if the text names it: 'Press TV'."
+    )
+
+
+class EventDate(BaseModel):
+    phrase: Annotated[str | None, Quote()] = Field(default=None, description="Verbatim: 'on Monday', 'last week'.")
+    date: Annotated[dt.date | None, Skip()] = Field(
+        default=None, description="Resolved against the published date when it allows; else null."
+    )
+    precision: Annotated[DatePrecision, Skip()] = DatePrecision.unknown
+
+
+class Place(BaseModel):
+    phrase: Annotated[str, Name(kind="place")] = Field(description="The place as the text writes it: 'Hajin'.")
+    name: Annotated[str | None, Name(kind="place")] = Field(
+        default=None, description="Normalised (gazetteer) name: 'Hajin'."
+    )
+    province: Annotated[str | None, Name(kind="place")] = Field(default=None, description="'Deir ez-Zor'.")
+    country: Annotated[str | None, Name(kind="place")] = Field(default=None, description="'Syria'.")
+
+
+class Claim(BaseModel):
+    """One statement, by someone, that something happened."""
+
+    kind: Annotated[ClaimKind, Skip()] = ClaimKind.incident
+    attribution: Attribution = Field(default_factory=Attribution)
+    date: EventDate | None = None
+    place: Place | None = None
+    perpetrator: Annotated[str | None, Name(kind="org")] = Field(
+        default=None, description="Who is said to have done it: 'the US-led coalition'."
+    )
+    means: Annotated[str | None, Skip()] = Field(default=None, description="'airstrike', 'shelling', 'suicide bombing'.")
+    killed: Count | None = None
+    injured: Count | None = None
+    children_killed: Count | None = None
+    women_killed: Count | None = None
+    men_killed: Count | None = None
+    toll_may_rise: Annotated[bool, Skip()] = Field(
+        default=False, description="The text says the toll is expected to rise or is not final."
+    )
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Verdict(StrEnum):
+    exact = "exact"
+    normalized = "normalized"
+    alias = "alias"
+    fuzzy = "fuzzy"
+    derived = "derived"
+    misattached = "misattached"
+    unsupported = "unsupported"
+
+    @property
+    def ok(self) -> bool:
+        return self in (Verdict.exact, Verdict.normalized, Verdict.alias, Verdict.fuzzy)
+
+
+class Finding(BaseModel):
+    """One grounding check of one leaf of an extraction."""
+
+    path: str  # "claims[0].killed.low"
+    value: Any
+    verdict: Verdict
+    spans: list[Span] = Field(default_factory=list)
+    score: float | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+
+
+class Provenance(BaseModel):
+    """How a result was made. Never holds a secret: endpoints are stored without credentials."""
+
+    extractor: str  # "offline" or "llm"
+    model_used: bool
+    endpoint: str | None = None
+    model: str | None = None
+    profile: str | None = None
+    prompt_hash: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    attempts: int = 0
+    latency_s: float = 0.0
+    raw_replies: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    version: str = ""
+
+
+class Article(BaseModel):
+    """An article's text, unmodified, and what is known about it."""
+
+    text: str
+    id: str | None = None
+    title: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    published: dt.date | None = None
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.published is None:
+            m = _DATE_HEADER.match(self.text)
+            if m:
+                try:
+                    self.published = dt.date.fromisoformat(m.group(1))
+                except ValueError:
+                    pass
+        if self.id is None:
+            self.id = self.content_hash[:16]
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class ExtractionResult(BaseModel):
+    """Claims, the grounding findings on them, and the provenance of the run."""
+
+    article_id: str | None = None
+    content_hash: str | None = None
+    published: dt.date | None = None
+    claims: list[Claim] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    dropped: list[Claim] = Field(
+        default_factory=list, description="Claims removed by the strict grounding policy, kept for review."
+    )
+    provenance: Provenance
+
+    @property
+    def unsupported(self) -> list[Finding]:
+        return [f for f in self.findings if not f.ok]
+
+    def findings_for(self, claim_index: int) -> list[Finding]:
+        prefix = f"claims[{claim_index}]"
+        return [f for f in self.findings if f.path == prefix or f.path.startswith(prefix + ".")]
+
+
+class ClaimList(BaseModel):
+    """What the model is asked to return."""
+
+    claims: list[Claim] = Field(default_factory=list)
