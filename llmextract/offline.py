@@ -27,6 +27,7 @@ from llmextract.schema import (
     ExtractionResult,
     Place,
     Provenance,
+    Qualifier,
 )
 
 _KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|stabbed\s+to\s+death|murder|died|die|deaths?|death\s+toll|toll|lost\s+their\s+lives|perished|slain|"
@@ -54,6 +55,7 @@ _VICTIM_NOUN = re.compile(
     r"inmates|prisoners|elders|locals|casualties|fatalities|[a-z]{3,}(?<!s)s)\b",
     re.I,
 )
+_VICTIM_EXPLICIT = re.compile(_VICTIM_NOUN.pattern.replace(r"|[a-z]{3,}(?<!s)s)", ")"), re.I)
 _ATTACKER = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:bombers?|gunmen|attackers|assailants|militants\s+(?:attacked|stormed|opened)"
                        r"|suicide|shooters?|men\s+armed|armed\s+men|jihadists\s+(?:attacked|stormed))\b", re.I)
 _BREAKDOWN_BEFORE = re.compile(r"(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+\w+\s+were"
@@ -176,15 +178,19 @@ def _victim_role(after: str) -> str | None:
     return None
 
 
-def _right_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]], sent_end: int) -> tuple[int, str] | None:
+def _right_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]],
+               mentions: list[NumberMention]) -> tuple[int, str] | None:
     """A cue after the figure: "13 people were killed", "Seven employees of TOLO were killed"."""
     for cs, _ce, kind in cues:
         if cs < m.end:
             continue
+        parens = [(m.end + p.start(), m.end + p.end()) for p in _PAREN.finditer(text[m.end:cs])]
+        if any(m.end <= x.start < cs and not any(a <= x.start < b for a, b in parens) for x in mentions):
+            return None  # another figure, outside any "including ..." aside, stands between this one and the cue
         gap = _PAREN.sub(" ", text[m.end:cs])
         gap = re.sub(r",[^,;]{1,80},", " ", gap)
         gap = re.sub(r"\b\w+ed\s+and\s+$", "", gap)
-        if len(gap) > 130 or re.search(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which)\b", gap) \
+        if len(gap) > 130 or re.search(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which|for)\b", gap) \
                 and not re.fullmatch(r"\s*(?:[\w'’-]+\s+){0,3}?(?:who\s+(?:were|had\s+been)|that\s+were)\s+", gap, re.I):
             return None
         if _RIGHT_GAP.match(gap) and not any(
@@ -203,6 +209,24 @@ def _left_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]]) -> 
     return best
 
 
+def _group_at(text: str, mentions: list[NumberMention], i: int) -> list[NumberMention] | None:
+    """Figures of coordinated victim groups: "nine men and four women", "two priests and 17 others"."""
+    group = [mentions[i]]
+    j = i
+    while j + 1 < len(mentions):
+        a, b = mentions[j], mentions[j + 1]
+        gap = text[a.end:b.start]
+        if not re.fullmatch(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:,\s+and|\s+and)\s+(?:at\s+least\s+)?", gap) \
+                or re.match(r"\s+of\s+(?:them|whom|those)\b", text[b.end:b.end + 12]) \
+                or not _VICTIM_NOUN.match(gap) or _CUE.search(gap) or b.kind != "count" or b.qualifier is Qualifier.vague:
+            break
+        group.append(b)
+        j += 1
+    if len(group) < 2 or group[0].kind != "count" or group[0].qualifier is Qualifier.vague:
+        return None
+    return group
+
+
 def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
     """Attach each count mention of a sentence to the casualty cue it counts."""
     text = index.text
@@ -213,17 +237,49 @@ def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
     among_dead = bool(_AMONG_DEAD.search(sent.text))
     toll = _TOLL.search(sent.text)
     attaches: list[_Attach] = []
+    grouped: set[int] = set()
+    for i, m in enumerate(mentions):
+        if m.start in grouped or among_dead:
+            continue
+        group = _group_at(text, mentions, i)
+        if group is None:
+            continue
+        last = group[-1]
+        noun = _VICTIM_NOUN.match(text[last.end:sent.end])
+        end = last.end + (noun.end() if noun else 0)
+        low = sum(g.low or 0 for g in group)
+        hedged = any(g.qualifier is not Qualifier.exact for g in group)
+        whole = NumberMention(m.start, end, text[m.start:end], low, None if hedged else low,
+                              Qualifier.at_least if hedged else Qualifier.exact, m.start, end, "sum")
+        left = _left_cue(text, m, cues)
+        right = _right_cue(text, whole, cues, mentions)
+        hit = (left[0], left[1]) if left and not left[2] else right
+        if hit is None or hit[1] != "kill":
+            continue
+        grouped.update(g.start for g in group)
+        attaches.append(_Attach(whole, "killed", hit[0]))
+        for g in group:
+            role = _victim_role(text[g.end:sent.end])
+            if role and role != "mixed":
+                attaches.append(_Attach(g, role, hit[0]))
     for m in mentions:
+        if m.start in grouped:
+            continue
         after = text[m.end:sent.end]
         if _ATTACKER.match(after):
             continue
-        if _NON_VICTIM.match(after) and not _VICTIM_NOUN.match(after):
+        if (_NON_VICTIM.match(after) and not _VICTIM_EXPLICIT.match(after)) or \
+                re.match(r"^\s+of\s+(?:the|these|those|them|his|her|their)\b", after, re.I):
+            continue  # "two communities", "three attacks", "one of the villages"
+        if among_dead and _victim_role(after) not in (None, "mixed"):
+            # "nine children and eight women were among the dead": each is a breakdown of the toll
+            attaches.append(_Attach(m, _victim_role(after) or "", 0))
             continue
         if toll and sent.start + toll.end() == m.num_start - (m.num_start - m.start) and m.start == sent.start + toll.end():
             attaches.append(_Attach(m, "killed", -1))
             continue
         left = _left_cue(text, m, cues)
-        right = _right_cue(text, m, cues, sent.end) if (_VICTIM_NOUN.match(after) or m.qualifier.value == "vague"
+        right = _right_cue(text, m, cues, mentions) if (_VICTIM_NOUN.match(after) or m.qualifier.value == "vague"
                                                          or re.match(r"^\s*(?:were|have|had|are|was|has)\b", after, re.I)) else None
         if left and not left[2]:
             dist, kind = left[0], left[1]
@@ -260,7 +316,8 @@ _SINGULAR_NOUN = (r"(?:[\w'’.,-]+\s+){0,6}?(?:man|woman|boy|girl|child|baby|in
                   r"power|water|border|matter|offer|corner|quarter|layer|paper|lower|upper|ever|outer|inner)\b)"
                   r"[a-z]{3,}(?:er|or|ist|ian))")
 _SINGULAR_SUBJECT = re.compile(
-    r"\b(?:An?|an?|One|one|The|the)\s+" + _SINGULAR_NOUN + r"\b[^.;]{0,120}?\b(?:was|has\s+been|had\s+been|is|has)\s+"
+    r"\b(?:An?|an?|One|one|The|the)\s+(?!(?:suicide\s+)?(?:bomber|gunman|attacker|assailant|militant)\b)"
+    + _SINGULAR_NOUN + r"\b[^.;]{0,120}?\b(?:was|has\s+been|had\s+been|is|has(?=\s+died))\s+"
     r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
     r"(?:shot\s+dead|killed|shot\s+and\s+killed|murdered|assassinated|beheaded|lynched|gunned\s+down|"
     r"stabbed\s+to\s+death|hacked\s+to\s+death|beaten\s+to\s+death|burned\s+to\s+death|blown\s+up|"
@@ -277,7 +334,7 @@ _SINGULAR_OBJECT = re.compile(
 )
 _NAMED_VICTIM = re.compile(
     r"\b(?:shot\s+dead|killed|murdered|assassinated|beheaded|gunned\s+down|stabbed\s+to\s+death|hacked\s+to\s+death)"
-    r"\s+(?:[\w-]+\s+){0,4}?"
+    r"\s+(?:(?!(?:in|at|on|near|from|of|by|during|after)\b)[a-z][\w-]*\s+){0,3}?"
     r"(?P<np>[A-Z][a-z]+(?:\s+[A-Z][a-z.]+){1,2})\b"
     r"|(?P<np2>(?:Mr\.?|Mrs\.?|Dr\.?|Pa|Chief)\s+[A-Z][a-z]+|[A-Z][a-z]+\s+[A-Z][a-z]+),?[^.;]{0,130}?\b"
     r"(?:was|has\s+been|had\s+been)\s+(?:reportedly\s+|allegedly\s+)?(?:shot\s+dead|killed|murdered|"
@@ -296,8 +353,6 @@ _SINGULAR_START = re.compile(
 
 def _singular_victim(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
     """One unnamed or named victim: "A muezzin ... was shot dead", "Gunmen killed a cleric"."""
-    from llmextract.schema import Qualifier
-
     for pattern in (_SINGULAR_SUBJECT, _SINGULAR_OBJECT, _NAMED_VICTIM, _SINGULAR_START):
         m = pattern.search(sent.text)
         if not m:
@@ -393,8 +448,44 @@ def _place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
                  province=province if best else None, country=country)
 
 
-def _counts_from(drafts: list[_Draft]) -> None:
-    pass
+def _merge_repeats(drafted: list[tuple[Claim, int, int]]) -> list[Claim]:
+    """One incident told twice (a headline and its lede, "20" and "Twenty") becomes one claim.
+
+    Two incident claims merge when their killed figures are equal and within three sentences'
+    distance of each other; fields missing from the later one are taken from the earlier one, and
+    the evidence of both is kept.
+    """
+    out: list[Claim] = []
+    last_sentence: list[int] = []
+    for claim, first, last in drafted:
+        j = next((j for j in range(len(out) - 1, -1, -1)
+                  if out[j].kind is claim.kind is ClaimKind.incident and out[j].killed and claim.killed
+                  and out[j].killed.best == claim.killed.best and first - last_sentence[j] <= 3), None)
+        if j is None:
+            out.append(claim)
+            last_sentence.append(last)
+            continue
+        twin = out[j]
+        last_sentence[j] = last
+        richer, other = (claim, twin) if _richness(claim) >= _richness(twin) else (twin, claim)
+        merged = richer.model_copy(deep=True)
+        for name in ("date", "place", "perpetrator", "means", "injured", "children_killed", "women_killed",
+                     "men_killed"):
+            if getattr(merged, name) is None and getattr(other, name) is not None:
+                setattr(merged, name, getattr(other, name))
+        a, b = merged.attribution, other.attribution
+        a.claimant = a.claimant or b.claimant
+        a.outlet = a.outlet or b.outlet
+        a.relays = a.relays or b.relays
+        merged.toll_may_rise = merged.toll_may_rise or other.toll_may_rise
+        merged.evidence = sorted([*twin.evidence, *claim.evidence], key=lambda e: e.start or 0)
+        out[j] = merged
+    return out
+
+
+def _richness(c: Claim) -> int:
+    return sum(x is not None for x in (c.place, c.date, c.attribution.claimant, c.children_killed, c.women_killed,
+                                       c.injured)) + len(c.attribution.relays)
 
 
 def extract_offline(article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
@@ -433,7 +524,8 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
             draft.counts.setdefault(a.role, a.mention)
         if _TALLY.search(sent.text):
             draft.kind = ClaimKind.tally
-    claims = [_build_claim(index, article, d) for d in drafts]
+    claims = _merge_repeats([(_build_claim(index, article, d), d.sentences[0].index, d.sentences[-1].index)
+                             for d in drafts])
     provenance = Provenance(
         extractor="offline", model_used=False, version=__version__,
         latency_s=time.perf_counter() - t0,

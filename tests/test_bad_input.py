@@ -1,0 +1,90 @@
+"""Bad input gets one clear line and exit 2 from the CLI, a typed InputError from the library."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llmextract import extract
+from llmextract.errors import InputError
+from llmextract.io import MAX_BYTES, read_article
+
+BAD_FILES = {
+    "empty.txt": (b"", "empty"),
+    "blank.txt": (b"   \n\t\n  ", "empty"),
+    "binary.bin": (bytes(range(256)) * 4, "binary"),
+    "latin1.txt": ("Twenty civilians in Hajīn were killed".encode("latin-1", "replace") + b"\xe9\xff", "not UTF-8"),
+    "controls.txt": (b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11" * 20, "binary"),
+}
+
+
+@pytest.fixture()
+def bad_dir(tmp_path: Path) -> Path:
+    for name, (data, _) in BAD_FILES.items():
+        (tmp_path / name).write_bytes(data)
+    big = tmp_path / "huge.txt"
+    with big.open("wb") as fh:  # 20 MB of real-looking text
+        line = b"Twenty civilians were killed in airstrikes on the town of Hajin, local sources said.\n"
+        fh.write(line * (20_000_000 // len(line) + 1))
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_read_article_names_the_problem(bad_dir: Path, name: str) -> None:
+    with pytest.raises(InputError) as err:
+        read_article(bad_dir / name)
+    assert BAD_FILES[name][1] in str(err.value)
+    assert name in str(err.value)
+
+
+def test_huge_and_missing(bad_dir: Path) -> None:
+    with pytest.raises(InputError, match="too large"):
+        read_article(bad_dir / "huge.txt")
+    with pytest.raises(InputError, match="no such file"):
+        read_article(bad_dir / "missing.txt")
+    with pytest.raises(InputError, match="directory"):
+        read_article(bad_dir)
+
+
+def test_library_refuses_blank_and_oversized_text() -> None:
+    with pytest.raises(InputError, match="empty"):
+        extract("   \n ")
+    with pytest.raises(InputError, match="too large"):
+        extract("x" * (MAX_BYTES + 1))
+    with pytest.raises(InputError, match="binary"):
+        extract("abc\x00def")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "llmextract.cli", *args], capture_output=True, text=True,
+                          timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home())})
+
+
+@pytest.mark.parametrize("name", [*sorted(BAD_FILES), "huge.txt", "missing.txt"])
+def test_cli_one_line_exit_2(bad_dir: Path, name: str) -> None:
+    proc = _cli("extract", str(bad_dir / name))
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("llmextract: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert name in lines[0]
+
+
+def test_cli_bad_usage_exit_2() -> None:
+    proc = _cli("extract")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    proc = _cli("extract", "--format", "yaml", "x.txt")
+    assert proc.returncode == 2
+
+
+def test_cli_good_and_bad_files_together(bad_dir: Path, hajin: str) -> None:
+    good = bad_dir / "good.txt"
+    good.write_text(hajin, encoding="utf-8")
+    proc = _cli("extract", "--format", "jsonl", str(good), str(bad_dir / "empty.txt"))
+    assert proc.returncode == 2
+    assert len(proc.stdout.splitlines()) == 1  # the good article's result is not lost
+    assert "empty" in proc.stderr

@@ -1,0 +1,86 @@
+"""Number words, hedges, ranges and vague quantities, with offsets that slice back to the mention."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmextract.numbers import find_numbers, parse_count, words_to_int
+from llmextract.schema import Qualifier
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        ("Twenty", 20), ("nine", 9), ("twenty-one", 21), ("two hundred and fifty", 250), ("a dozen", 12),
+        ("half a dozen", 6), ("two dozen", 24), ("one thousand two hundred", 1200), ("Fifteen", 15),
+        ("a hundred", 100), ("ninety nine", 99),
+    ],
+)
+def test_words_to_int(words: str, value: int) -> None:
+    assert words_to_int(words) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "low", "high", "qualifier"),
+    [
+        ("said at least a dozen civilians lost their lives", "at least a dozen", 12, None, Qualifier.at_least),
+        ("a total of at least 5,961 civilians", "at least 5,961", 5961, None, Qualifier.at_least),
+        ("Twenty civilians, including women", "Twenty", 20, 20, Qualifier.exact),
+        ("between 6 and 8 people died", "between 6 and 8", 6, 8, Qualifier.range),
+        ("two or three bodies", "two or three", 2, 3, Qualifier.range),
+        ("more than 20 people were killed", "more than 20", 20, None, Qualifier.more_than),
+        ("Over 20 people were killed", "Over 20", 20, None, Qualifier.more_than),
+        ("some 300,000 civilians are trapped", "some 300,000", 300000, 300000, Qualifier.about),
+        ("nearly 50 people", "nearly 50", 50, 50, Qualifier.about),
+        ("up to 30 people", "up to 30", None, 30, Qualifier.up_to),
+        ("as many as 25 people", "as many as 25", None, 25, Qualifier.up_to),
+        ("Dozens of civilians", "Dozens", 12, None, Qualifier.vague),
+        ("scores of others injured", "scores", 20, None, Qualifier.vague),
+        ("hundreds of civilians", "hundreds", 100, None, Qualifier.vague),
+        ("20-plus people", "20-plus", 20, None, Qualifier.at_least),
+        ("1.5 million people", "1.5 million", 1_500_000, 1_500_000, Qualifier.exact),
+    ],
+)
+def test_mentions(text: str, phrase: str, low: int | None, high: int | None, qualifier: Qualifier) -> None:
+    counts = [m for m in find_numbers(text) if m.kind == "count"]
+    assert counts, text
+    m = counts[0]
+    assert (m.text, m.low, m.high, m.qualifier) == (phrase, low, high, qualifier)
+    assert text[m.start:m.end] == m.text
+
+
+def test_offsets_slice_back_on_a_whole_article(articles: dict[str, str]) -> None:
+    for text in articles.values():
+        mentions = find_numbers(text)
+        assert mentions
+        for m in mentions:
+            assert text[m.start:m.end] == m.text
+            assert m.start <= m.num_start < m.num_end <= m.end
+
+
+def test_dates_years_and_measures_are_not_counts() -> None:
+    text = ("The observatory reported on November 23 that strikes since September 2014 over the past 38 months "
+            "hit a city 455 kilometers away; F-16 jets flew at 04:44 GMT.")
+    kinds = {m.text: m.kind for m in find_numbers(text)}
+    assert kinds["23"] == "date"
+    assert kinds["2014"] == "date"
+    assert kinds["38"] == "measure"
+    assert kinds["455"] == "measure"
+    assert "16" not in kinds and "04" not in kinds and "44" not in kinds
+
+
+def test_two_numbers_side_by_side_stay_two() -> None:
+    values = [m.low for m in find_numbers("nine children and eight women")]
+    assert values == [9, 8]
+
+
+def test_vague_allows_only_its_conservative_bound() -> None:
+    (m,) = find_numbers("Dozens of civilians")
+    assert m.allows(12)
+    assert not m.allows(50)
+
+
+def test_parse_count() -> None:
+    c = parse_count("at least a dozen")
+    assert c is not None and (c.low, c.high, c.qualifier) == (12, None, Qualifier.at_least)
+    assert parse_count("no figure here") is None
