@@ -190,9 +190,9 @@ def _cmd_ground(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from llmextract.serve import local_server
-
     import signal
+
+    from llmextract.serve import local_server
 
     with local_server(host=args.host, port=args.port, model_path=args.model_path, n_ctx=args.n_ctx) as url:
         print(f"llmextract: serving {url} (OpenAI-compatible; Ctrl-C to stop)", flush=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from llmextract import __version__
 from llmextract.dates import resolve
 from llmextract.evidence import EvidenceIndex, Sentence
-from llmextract.names import NameMention
+from llmextract.names import NameMention, fold, get_gazetteer
 from llmextract.numbers import NumberMention
 from llmextract.schema import (
     Article,
@@ -83,7 +83,8 @@ _SPEECH = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|sta
 _GENERIC_CLAIMANT = re.compile(
     r"((?:(?:the|a|an|local|official|medical|security|military|police|hospital|government|state|rescue|"
     r"health|activist|opposition|humanitarian|monitoring|eyewitness|several|two|other|some|unnamed|anonymous|"
-    r"Britain-based|UK-based|London-based|provincial|district|regional|residents'|[A-Z][\w'’-]+)\s+){0,4}"
+    r"various|multiple|informed|reliable|credible|diplomatic|intelligence|tribal|medical|"
+    r"Britain-based|UK-based|London-based|provincial|district|regional|residents')\s+){0,4}"
     r"(?:sources?|group|officials?|police|observatory|agency|ministry|army|military|witnesses|residents|"
     r"spokes(?:man|woman|person)|activists|monitor|media|reports|authorities|governor|medics|doctors|"
     r"paramedics|rescuers|villagers|survivors|statement|official))\b",
@@ -151,8 +152,8 @@ _RIGHT_GAP = re.compile(
 _ED_OK = {"armed", "unarmed", "displaced", "detained", "kidnapped", "abducted", "trapped", "suspected", "alleged",
           "confirmed", "reported", "feared", "believed", "unidentified", "wounded", "injured", "related", "unnamed",
           "aged", "based", "owned", "affiliated", "linked", "backed", "led", "named", "identified", "estimated",
-          "registered", "displaced", "internally", "stranded", "besieged", "assumed", "presumed", "elected",
-          "retired", "uniformed", "unarmed", "married", "employed", "unemployed", "hundred", "unexploded", "armed"}
+          "registered", "internally", "stranded", "besieged", "assumed", "presumed", "elected",
+          "retired", "uniformed", "married", "employed", "unemployed", "hundred", "unexploded"}
 _PAREN = re.compile(
     r",?\s*\(?(?:including|among\s+them|mostly|mainly|many\s+of\s+them|most\s+of\s+them|all)\b[^,;()—–]*[,)]"
     r"|\s*(?:—|–|--)[^—–]*(?:—|–|--)"
@@ -163,7 +164,7 @@ _PAREN = re.compile(
 )
 _TOLL = re.compile(r"\b(?:death\s+)?toll\b[^.;]{0,90}?\b(?:rose|risen|climbed|reached|jumped|increased|stands\s+at|"
                    r"stood\s+at|is\s+now|to)\s+", re.I)
-_AMONG_DEAD = re.compile(r"\bamong\s+the\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
+_AMONG_DEAD = re.compile(r"\bamong\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
 
 
 def _victim_role(after: str) -> str | None:
@@ -394,14 +395,17 @@ def _claimant(index: EvidenceIndex, sent: Sentence) -> Attribution:
             continue
         before_names = [n for n in names if n.end <= vs and vs - n.end <= 40 and n.kind != "place"]
         subject: str | None = None
+        subject_end = -1
+        if before_names:
+            n = before_names[-1]
+            earlier = [x for x in before_names[:-1] if x.canonical and x.canonical == n.canonical
+                       and re.fullmatch(r"\s*\(", text[x.end:n.start])]
+            n = earlier[-1] if earlier else n  # "the Syrian Arab News Agency (SANA) reported"
+            subject, subject_end = n.text, n.end
         generic = list(_GENERIC_CLAIMANT.finditer(text[sent.start:vs]))
-        if generic and sent.start + generic[-1].end() >= vs - 30:
+        if generic and sent.start + generic[-1].end() >= vs - 30 and sent.start + generic[-1].end() > subject_end \
+                and not (before_names and before_names[-1].start < sent.start + generic[-1].end() <= before_names[-1].end):
             subject = generic[-1].group(1)
-            inside = [n for n in before_names if n.start >= sent.start + generic[-1].start()]
-            if inside:
-                subject = text[sent.start + generic[-1].start():inside[-1].end]
-        elif before_names:
-            subject = before_names[-1].text
         if subject and claimant is None:
             claimant = subject.strip(" ,")
         elif subject and subject.strip(" ,") != claimant:
@@ -409,10 +413,16 @@ def _claimant(index: EvidenceIndex, sent: Sentence) -> Attribution:
         if verb in ("told", "tells"):
             obj = [n for n in names if n.start >= ve and n.start - ve <= 60 and n.kind != "place"]
             if obj:
-                relays.append(obj[-1].text if len(obj) > 1 and obj[-1].start - ve <= 60 else obj[0].text)
+                same = [n for n in obj if obj[0].canonical and n.canonical == obj[0].canonical]
+                relays.append(same[-1].text if same else obj[0].text)  # "Syria's official news agency, SANA"
     if claimant and re.match(r"^(?:the|a|an)\s", claimant, re.I) is None and claimant[:1].islower():
         claimant = claimant[:1].upper() + claimant[1:]
     return Attribution(claimant=claimant, relays=relays, outlet=outlet)
+
+
+def _is_country(n: NameMention) -> bool:
+    entry = get_gazetteer().lookup(n.canonical or n.text, prefer="country")
+    return entry is not None and entry.kind == "country" and fold(entry.name) == fold(n.canonical or n.text)
 
 
 def _place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
@@ -425,7 +435,14 @@ def _place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
             if n.kind != "place":
                 continue
             before = text[max(0, n.start - 40):n.start]
-            if _PROVINCE_CUE.search(before) or re.match(r"^\]?\s+(?:province|governorate)", text[n.end:n.end + 14]):
+            if re.match(r"^-(?:led|backed|based|allied|run|born|made)\b", text[n.end:n.end + 10]):
+                continue  # "US-led": an adjective, not where it happened
+            if _is_country(n):
+                country = country or n.text.replace("'s", "").replace("’s", "")
+                continue
+            if _PROVINCE_CUE.search(before) or (
+                    re.match(r"^\]?\s+(?:province|governorate)", text[n.end:n.end + 14])
+                    and not re.fullmatch(r"[A-Z][a-z]+(?:ian|ese|ish|i)", n.text)):
                 province = province or n.text
                 continue
             if n.canonical in ("Syria", "Iraq") or n.text in ("Syria", "Iraq", "Syria's"):
@@ -435,7 +452,9 @@ def _place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
                 best = n
         if best is None:
             places = [n for n in index.names_in(sent.start, sent.end)
-                      if n.kind == "place" and n.text not in (province, country)]
+                      if n.kind == "place" and n.text not in (province, country) and not _is_country(n)
+                      and not re.match(r"^-(?:led|backed|based|allied|run)\b", text[n.end:n.end + 10])
+                      and not re.fullmatch(r"[A-Z][a-z]+(?:ian|ese|ish|i)", n.text)]
             if places:
                 best = places[0]
         if best is not None:
@@ -444,8 +463,20 @@ def _place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
         return None
     phrase = best.text if best else province
     assert phrase is not None
-    return Place(phrase=phrase, name=(best.canonical if best and best.canonical else phrase),
-                 province=province if best else None, country=country)
+    gaz = get_gazetteer()
+    entry = gaz.lookup(phrase)
+    name = entry.name if entry else (best.canonical if best and best.canonical else phrase)
+    if best is not None and province is None and entry is not None and entry.admin1:
+        # the gazetteer's province, written as the article writes it, and only if the article names it
+        province = next((n.text for n in index.names if n.kind == "place" and gaz.same_place(n.text, entry.admin1)),
+                        None)
+    if country is None and entry is not None and entry.country_code:
+        country = next((n.text for n in index.names if n.kind == "place" and _is_country(n)
+                        and (c := gaz.lookup(n.canonical or n.text, prefer="country")) is not None
+                        and c.country_code == entry.country_code), None)
+    if province is not None and fold(province) == fold(phrase):
+        province = None
+    return Place(phrase=phrase, name=name, province=province if best else None, country=country)
 
 
 def _merge_repeats(drafted: list[tuple[Claim, int, int]]) -> list[Claim]:
@@ -544,7 +575,11 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft) -> Claim:
     if first.index + 1 < len(index.sentences) and index.sentences[first.index + 1] not in neighbourhood:
         neighbourhood.append(index.sentences[first.index + 1])
     attribution = Attribution()
-    for sent in d.sentences + ([index.sentences[first.index - 1]] if first.index > 0 else []):
+    last = d.sentences[-1].index
+    around = [index.sentences[i] for i in range(first.index, min(last + 2, len(index.sentences)))]
+    if first.index > 0:
+        around.append(index.sentences[first.index - 1])
+    for sent in around:
         a = _claimant(index, sent)
         if a.claimant and not attribution.claimant:
             attribution.claimant = a.claimant

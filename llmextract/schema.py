@@ -6,9 +6,9 @@ the qualifier, after the way Airwars, ACLED, UCDP and MUC-4 code casualty figure
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
-import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 

@@ -93,9 +93,20 @@ def test_single_victims_and_attackers_are_not_counts() -> None:
     assert claims[0].injured is not None and claims[0].injured.low == 11
 
 
-def test_sums_are_never_invented() -> None:
+def test_coordinated_groups_keep_their_phrase_and_parts() -> None:
     (c,) = _claims("Gunmen ambushed a truck, killing nine men and four women in a region plagued by violence.")
-    assert c.killed is None or c.killed.low != 13
+    # the total is the groups' sum: kept with the phrase that states the groups, so grounding can
+    # label it derived rather than pass it off as a figure the text states
+    assert c.killed is not None and (c.killed.phrase, c.killed.low) == ("nine men and four women", 13)
+    assert c.men_killed is not None and c.men_killed.low == 9
+    assert c.women_killed is not None and c.women_killed.low == 4
+
+
+def test_a_breakdown_is_never_summed(hajin: str) -> None:
+    # "nine children and eight women were among the dead" is part of the twenty, not a toll of 17
+    claims = _claims(hajin)
+    assert all(c.killed is None or c.killed.low != 17 for c in claims[:1])
+    assert all(c.killed is None or c.killed.phrase != "nine children and eight women" for c in claims)
 
 
 def test_index_is_built_once_and_reused(hajin: str) -> None:
