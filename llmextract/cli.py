@@ -118,7 +118,6 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     pipeline = Pipeline.create(args.endpoint, args.model, profile=args.profile, policy=args.policy,
                                timeout=args.timeout)
     out = _console()
-    err = _console(sys.stderr)
     status = EXIT_OK
     results: list[dict[str, Any]] = []
     with pipeline:
@@ -126,16 +125,16 @@ def _cmd_extract(args: argparse.Namespace) -> int:
             try:
                 article = read_article(path)
             except InputError as exc:
-                err.print(f"llmextract: {exc}", markup=False)
+                print(f"llmextract: {exc}", file=sys.stderr)
                 status = EXIT_USAGE
                 continue
             try:
                 result = pipeline.run(article)
             except (EndpointError, ModelOutputError) as exc:
-                err.print(f"llmextract: {path}: {exc}", markup=False)
+                print(f"llmextract: {path}: {exc}", file=sys.stderr)
                 if isinstance(exc, ModelOutputError) and exc.raw_replies:
-                    err.print(f"  ({len(exc.raw_replies)} raw repl(ies) kept; use --format json to see them)",
-                              markup=False)
+                    print(f"llmextract: {len(exc.raw_replies)} raw model repl(ies) kept; --format json shows them",
+                          file=sys.stderr)
                     if args.format != "table":
                         results.append({"source": str(path), "error": str(exc), "raw_replies": exc.raw_replies})
                 status = max(status, EXIT_DATA)
@@ -153,7 +152,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         for r in results:
             sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
     if not pipeline.uses_model:
-        (out if args.format == "table" else err).print(NO_MODEL_LINE, markup=False)
+        print(NO_MODEL_LINE, file=sys.stdout if args.format == "table" else sys.stderr)
     return status
 
 

@@ -31,7 +31,7 @@ from llmextract.schema import (
 )
 
 _KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|stabbed\s+to\s+death|murder|died|die|deaths?|death\s+toll|toll|lost\s+their\s+lives|perished|slain|"
-         r"massacred|executed|murdered|fatalities|fatally|lives|bodies|beheaded|lynched|slaughtered|"
+         r"massacred|executed|murdered|shot\s+to\s+death|fatalities|fatally|lives|bodies|beheaded|lynched|slaughtered|"
          r"shot\s+dead|burned\s+to\s+death|burnt\s+to\s+death|hacked\s+to\s+death|stoned\s+to\s+death|"
          r"drowned|massacre|deceased|victims|were\s+found\s+dead|lifeless|corpses")
 _INJURE = r"wounded|wounding|wounds|injured|injuring|injuries|injury|injures|hurt|maimed|hospitali[sz]ed"
@@ -146,7 +146,8 @@ def _breakdown_role(text: str, m: NumberMention, cue: str) -> str | None:
 
 _RIGHT_GAP = re.compile(
     r"^\s*(?:[\w'’.,\[\]()/-]+\s+){0,14}?(?:(?:were|was|have|has|had|are|is|been|being|also|reportedly|allegedly|later|all|"
-    r"confirmed|found|feared|left|lay|now|so\s+far|initially|among\s+the|among|who\s+were|who\s+had|that\s+were)\s+)*$",
+    r"confirmed|found|feared|left|lay|now|so\s+far|initially|among\s+the|among|who\s+were|who\s+had|that\s+were|"
+    r"said|to|believed|thought|understood|reported)\s+)*$",
     re.I,
 )
 _ED_OK = {"armed", "unarmed", "displaced", "detained", "kidnapped", "abducted", "trapped", "suspected", "alleged",
@@ -159,7 +160,8 @@ _PAREN = re.compile(
     r"|\s*(?:—|–|--)[^—–]*(?:—|–|--)"
     r"|\s+(?:including|mostly|mainly)\s+(?:[\w-]+\s+){0,2}?(?:women|children|men|the\s+elderly|civilians|soldiers|"
     r"police(?:men)?|students|officers)(?:,?\s+(?:and\s+)?(?:[\w-]+\s+)?(?:women|children|men|the\s+elderly|"
-    r"elderly|civilians|soldiers|students|officers))*",
+    r"elderly|civilians|soldiers|students|officers))*"
+    r"|\s+including\s+[^,;.]{1,80}?(?=\s+(?:have|has|were|was|are|had)\s)",
     re.I,
 )
 _TOLL = re.compile(r"\b(?:death\s+)?toll\b[^.;]{0,90}?\b(?:rose|risen|climbed|reached|jumped|increased|stands\s+at|"
@@ -191,6 +193,8 @@ def _right_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]],
         gap = _PAREN.sub(" ", text[m.end:cs])
         gap = re.sub(r",[^,;]{1,80},", " ", gap)
         gap = re.sub(r"\b\w+ed\s+and\s+$", "", gap)
+        gap = re.sub(r"\b(?:women|men)\s+and\s+(?:children|girls|boys)\b|\bchildren\s+and\s+(?:women|the\s+elderly)\b",
+                     "people", gap)
         if len(gap) > 130 or re.search(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which|for)\b", gap) \
                 and not re.fullmatch(r"\s*(?:[\w'’-]+\s+){0,3}?(?:who\s+(?:were|had\s+been)|that\s+were)\s+", gap, re.I):
             return None
@@ -266,18 +270,19 @@ def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
     for m in mentions:
         if m.start in grouped:
             continue
+        if toll and m.start == sent.start + toll.end():
+            attaches.append(_Attach(m, "killed", -1))  # "the death toll rose to 16": the latest figure
+            continue
         after = text[m.end:sent.end]
         if _ATTACKER.match(after):
             continue
+        partitive = re.match(r"^\s+of\s+(?:the|these|those|them|his|her|their)\b", after, re.I)
         if (_NON_VICTIM.match(after) and not _VICTIM_EXPLICIT.match(after)) or \
-                re.match(r"^\s+of\s+(?:the|these|those|them|his|her|their)\b", after, re.I):
+                (partitive and _NON_VICTIM.match(after[partitive.end():])):
             continue  # "two communities", "three attacks", "one of the villages"
         if among_dead and _victim_role(after) not in (None, "mixed"):
             # "nine children and eight women were among the dead": each is a breakdown of the toll
             attaches.append(_Attach(m, _victim_role(after) or "", 0))
-            continue
-        if toll and sent.start + toll.end() == m.num_start - (m.num_start - m.start) and m.start == sent.start + toll.end():
-            attaches.append(_Attach(m, "killed", -1))
             continue
         left = _left_cue(text, m, cues)
         right = _right_cue(text, m, cues, mentions) if (_VICTIM_NOUN.match(after) or m.qualifier.value == "vague"
@@ -555,7 +560,8 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
             draft.counts.setdefault(a.role, a.mention)
         if _TALLY.search(sent.text):
             draft.kind = ClaimKind.tally
-    claims = _merge_repeats([(_build_claim(index, article, d), d.sentences[0].index, d.sentences[-1].index)
+    taken = {s.index for d in drafts for s in d.sentences}
+    claims = _merge_repeats([(_build_claim(index, article, d, taken), d.sentences[0].index, d.sentences[-1].index)
                              for d in drafts])
     provenance = Provenance(
         extractor="offline", model_used=False, version=__version__,
@@ -568,7 +574,8 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
                             claims=claims, provenance=provenance)
 
 
-def _build_claim(index: EvidenceIndex, article: Article, d: _Draft) -> Claim:
+def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[int]) -> Claim:
+    """A claim from a draft; ``taken`` holds the sentences that belong to other claims."""
     text = index.text
     first = d.sentences[0]
     neighbourhood = [first] + d.sentences[1:]
@@ -576,8 +583,9 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft) -> Claim:
         neighbourhood.append(index.sentences[first.index + 1])
     attribution = Attribution()
     last = d.sentences[-1].index
-    around = [index.sentences[i] for i in range(first.index, min(last + 2, len(index.sentences)))]
-    if first.index > 0:
+    around = [index.sentences[i] for i in range(first.index, min(last + 2, len(index.sentences)))
+              if i <= last or i not in taken]
+    if first.index > 0 and first.index - 1 not in taken:
         around.append(index.sentences[first.index - 1])
     for sent in around:
         a = _claimant(index, sent)

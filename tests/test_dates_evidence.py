@@ -1,0 +1,91 @@
+"""Relative dates against the published date; the evidence index's sentences and quote alignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from llmextract.dates import consistent, find_dates, resolve
+from llmextract.evidence import EvidenceIndex
+from llmextract.schema import Article, DatePrecision
+
+PUBLISHED = dt.date(2018, 1, 1)  # a Monday, as in the sample "date 2018-01-01"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected", "precision"),
+    [
+        ("on Monday", dt.date(2018, 1, 1), DatePrecision.day),
+        ("on Saturday", dt.date(2017, 12, 30), DatePrecision.day),
+        ("last Monday", dt.date(2017, 12, 25), DatePrecision.day),
+        ("on November 23", dt.date(2017, 11, 23), DatePrecision.day),
+        ("On December 14", dt.date(2017, 12, 14), DatePrecision.day),
+        ("last week", dt.date(2017, 12, 25), DatePrecision.week),
+        ("in March 2013", dt.date(2013, 3, 1), DatePrecision.month),
+    ],
+)
+def test_resolve_against_published(phrase: str, expected: dt.date, precision: DatePrecision) -> None:
+    got = resolve(phrase, PUBLISHED)
+    assert (got.phrase, got.date, got.precision) == (phrase, expected, precision)
+
+
+def test_unresolved_without_published_date_keeps_the_phrase() -> None:
+    got = resolve("on Saturday", None)
+    assert got.date is None and got.phrase == "on Saturday"
+    # "a day earlier" is relative to another event, not to publication: never resolved
+    assert resolve("a day earlier", PUBLISHED).date is None
+
+
+def test_consistency_check() -> None:
+    assert consistent("on Monday", dt.date(2018, 1, 1), PUBLISHED)[0]
+    assert consistent("on Monday", dt.date(2017, 12, 25), PUBLISHED)[0]
+    ok, why = consistent("on Monday", dt.date(2018, 1, 2), PUBLISHED)
+    assert not ok and "Tuesday" in why
+    ok, why = consistent("on Monday", dt.date(2018, 1, 8), PUBLISHED)
+    assert not ok and "after" in why
+
+
+def test_published_date_header_is_read() -> None:
+    art = Article(text=" date 2018-01-01 A monitoring group said at least a dozen civilians lost their lives.")
+    assert art.published == PUBLISHED
+    assert art.text.startswith(" date 2018-01-01")  # the text itself is never modified
+    assert Article(text="04:44 GMT29 September 2020\nFifteen civilians were killed.").published is None
+
+
+def test_find_dates_offsets(articles: dict[str, str]) -> None:
+    text = articles["000_68a82acbaa1f11d0"]
+    found = find_dates(text)
+    assert "on Monday" in [d.text for d in found]
+    for d in found:
+        assert text[d.start:d.end] == d.text
+
+
+def test_sentences_cover_the_text(articles: dict[str, str]) -> None:
+    for text in articles.values():
+        index = EvidenceIndex(text)
+        assert len(index.sentences) > 5
+        for s in index.sentences:
+            assert text[s.start:s.end] == s.text and s.text.strip() == s.text
+        for s in index.sentences:
+            assert index.sentence_at(s.start) == s
+
+
+def test_align_exact_normalized_fuzzy(hajin: str) -> None:
+    index = EvidenceIndex(hajin)
+    exact = "nine children and eight women were among the dead"
+    a = index.align(exact)
+    assert a is not None and a.how == "exact" and hajin[a.start:a.end] == exact
+    # curly vs straight quotes and collapsed whitespace
+    b = index.align("declared goal of \"destroying   Daesh.\"")
+    assert b is not None and b.how == "normalized" and hajin[b.start:b.end].startswith("declared goal of “")
+    c = index.align("nine children and eight woman were amongst the dead")
+    assert c is not None and c.how == "fuzzy" and 0.9 <= c.score < 1.0
+    assert "nine children" in hajin[c.start:c.end]
+    assert index.align("fifty children were killed in Raqqa by Russian jets") is None
+
+
+def test_hints_are_phrases_in_the_text(hajin: str) -> None:
+    hints = EvidenceIndex(hajin).hints()
+    assert "Twenty" in hints and "Hajin" in hints and "SANA" in hints
+    assert all(h in hajin for h in hints)
