@@ -56,14 +56,14 @@ _VICTIM_NOUN = re.compile(
     re.I,
 )
 _VICTIM_EXPLICIT = re.compile(_VICTIM_NOUN.pattern.replace(r"|[a-z]{3,}(?<!s)s)", ")"), re.I)
-_ATTACKER = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:bombers?|gunmen|attackers|assailants|militants\s+(?:attacked|stormed|opened)"
+_ATTACKER = re.compile(r"^\s*(?:(?!(?:when|who|whom|which|that|as|after|before|while|and|or|in|on|at|of|by|with|from|were|was|have|has|had|are|is)\b)[\w'’-]+\s+){0,2}?(?:bombers?|gunmen|attackers|assailants|militants\s+(?:attacked|stormed|opened)"
                        r"|suicide|shooters?|men\s+armed|armed\s+men|jihadists\s+(?:attacked|stormed))\b", re.I)
 _BREAKDOWN_BEFORE = re.compile(r"(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+\w+\s+were"
                                r"|mostly|mainly|most\s+of\s+them)\s*(?:at\s+least\s+|some\s+|about\s+)?$"
                                r"|(?:including|among\s+them)\s+[^,;.]{1,30}\band\s+(?:at\s+least\s+)?$",
                                re.I)
 _NON_VICTIM = re.compile(
-    r"^\s*(?:[\w'’-]+\s+){0,2}?(?:attacks?|bomb(?:s|ings)?|explosions?|blasts|devices|villages?|facilities|"
+    r"^\s*(?:(?!(?:when|who|whom|which|that|as|after|before|while|and|or|in|on|at|of|by|with|from|were|was|have|has|had|are|is)\b)[\w'’-]+\s+){0,2}?(?:attacks?|bomb(?:s|ings)?|explosions?|blasts|devices|villages?|facilities|"
     r"days?|times|houses|homes|buildings|vehicles|cars|trucks|communities|areas|districts|towns|sites|"
     r"locations|positions|hours|weeks|months|years|separate|incidents|rockets|missiles|shells|mortars|"
     r"drones|(?:suicide\s+)?bombers|gunmen|attackers|assailants|men\s+armed|explosive|tonnes|tons|kg|"
@@ -192,7 +192,7 @@ def _right_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]],
             return None  # another figure, outside any "including ..." aside, stands between this one and the cue
         gap = _PAREN.sub(" ", text[m.end:cs])
         gap = re.sub(r",[^,;]{1,80},", " ", gap)
-        gap = re.sub(r"\b\w+ed\s+and\s+$", "", gap)
+        gap = re.sub(r"\b(?:\w+ed|shot|beaten|stabbed|hit|burnt)\s+and\s+$", "", gap)
         gap = re.sub(r"\b(?:women|men)\s+and\s+(?:children|girls|boys)\b|\bchildren\s+and\s+(?:women|the\s+elderly)\b",
                      "people", gap)
         if len(gap) > 130 or re.search(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which|for)\b", gap) \
@@ -336,7 +336,7 @@ _SINGULAR_OBJECT = re.compile(
     r"(?P<np>(?:an?|one|the)\s+(?!(?:number|total|series|spate|wave|string|host|lot|couple|few|handful|dozen|"
     r"hundred|thousand|score)\b)(?:[\w'’-]+\s+){0,3}?[\w'’-]+?(?:\s+and\s+(?:his|her|their|an?|the)\s+"
     r"(?:[\w'’-]+\s+){0,2}?[\w'’-]+?)?)(?=\s+(?:who|whom|in|at|on|near|outside|inside|of|from|during|after|while|as|"
-    r"with|by|and|late|early|last|this|overnight|when|because)\b|[,.;:\"”]|\s*$)",
+    r"with|by|and|late|early|last|this|overnight|when|because|\w+ing)\b|[,.;:\"”]|\s*$)",
 )
 _NAMED_VICTIM = re.compile(
     r"\b(?:shot\s+dead|killed|murdered|assassinated|beheaded|gunned\s+down|stabbed\s+to\s+death|hacked\s+to\s+death)"
@@ -349,7 +349,8 @@ _NAMED_VICTIM = re.compile(
 
 
 _SINGULAR_START = re.compile(
-    r"^(?P<np>(?:An?|One)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\b[^.;]{0,150}?\b(?:was|has\s+been|had\s+been)\s+"
+    r"^(?P<np>(?:An?|One)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\b[^.;]{0,150}?\b(?:(?:has\s+|had\s+)?died\b|"
+    r"(?:was|has\s+been|had\s+been)\s+)"
     r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
     r"(?:shot\s+dead|killed|shot\s+and\s+killed|murdered|assassinated|beheaded|lynched|gunned\s+down|"
     r"stabbed\s+to\s+death|hacked\s+to\s+death|beaten\s+to\s+death|burned\s+to\s+death|found\s+dead|"
