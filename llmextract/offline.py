@@ -67,7 +67,8 @@ _NON_VICTIM = re.compile(
     r"days?|times|houses|homes|buildings|vehicles|cars|trucks|communities|areas|districts|towns|sites|"
     r"locations|positions|hours|weeks|months|years|separate|incidents|rockets|missiles|shells|mortars|"
     r"drones|(?:suicide\s+)?bombers|gunmen|attackers|assailants|men\s+armed|explosive|tonnes|tons|kg|"
-    r"kilometers|km|miles|pigs|cattle|cows|livestock|goats|sheep|camels|animals|per\s+cent|percent)\b",
+    r"kilometers|km|miles|pigs|cattle|cows|livestock|goats|sheep|camels|animals|per\s+cent|percent)\b"
+    r"(?!\s+[a-z]{3,}s\b)",  # "village leaders": a modifier, not the head
     re.I,
 )
 _CHILD = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:children|child|kids|minors|boys|girls|infants|babies|toddlers|"
@@ -336,7 +337,7 @@ _SINGULAR_OBJECT = re.compile(
     r"(?P<np>(?:an?|one|the)\s+(?!(?:number|total|series|spate|wave|string|host|lot|couple|few|handful|dozen|"
     r"hundred|thousand|score)\b)(?:[\w'’-]+\s+){0,3}?[\w'’-]+?(?:\s+and\s+(?:his|her|their|an?|the)\s+"
     r"(?:[\w'’-]+\s+){0,2}?[\w'’-]+?)?)(?=\s+(?:who|whom|in|at|on|near|outside|inside|of|from|during|after|while|as|"
-    r"with|by|and|late|early|last|this|overnight|when|because|\w+ing)\b|[,.;:\"”]|\s*$)",
+    r"with|by|and|late|early|last|this|overnight|when|because|for|\w+ing|\w+ed)\b|[,.;:\"”]|\s*$)",
 )
 _NAMED_VICTIM = re.compile(
     r"\b(?:shot\s+dead|killed|murdered|assassinated|beheaded|gunned\s+down|stabbed\s+to\s+death|hacked\s+to\s+death)"
