@@ -1,4 +1,7 @@
-"""The command line: parses, calls the library, prints. Exit codes: 0 ok, 1 problems in the data, 2 bad usage or input."""
+"""The command line: parses, calls the library, prints.
+
+Exit codes: 0 ok, 1 problems in the data, 2 bad usage or input.
+"""
 
 from __future__ import annotations
 

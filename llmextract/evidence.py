@@ -20,7 +20,9 @@ from llmextract.schema import Article
 
 # Sentence ends: . ! ? (and a closing quote) followed by space and an upper-case letter, a
 # digit or a quote; or a blank line. Common abbreviations are not ends.
-_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9\u0600-\u06FF])|\n\s*\n|(?<=[a-z0-9])\n(?=\s*[A-Z])")
+_SENT_END = re.compile(
+    r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9\u0600-\u06FF])|\n\s*\n|(?<=[a-z0-9])\n(?=\s*[A-Z])"
+)
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Col|Lt|Sgt|Capt|Maj|Prof|St|No|Jr|Sr|Rep|Sen|Gov|vs|Inc|Co|Corp"
                      r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z]|\b(?:U\.S|U\.N|U\.K))\.$")
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",

@@ -233,7 +233,9 @@ def find_numbers(text: str) -> list[NumberMention]:
             s2, e2, value2, _ = numerals[i + 1]
             gap = text[e:s2]
             between = re.search(r"\bbetween\s+$", text[max(0, s - 10):s], re.I)
-            if (re.fullmatch(r"\s*(?:to|-|–|or)\s*", gap, re.I) or (between and re.fullmatch(r"\s+and\s+", gap, re.I))) \
+            joined = re.fullmatch(r"\s*(?:to|-|–|or)\s*", gap, re.I) or (
+                between and re.fullmatch(r"\s+and\s+", gap, re.I))
+            if joined \
                     and value2 > value and kind == "count":
                 low, high, qualifier, end = value, value2, Qualifier.range, e2
                 if between:

@@ -30,7 +30,8 @@ from llmextract.schema import (
     Qualifier,
 )
 
-_KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|stabbed\s+to\s+death|murder|died|die|deaths?|death\s+toll|toll|lost\s+their\s+lives|perished|slain|"
+_KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|"
+         r"stabbed\s+to\s+death|murder|died|die|deaths?|death\s+toll|toll|lost\s+their\s+lives|perished|slain|"
          r"massacred|executed|murdered|shot\s+to\s+death|fatalities|fatally|lives|bodies|beheaded|lynched|slaughtered|"
          r"shot\s+dead|burned\s+to\s+death|burnt\s+to\s+death|hacked\s+to\s+death|stoned\s+to\s+death|"
          r"drowned|massacre|deceased|victims|were\s+found\s+dead|lifeless|corpses")
@@ -56,14 +57,16 @@ _VICTIM_NOUN = re.compile(
     re.I,
 )
 _VICTIM_EXPLICIT = re.compile(_VICTIM_NOUN.pattern.replace(r"|[a-z]{3,}(?<!s)s)", ")"), re.I)
-_ATTACKER = re.compile(r"^\s*(?:(?!(?:when|who|whom|which|that|as|after|before|while|and|or|in|on|at|of|by|with|from|were|was|have|has|had|are|is)\b)[\w'’-]+\s+){0,2}?(?:bombers?|gunmen|attackers|assailants|militants\s+(?:attacked|stormed|opened)"
-                       r"|suicide|shooters?|men\s+armed|armed\s+men|jihadists\s+(?:attacked|stormed))\b", re.I)
+_HEAD_PREFIX = (r"(?:(?!(?:when|who|whom|which|that|as|after|before|while|and|or|in|on|at|of|by|with|from|"
+                r"were|was|have|has|had|are|is)\b)[\w'’-]+\s+){0,2}?")
+_ATTACKER = re.compile(r"^\s*" + _HEAD_PREFIX + r"(?:bombers?|gunmen|attackers|assailants|"
+                       r"militants\s+(?:attacked|stormed|opened)|suicide|shooters?|men\s+armed|armed\s+men|jihadists\s+(?:attacked|stormed))\b", re.I)
 _BREAKDOWN_BEFORE = re.compile(r"(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+\w+\s+were"
                                r"|mostly|mainly|most\s+of\s+them)\s*(?:at\s+least\s+|some\s+|about\s+)?$"
                                r"|(?:including|among\s+them)\s+[^,;.]{1,30}\band\s+(?:at\s+least\s+)?$",
                                re.I)
 _NON_VICTIM = re.compile(
-    r"^\s*(?:(?!(?:when|who|whom|which|that|as|after|before|while|and|or|in|on|at|of|by|with|from|were|was|have|has|had|are|is)\b)[\w'’-]+\s+){0,2}?(?:attacks?|bomb(?:s|ings)?|explosions?|blasts|devices|villages?|facilities|"
+    r"^\s*" + _HEAD_PREFIX + r"(?:attacks?|bomb(?:s|ings)?|explosions?|blasts|devices|villages?|facilities|"
     r"days?|times|houses|homes|buildings|vehicles|cars|trucks|communities|areas|districts|towns|sites|"
     r"locations|positions|hours|weeks|months|years|separate|incidents|rockets|missiles|shells|mortars|"
     r"drones|(?:suicide\s+)?bombers|gunmen|attackers|assailants|men\s+armed|explosive|tonnes|tons|kg|"
@@ -167,7 +170,8 @@ _PAREN = re.compile(
 )
 _TOLL = re.compile(r"\b(?:death\s+)?toll\b[^.;]{0,90}?\b(?:rose|risen|climbed|reached|jumped|increased|stands\s+at|"
                    r"stood\s+at|is\s+now|to)\s+", re.I)
-_AMONG_DEAD = re.compile(r"\bamong\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
+_AMONG_DEAD = re.compile(
+    r"\bamong\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
 
 
 def _victim_role(after: str) -> str | None:
@@ -197,10 +201,12 @@ def _right_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]],
         gap = re.sub(r"\b(?:women|men)\s+and\s+(?:children|girls|boys)\b|\bchildren\s+and\s+(?:women|the\s+elderly)\b",
                      "people", gap)
         if len(gap) > 130 or re.search(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which|for)\b", gap) \
-                and not re.fullmatch(r"\s*(?:[\w'’-]+\s+){0,3}?(?:who\s+(?:were|had\s+been)|that\s+were)\s+", gap, re.I):
+                and not re.fullmatch(r"\s*(?:[\w'’-]+\s+){0,3}?(?:who\s+(?:were|had\s+been)|that\s+were)\s+",
+                                     gap, re.I):
             return None
         if _RIGHT_GAP.match(gap) and not any(
-                w.lower() not in _ED_OK for w in re.findall(r"\b[a-z]{3,}ed\b|\b(?:that|following|during|said|says)\b", gap)):
+                w.lower() not in _ED_OK
+                for w in re.findall(r"\b[a-z]{3,}ed\b|\b(?:that|following|during|said|says)\b", gap)):
             return cs - m.end, kind
         return None
     return None
@@ -224,7 +230,8 @@ def _group_at(text: str, mentions: list[NumberMention], i: int) -> list[NumberMe
         gap = text[a.end:b.start]
         if not re.fullmatch(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:,\s+and|\s+and)\s+(?:at\s+least\s+)?", gap) \
                 or re.match(r"\s+of\s+(?:them|whom|those)\b", text[b.end:b.end + 12]) \
-                or not _VICTIM_NOUN.match(gap) or _CUE.search(gap) or b.kind != "count" or b.qualifier is Qualifier.vague:
+                or not _VICTIM_NOUN.match(gap) or _CUE.search(gap) or b.kind != "count" \
+                or b.qualifier is Qualifier.vague:
             break
         group.append(b)
         j += 1
@@ -286,8 +293,9 @@ def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
             attaches.append(_Attach(m, _victim_role(after) or "", 0))
             continue
         left = _left_cue(text, m, cues)
-        right = _right_cue(text, m, cues, mentions) if (_VICTIM_NOUN.match(after) or m.qualifier.value == "vague"
-                                                         or re.match(r"^\s*(?:were|have|had|are|was|has)\b", after, re.I)) else None
+        headed = (_VICTIM_NOUN.match(after) or m.qualifier is Qualifier.vague
+                  or re.match(r"^\s*(?:were|have|had|are|was|has)\b", after, re.I))
+        right = _right_cue(text, m, cues, mentions) if headed else None
         if left and not left[2]:
             dist, kind = left[0], left[1]
         elif right:
@@ -411,7 +419,8 @@ def _claimant(index: EvidenceIndex, sent: Sentence) -> Attribution:
             subject, subject_end = n.text, n.end
         generic = list(_GENERIC_CLAIMANT.finditer(text[sent.start:vs]))
         if generic and sent.start + generic[-1].end() >= vs - 30 and sent.start + generic[-1].end() > subject_end \
-                and not (before_names and before_names[-1].start < sent.start + generic[-1].end() <= before_names[-1].end):
+                and not (before_names
+                         and before_names[-1].start < sent.start + generic[-1].end() <= before_names[-1].end):
             subject = generic[-1].group(1)
         if subject and claimant is None:
             claimant = subject.strip(" ,")

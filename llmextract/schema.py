@@ -40,7 +40,8 @@ class Count(BaseModel):
         description="The words of the text that state the figure, verbatim: 'at least a dozen'."
     )
     low: Annotated[int | None, Grounded()] = Field(
-        default=None, ge=0, description="Lowest figure the phrase allows (the stated figure for 'at least', 'more than')."
+        default=None, ge=0,
+        description="Lowest figure the phrase allows (the stated figure for 'at least', 'more than').",
     )
     high: Annotated[int | None, Grounded()] = Field(
         default=None, ge=0, description="Highest figure the phrase allows; null when open-ended."
@@ -125,7 +126,8 @@ class Claim(BaseModel):
     perpetrator: Annotated[str | None, Name(kind="org")] = Field(
         default=None, description="Who is said to have done it: 'the US-led coalition'."
     )
-    means: Annotated[str | None, Skip()] = Field(default=None, description="'airstrike', 'shelling', 'suicide bombing'.")
+    means: Annotated[str | None, Skip()] = Field(
+        default=None, description="'airstrike', 'shelling', 'suicide bombing'.")
     killed: Count | None = None
     injured: Count | None = None
     children_killed: Count | None = None
