@@ -60,7 +60,8 @@ _VICTIM_EXPLICIT = re.compile(_VICTIM_NOUN.pattern.replace(r"|[a-z]{3,}(?<!s)s)"
 _HEAD_PREFIX = (r"(?:(?!(?:when|who|whom|which|that|as|after|before|while|and|or|in|on|at|of|by|with|from|"
                 r"were|was|have|has|had|are|is)\b)[\w'’-]+\s+){0,2}?")
 _ATTACKER = re.compile(r"^\s*" + _HEAD_PREFIX + r"(?:bombers?|gunmen|attackers|assailants|"
-                       r"militants\s+(?:attacked|stormed|opened)|suicide|shooters?|men\s+armed|armed\s+men|jihadists\s+(?:attacked|stormed))\b", re.I)
+                       r"militants\s+(?:attacked|stormed|opened)|suicide|shooters?|men\s+armed|armed\s+men|"
+                       r"jihadists\s+(?:attacked|stormed))\b", re.I)
 _BREAKDOWN_BEFORE = re.compile(r"(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+\w+\s+were"
                                r"|mostly|mainly|most\s+of\s+them)\s*(?:at\s+least\s+|some\s+|about\s+)?$"
                                r"|(?:including|among\s+them)\s+[^,;.]{1,30}\band\s+(?:at\s+least\s+)?$",
