@@ -43,7 +43,7 @@ _DIGITS = re.compile(
 )
 _VAGUE = re.compile(
     r"\b(dozens|scores|hundreds|thousands|tens|several|a\s+few|a\s+handful|a\s+number|numerous)\b"
-    r"(?=\s+(?:of\b|\w))",
+    r"(?=\s+(?:of\b|\w)|\s*[,.;:)]|\s*$)",
     re.IGNORECASE,
 )
 _HEDGE_BEFORE = [

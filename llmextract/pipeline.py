@@ -36,9 +36,8 @@ class Pipeline:
             self._llm = LLMExtractor(
                 config, prompts=prompts, http_client=http_client, async_http_client=async_http_client,
                 validator=claims_validator() if policy == "strict" else None,
+                use_grounded_schema=grounded_schema,
             )
-            if grounded_schema:
-                self._llm.use_grounded_schema = True
 
     @classmethod
     def create(cls, endpoint: str | None = None, model: str | None = None, api_key: str | None = None, *,

@@ -1,0 +1,154 @@
+"""Where the model is: an OpenAI-compatible endpoint, its model, key and retry budgets.
+
+Resolution order, field by field: explicit arguments, then ``LLMEXTRACT_*`` environment
+variables, then the ``OPENAI_*`` ones::
+
+    base_url  LLMEXTRACT_BASE_URL  OPENAI_BASE_URL
+    model     LLMEXTRACT_MODEL     OPENAI_MODEL
+    api_key   LLMEXTRACT_API_KEY   OPENAI_API_KEY
+    profile   LLMEXTRACT_PROFILE
+
+With no base URL anywhere, :meth:`EndpointConfig.resolve` returns ``None`` and the offline
+extractor is used: a key alone (say ``OPENAI_API_KEY`` left in the shell) never sends an
+article anywhere.
+
+The key is a :class:`pydantic.SecretStr`: ``repr``, ``str`` and ``model_dump_json`` show
+``**********``, and the base URL is shown without userinfo or query string.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
+
+from llmextract.errors import ConfigError
+
+Profile = Literal["auto", "openai", "vllm", "ollama", "llamacpp", "json"]
+PROFILES: tuple[str, ...] = ("auto", "openai", "vllm", "ollama", "llamacpp", "json")
+
+#: The key sent to endpoints that need none (a local llama.cpp server, Ollama, vLLM).
+NO_KEY = "not-needed"
+
+
+def safe_url(url: str) -> str:
+    """``url`` without userinfo, query string or fragment: safe to log, print and store."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+class EndpointConfig(BaseModel):
+    """One OpenAI-compatible chat endpoint and how to talk to it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(description="OpenAI-compatible base URL, usually ending in /v1.")
+    model: str | None = Field(default=None, description="Model id; None: the first id GET /models lists.")
+    api_key: SecretStr = Field(default=SecretStr(NO_KEY), description="Bearer key; never printed.")
+    profile: Profile = Field(default="auto", description="Structured-output profile; auto: detect from /models.")
+    timeout: float = Field(default=120.0, gt=0, description="Seconds per HTTP request.")
+    transport_retries: int = Field(default=3, ge=0, description="Retries on timeouts, connection errors, 429, 5xx.")
+    reask_budget: int = Field(default=2, ge=0, description="Re-asks when a reply does not validate.")
+    temperature: float = Field(default=0.0, ge=0)
+    max_tokens: int | None = Field(default=None, gt=0, description="Completion token cap; None: the server's.")
+    retry_max_wait: float = Field(default=30.0, ge=0, description="Cap on one transport back-off or Retry-After.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base URL must be http(s)://host[:port]/path, got {safe_url(value)!r}")
+        return value
+
+    @field_serializer("base_url")
+    def _dump_url(self, value: str) -> str:
+        return safe_url(value)
+
+    @property
+    def display_url(self) -> str:
+        """The base URL without credentials or query string (what goes into results and errors)."""
+        return safe_url(self.base_url)
+
+    @property
+    def has_key(self) -> bool:
+        return self.api_key.get_secret_value() not in ("", NO_KEY)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, (safe_url(value) if name == "base_url" else value)
+
+    @classmethod
+    def resolve(
+        cls,
+        endpoint: str | None = None,
+        model: str | None = None,
+        api_key: str | SecretStr | None = None,
+        *,
+        profile: str | None = None,
+        timeout: float | None = None,
+        transport_retries: int | None = None,
+        reask_budget: int | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> EndpointConfig | None:
+        """Build a config from arguments and the environment; ``None`` when no endpoint is configured.
+
+        Raises :class:`~llmextract.errors.ConfigError` when what is configured does not make sense
+        (a base URL that is not http(s), an unknown profile, a negative budget).
+        """
+        environ = os.environ if env is None else env
+
+        def pick(explicit: Any, *names: str) -> Any:
+            if explicit is not None and explicit != "":
+                return explicit
+            for name in names:
+                value = environ.get(name)
+                if value:
+                    return value.strip()
+            return None
+
+        base_url = pick(endpoint, "LLMEXTRACT_BASE_URL", "OPENAI_BASE_URL")
+        if base_url is None:
+            return None
+        if isinstance(api_key, SecretStr):
+            api_key = api_key.get_secret_value() or None
+        key = pick(api_key, "LLMEXTRACT_API_KEY", "OPENAI_API_KEY") or NO_KEY
+        chosen_profile = pick(profile, "LLMEXTRACT_PROFILE") or "auto"
+        if chosen_profile not in PROFILES:
+            raise ConfigError(f"unknown profile {chosen_profile!r}; choose one of {', '.join(PROFILES)}")
+        values: dict[str, Any] = {
+            "base_url": base_url,
+            "model": pick(model, "LLMEXTRACT_MODEL", "OPENAI_MODEL"),
+            "api_key": SecretStr(key),
+            "profile": chosen_profile,
+        }
+        for name, value in (("timeout", timeout), ("transport_retries", transport_retries),
+                            ("reask_budget", reask_budget), ("temperature", temperature),
+                            ("max_tokens", max_tokens)):
+            if value is not None:
+                values[name] = value
+        try:
+            return cls(**values)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            # Never echo the input values (the key is among them): name the fields only.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in getattr(exc, "errors", list)()
+            ) or "invalid endpoint configuration"
+            raise ConfigError(f"bad endpoint configuration: {problems}") from None

@@ -1,0 +1,709 @@
+"""The LLM extractor: instructor over the ``openai`` client, against any OpenAI-compatible endpoint.
+
+Two retry layers, kept apart:
+
+* **transport** (tenacity, around every HTTP call): timeouts, connection errors, 408/409, 429
+  (honouring ``Retry-After``) and 5xx are retried ``config.transport_retries`` times with
+  exponential back-off and jitter; the openai client's own retries are off (``max_retries=0``).
+  When they run out, :class:`~llmextract.errors.EndpointError` names the endpoint (never the key).
+* **re-ask** (instructor's ``max_retries``): a reply that is not JSON, misses a field or fails the
+  ``validator`` hook goes back to the model with the errors, ``config.reask_budget`` times.
+  When they run out, :class:`~llmextract.errors.ModelOutputError` carries every raw reply.
+
+Structured output depends on the server (``profile``)::
+
+    openai    response_format json_schema, strict (a strict-mode copy of the schema)
+    vllm      response_format json_schema (vLLM's guided decoding)
+    ollama    response_format json_schema (Ollama >= 0.5 maps it to ``format``)
+    llamacpp  response_format {"type": "json_object", "schema": ...} sent through extra_body
+              (llama.cpp turns it into a grammar; arrays and strings get upper bounds so a small
+              model cannot loop to the token limit); the schema is not pasted into the prompt
+    json      instructor JSON mode: the schema goes into the system prompt, response_format json_object
+
+``auto`` picks one from ``GET {base_url}/models``: api.openai.com -> openai; ``owned_by`` "vllm"
+-> vllm; "me" (llama-cpp-python) or "llamacpp" (llama.cpp's llama-server) -> llamacpp;
+"library"/"ollama" or port 11434 -> ollama; anything else -> json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import email.utils
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, Self
+from urllib.parse import urlsplit
+
+import instructor
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.hooks import Hooks
+from pydantic import ValidationInfo, model_validator
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from llmextract.config import EndpointConfig
+from llmextract.errors import CassetteError, ConfigError, EndpointError, ModelOutputError
+from llmextract.numbers import parse_count
+from llmextract.prompts import PromptSet
+from llmextract.schema import Article, Claim, ClaimList, Count, ExtractionResult, Provenance, Usage
+
+logger = logging.getLogger(__name__)
+
+Validator = Callable[[ClaimList, Article], list[str]]
+
+COUNT_FIELDS = ("killed", "injured", "children_killed", "women_killed", "men_killed")
+
+# --------------------------------------------------------------------------- profiles
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How to ask one kind of server for JSON that fits a schema."""
+
+    name: str
+    mode: instructor.Mode
+
+    def request_options(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """Extra keyword arguments for ``chat.completions.create`` (sent as they are)."""
+        if self.name == "openai":
+            return {"extra_body": {"response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "ClaimList", "strict": True, "schema": strict_schema(schema)},
+            }}}
+        if self.name == "llamacpp":
+            # instructor sets response_format itself; extra_body wins in the request body.
+            return {"extra_body": {"response_format": {"type": "json_object", "schema": bounded_schema(schema)}}}
+        return {}
+
+
+PROFILES: dict[str, Profile] = {
+    "openai": Profile("openai", instructor.Mode.JSON_SCHEMA),
+    "vllm": Profile("vllm", instructor.Mode.JSON_SCHEMA),
+    "ollama": Profile("ollama", instructor.Mode.JSON_SCHEMA),
+    # JSON_SCHEMA mode leaves the messages alone (JSON mode would paste ~2,200 tokens of schema into the
+    # system prompt, which the grammar already enforces); extra_body then swaps in llama.cpp's format.
+    "llamacpp": Profile("llamacpp", instructor.Mode.JSON_SCHEMA),
+    "json": Profile("json", instructor.Mode.JSON),
+}
+
+# Profiles whose servers enforce the schema sent (so a grounded schema's enums bind the model).
+GROUNDED_PROFILES = ("openai", "vllm", "ollama", "llamacpp")
+
+_LLAMACPP_OWNERS = {"me", "llamacpp", "llama.cpp", "llama-cpp"}
+_OLLAMA_OWNERS = {"library", "ollama"}
+
+
+def detect_profile(base_url: str, owners: Sequence[str | None]) -> str:
+    """The profile for a server, from its URL and the ``owned_by`` values its ``/models`` lists."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if host == "api.openai.com":
+        return "openai"
+    seen = {(o or "").strip().lower() for o in owners}
+    if "vllm" in seen:
+        return "vllm"
+    if seen & _LLAMACPP_OWNERS:
+        return "llamacpp"
+    if seen & _OLLAMA_OWNERS:
+        return "ollama"
+    try:
+        if parts.port == 11434:  # Ollama's port; its owned_by is the model's namespace
+            return "ollama"
+    except ValueError:
+        pass
+    return "json"
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` fit for OpenAI's strict structured outputs.
+
+    Every object lists all its properties as required and forbids others; defaults are dropped
+    (optional fields are already nullable in ClaimList's schema, so the model answers null).
+    """
+    out = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            node.pop("default", None)
+            if node.get("type") == "object" and isinstance(node.get("properties"), dict):
+                node["required"] = list(node["properties"])
+                node["additionalProperties"] = False
+            if "$ref" in node and len(node) > 1:  # strict mode wants a bare $ref
+                for key in [k for k in node if k != "$ref"]:
+                    node.pop(key)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(out)
+    return out
+
+
+def bounded_schema(schema: dict[str, Any], *, max_items: int = 6, max_length: int = 300) -> dict[str, Any]:
+    """A copy of ``schema`` whose arrays and strings have an upper bound.
+
+    A grammar built from it cannot loop forever: small models under greedy decoding tend to
+    repeat a list item or a phrase until the token limit (SmolLM2 listed countries as "relays"
+    for 1,000 tokens). Bounds already in the schema are kept; dates keep their own format.
+    """
+    out = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "array":
+                node.setdefault("maxItems", max_items)
+            if node.get("type") == "string" and "format" not in node and "enum" not in node:
+                node.setdefault("maxLength", max_length)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(out)
+    return out
+
+
+# --------------------------------------------------------------------------- the response model
+
+
+class _CheckedClaimList(ClaimList):
+    """ClaimList plus the validator hook, run inside pydantic validation (so instructor re-asks)."""
+
+    @model_validator(mode="after")
+    def _run_validator(self, info: ValidationInfo) -> Self:
+        context = info.context if isinstance(info.context, dict) else {}
+        check = context.get("validator")
+        article = context.get("article")
+        if check is None or article is None:
+            return self
+        problems = [str(p) for p in (check(self, article) or []) if p]
+        if problems:
+            raise ValueError("the answer does not fit the article:\n- " + "\n- ".join(problems))
+        return self
+
+
+# Sent under ClaimList's name and schema: the subclass only adds validation.
+_CheckedClaimList.__name__ = _CheckedClaimList.__qualname__ = "ClaimList"
+_CheckedClaimList.__doc__ = ClaimList.__doc__
+_CheckedClaimList.model_rebuild(force=True)
+
+
+def _jinja_literal(text: str) -> str:
+    """Protect a message from instructor's Jinja pass (it templates messages when ``context`` is set).
+
+    Every ``{`` becomes the expression ``{{ "{" }}``, so no ``{{``, ``{%`` or ``{#`` of an article
+    is read as Jinja, and rendering gives the text back unchanged.
+    """
+    return text.replace("{", '{{ "{" }}')
+
+
+# --------------------------------------------------------------------------- transport retries
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return False
+
+
+def retry_after_seconds(exc: BaseException, now: float | None = None) -> float | None:
+    """The wait a 429/503 asks for (``retry-after-ms``, ``Retry-After`` seconds or HTTP date)."""
+    if not isinstance(exc, openai.APIStatusError):
+        return None
+    headers = exc.response.headers
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{4,})")
+
+
+@dataclass
+class _Run:
+    """What one extraction saw: every reply, the usage summed over all attempts, the request count."""
+
+    raw_replies: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    replies: int = 0
+    requests: int = 0
+    transport_retries: int = 0
+
+    def on_response(self, response: Any) -> None:
+        self.replies += 1
+        self.raw_replies.append(_reply_text(response))
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self.usage.add(Usage(prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                                 completion_tokens=getattr(usage, "completion_tokens", 0) or 0))
+
+    def hooks(self) -> Hooks:
+        hooks = Hooks()
+        hooks.on("completion:response", self.on_response)
+        return hooks
+
+
+def _reply_text(response: Any) -> str:
+    try:
+        message = response.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return ""
+    content = getattr(message, "content", None)
+    if content:
+        return str(content)
+    for call in getattr(message, "tool_calls", None) or []:
+        arguments = getattr(getattr(call, "function", None), "arguments", None)
+        if arguments:
+            return str(arguments)
+    return ""
+
+
+# --------------------------------------------------------------------------- the extractor
+
+
+class LLMExtractor:
+    """Extract claims with a language model behind an OpenAI-compatible endpoint.
+
+    One instance holds one ``openai.OpenAI`` and one ``openai.AsyncOpenAI`` client (made on first
+    use), shared by every call: :meth:`aextract` may run concurrently (within one event loop).
+    ``http_client``/``async_http_client`` (``httpx2.Client``/``httpx2.AsyncClient``) set connection
+    pool limits or proxies; they are not closed by :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        config: EndpointConfig,
+        *,
+        prompts: PromptSet | None = None,
+        validator: Validator | None = None,
+        http_client: Any = None,
+        async_http_client: Any = None,
+        use_grounded_schema: bool = False,
+    ) -> None:
+        if config.profile != "auto" and config.profile not in PROFILES:
+            raise ConfigError(f"unknown profile {config.profile!r}")
+        self.config = config
+        self.prompts = prompts if prompts is not None else PromptSet.load()
+        self.validator = validator
+        # Grounded by construction (llmextract.grounding.grounded_schema): on profiles that enforce a
+        # schema, the schema sent has enums of the text's number phrases and names.
+        self.use_grounded_schema = use_grounded_schema
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+        self._client: openai.OpenAI | None = None
+        self._aclient: openai.AsyncOpenAI | None = None
+        self._lock = threading.Lock()  # one client each, even when threads race to make it
+        self._profile: str | None = None if config.profile == "auto" else config.profile
+        self._model: str | None = config.model
+        self._schema = ClaimList.model_json_schema()
+        # Seams for tests: how transport back-off waits (never wall-clock asserted).
+        self._sleep: Callable[[float], None] = time.sleep
+        self._asleep: Callable[[float], Any] = asyncio.sleep
+
+    def __repr__(self) -> str:
+        return f"LLMExtractor(endpoint={self.endpoint!r}, model={self._model!r}, profile={self._profile!r})"
+
+    # -- public properties
+    @property
+    def endpoint(self) -> str:
+        """The base URL without credentials or query string."""
+        return self.config.display_url
+
+    @property
+    def model(self) -> str | None:
+        """The model id (None until it is known: given, or the first of ``/models``)."""
+        return self._model
+
+    @property
+    def profile(self) -> str | None:
+        """The structured-output profile (None until detected)."""
+        return self._profile
+
+    # -- clients
+    @property
+    def client(self) -> openai.OpenAI:
+        with self._lock:
+            return self._make_client()
+
+    def _make_client(self) -> openai.OpenAI:
+        if self._client is None:
+            kwargs: dict[str, Any] = {}
+            if self._http_client is not None:
+                kwargs["http_client"] = self._http_client
+            self._client = openai.OpenAI(base_url=self.config.base_url,
+                                         api_key=self.config.api_key.get_secret_value(),
+                                         timeout=self.config.timeout, max_retries=0, **kwargs)
+        return self._client
+
+    @property
+    def aclient(self) -> openai.AsyncOpenAI:
+        with self._lock:
+            return self._make_aclient()
+
+    def _make_aclient(self) -> openai.AsyncOpenAI:
+        if self._aclient is None:
+            kwargs: dict[str, Any] = {}
+            if self._async_http_client is not None:
+                kwargs["http_client"] = self._async_http_client
+            self._aclient = openai.AsyncOpenAI(base_url=self.config.base_url,
+                                               api_key=self.config.api_key.get_secret_value(),
+                                               timeout=self.config.timeout, max_retries=0, **kwargs)
+        return self._aclient
+
+    def close(self) -> None:
+        """Close the sync client (an injected http_client is left open)."""
+        if self._client is not None and self._http_client is None:
+            self._client.close()
+        self._client = None
+
+    async def aclose(self) -> None:
+        """Close both clients (injected http clients are left open)."""
+        if self._aclient is not None and self._async_http_client is None:
+            await self._aclient.close()
+        self._aclient = None
+        self.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- transport retries
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        cap = self.config.retry_max_wait
+        asked = retry_after_seconds(exc) if exc is not None else None
+        if asked is not None:
+            return min(asked, cap)
+        base = min(cap, 0.5 * 2 ** (state.attempt_number - 1))
+        return min(cap, base + random.uniform(0, base / 2))
+
+    def _retry_policy(self) -> dict[str, Any]:
+        return {
+            "stop": stop_after_attempt(self.config.transport_retries + 1),
+            "wait": self._wait,
+            "retry": retry_if_exception(_is_transient),
+            "reraise": True,
+        }
+
+    def _endpoint_error(self, exc: BaseException, what: str, attempts: int) -> EndpointError:
+        status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+        if isinstance(exc, openai.APITimeoutError):
+            reason = f"timed out after {self.config.timeout:g}s"
+        elif isinstance(exc, openai.APIConnectionError):
+            reason = "could not connect"
+        elif isinstance(exc, openai.APIStatusError):
+            reason = f"HTTP {exc.status_code}: {self._scrub(_server_message(exc))}"
+        else:
+            reason = self._scrub(f"{type(exc).__name__}: {exc}")
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        return EndpointError(f"{self.endpoint}: {what} {reason} ({tries})", endpoint=self.endpoint,
+                             attempts=attempts, status_code=status)
+
+    def _scrub(self, text: str) -> str:
+        secret = self.config.api_key.get_secret_value()
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+        text = _KEYISH.sub("sk-***", text)
+        return text[:500]
+
+    def _log_retry(self, what: str, run: _Run | None) -> Callable[[RetryCallState], None]:
+        def log(state: RetryCallState) -> None:
+            if run is not None:
+                run.transport_retries += 1
+            exc = state.outcome.exception() if state.outcome is not None else None
+            wait = state.next_action.sleep if state.next_action is not None else 0.0
+            logger.warning("%s: %s failed (%s); retry %d in %.2fs", self.endpoint, what,
+                           self._scrub(type(exc).__name__ if exc is None else _short(exc)),
+                           state.attempt_number, wait)
+        return log
+
+    def _call(self, fn: Callable[[], Any], what: str, run: _Run | None) -> Any:
+        attempts = 0
+        try:
+            for attempt in Retrying(sleep=lambda s: self._sleep(s), before_sleep=self._log_retry(what, run),
+                                    **self._retry_policy()):
+                with attempt:
+                    attempts += 1
+                    if run is not None:
+                        run.requests += 1
+                    return fn()
+        except (openai.APIError, OSError) as exc:
+            raise self._endpoint_error(exc, what, attempts) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _acall(self, fn: Callable[[], Any], what: str, run: _Run | None) -> Any:
+        attempts = 0
+
+        async def sleep(seconds: float) -> None:
+            await self._asleep(seconds)
+
+        try:
+            async for attempt in AsyncRetrying(sleep=sleep, before_sleep=self._log_retry(what, run),
+                                               **self._retry_policy()):
+                with attempt:
+                    attempts += 1
+                    if run is not None:
+                        run.requests += 1
+                    return await fn()
+        except (openai.APIError, OSError) as exc:
+            raise self._endpoint_error(exc, what, attempts) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- model and profile
+    def _settle(self, models: list[Any] | None) -> tuple[str, str]:
+        if self._model is None:
+            ids = [getattr(m, "id", None) for m in models or []]
+            ids = [i for i in ids if i]
+            if not ids:
+                raise ConfigError(f"{self.endpoint}: no model given and GET /models listed none; set a model")
+            self._model = str(ids[0])
+            logger.info("%s: using model %s (first of /models)", self.endpoint, self._model)
+        if self._profile is None:
+            owners = [getattr(m, "owned_by", None) for m in models or []]
+            self._profile = detect_profile(self.config.base_url, owners)
+            logger.info("%s: profile %s (owned_by %s)", self.endpoint, self._profile, sorted(set(map(str, owners))))
+        return self._model, self._profile
+
+    def _models_optional(self, exc: EndpointError) -> list[Any]:
+        """When /models does not exist but the model is known, carry on with the json profile."""
+        if self._model is not None and exc.status_code in (404, 405, 501):
+            logger.info("%s: no /models (%s); profile json", self.endpoint, exc.status_code)
+            return []
+        raise exc
+
+    def prepare(self) -> tuple[str, str]:
+        """Settle the model and profile (GET /models when either is unknown); returns (model, profile)."""
+        if self._model is not None and self._profile is not None:
+            return self._model, self._profile
+        try:
+            models = list(self._call(lambda: self.client.models.list().data, "GET /models", None))
+        except EndpointError as exc:
+            models = self._models_optional(exc)
+        return self._settle(models)
+
+    async def aprepare(self) -> tuple[str, str]:
+        """Async :meth:`prepare`."""
+        if self._model is not None and self._profile is not None:
+            return self._model, self._profile
+
+        async def fetch() -> list[Any]:
+            page = await self.aclient.models.list()
+            return list(page.data)
+
+        try:
+            models = await self._acall(fetch, "GET /models", None)
+        except EndpointError as exc:
+            models = self._models_optional(exc)
+        return self._settle(models)
+
+    # -- extraction
+    def _request(self, article: Article, hints: Sequence[str] | None, model: str,
+                 profile: Profile, run: _Run) -> dict[str, Any]:
+        messages = [{"role": m["role"], "content": _jinja_literal(m["content"])}
+                    for m in self.prompts.render(article, hints)]
+        kwargs: dict[str, Any] = {
+            "response_model": _CheckedClaimList,
+            "messages": messages,
+            "max_retries": self.config.reask_budget,
+            "context": {"article": article, "validator": self.validator},
+            "strict": False,
+            "hooks": run.hooks(),
+            "model": model,
+            "temperature": self.config.temperature,
+        }
+        if self.config.max_tokens is not None:
+            kwargs["max_tokens"] = self.config.max_tokens
+        grounded = self._grounded_schema(article, profile.name)
+        if grounded is not None and profile.name in ("vllm", "ollama"):
+            kwargs["extra_body"] = {"response_format": {
+                "type": "json_schema", "json_schema": {"name": "ClaimList", "schema": grounded}}}
+        else:
+            kwargs.update(profile.request_options(grounded if grounded is not None else self._schema))
+        return kwargs
+
+    def _grounded_schema(self, article: Article, profile: str) -> dict[str, Any] | None:
+        """The grounded schema for this article, when asked for and the profile enforces schemas."""
+        if not self.use_grounded_schema or profile not in GROUNDED_PROFILES:
+            return None
+        from llmextract.grounding import grounded_schema, index_for
+
+        return grounded_schema(index_for(article))
+
+    def _from_grounded(self, article: Article, parsed: ClaimList, profile: str) -> ClaimList:
+        """Turn the phrases chosen under a grounded schema into values."""
+        if not self.use_grounded_schema or profile not in GROUNDED_PROFILES:
+            return parsed
+        from llmextract.grounding import from_grounded, index_for
+
+        return from_grounded(parsed, index_for(article))
+
+    def _fail(self, exc: Exception, run: _Run) -> BaseException:
+        if isinstance(exc, InstructorRetryException):
+            cause = exc.__cause__
+            if isinstance(cause, EndpointError | CassetteError):  # not the model's fault: pass it on as it is
+                return cause
+            if cause is not None and not isinstance(cause, ValueError):
+                return cause  # not a bad reply (pydantic and JSON errors are ValueErrors): a bug, let it show
+            return ModelOutputError(
+                f"{self.endpoint}: the model's replies did not fit the schema after {run.replies} "
+                f"attempt{'s' if run.replies != 1 else ''}: {_short(cause or exc)}",
+                raw_replies=run.raw_replies, attempts=run.replies)
+        if isinstance(exc, IncompleteOutputException):
+            return ModelOutputError(
+                f"{self.endpoint}: the reply was cut off at the token limit (finish_reason=length); "
+                "raise max_tokens or the server's context size", raw_replies=run.raw_replies, attempts=run.replies)
+        return exc
+
+    def extract(self, article: Article, hints: list[str] | None = None) -> ExtractionResult:
+        """Extract the article's claims. Raises EndpointError, ModelOutputError or ConfigError."""
+        started = time.perf_counter()
+        run = _Run()
+        model, profile_name = self.prepare()
+        profile = PROFILES[profile_name]
+        create_chat = self.client.chat.completions.create
+
+        def send(*args: Any, **kwargs: Any) -> Any:
+            return self._call(lambda: create_chat(*args, **kwargs), "POST /chat/completions", run)
+
+        create = instructor.patch(create=send, mode=profile.mode)
+        try:
+            parsed = create(**self._request(article, hints, model, profile, run))
+        except (InstructorRetryException, IncompleteOutputException) as exc:
+            _reraise(self._fail(exc, run), exc)
+        parsed = self._from_grounded(article, parsed, profile_name)
+        return self._result(article, parsed, run, model, profile_name, started)
+
+    async def aextract(self, article: Article, hints: list[str] | None = None) -> ExtractionResult:
+        """Async :meth:`extract`, on the shared ``AsyncOpenAI`` client."""
+        started = time.perf_counter()
+        run = _Run()
+        model, profile_name = await self.aprepare()
+        profile = PROFILES[profile_name]
+        create_chat = self.aclient.chat.completions.create
+
+        async def send(*args: Any, **kwargs: Any) -> Any:
+            return await self._acall(lambda: create_chat(*args, **kwargs), "POST /chat/completions", run)
+
+        create = instructor.patch(create=send, mode=profile.mode)
+        try:
+            parsed = await create(**self._request(article, hints, model, profile, run))
+        except (InstructorRetryException, IncompleteOutputException) as exc:
+            _reraise(self._fail(exc, run), exc)
+        parsed = self._from_grounded(article, parsed, profile_name)
+        return self._result(article, parsed, run, model, profile_name, started)
+
+    def _result(self, article: Article, parsed: ClaimList, run: _Run, model: str, profile: str,
+                started: float) -> ExtractionResult:
+        notes: list[str] = []
+        claims = list(parsed.claims)
+        postprocess(claims, article.text, notes)
+        if run.transport_retries:
+            notes.append(f"transport retries: {run.transport_retries}")
+        provenance = Provenance(
+            extractor="llm",
+            model_used=True,
+            endpoint=self.endpoint,
+            model=model,
+            profile=profile,
+            prompt_hash=self.prompts.hash,
+            usage=run.usage,
+            attempts=run.replies,
+            latency_s=round(time.perf_counter() - started, 4),
+            raw_replies=run.raw_replies,
+            notes=notes,
+            version=_version(),
+        )
+        return ExtractionResult(article_id=article.id, content_hash=article.content_hash,
+                                published=article.published, claims=claims, provenance=provenance)
+
+
+def postprocess(claims: list[Claim], text: str, notes: list[str] | None = None) -> list[Claim]:
+    """Fill evidence offsets where a quote occurs verbatim; derive a count's bounds from its phrase.
+
+    A quote found nowhere keeps start/end None (the grounding layer judges it). A count with a
+    phrase and neither bound gets low/high/qualifier from :func:`llmextract.numbers.parse_count`.
+    """
+    notes = notes if notes is not None else []
+    for i, claim in enumerate(claims):
+        for evidence in claim.evidence:
+            quote = evidence.quote
+            if (evidence.start is not None and evidence.end is not None
+                    and text[evidence.start:evidence.end] == quote and quote):
+                continue
+            pos = text.find(quote) if quote else -1
+            evidence.start, evidence.end = (pos, pos + len(quote)) if pos >= 0 else (None, None)
+        for name in COUNT_FIELDS:
+            count: Count | None = getattr(claim, name)
+            if count is None or not count.phrase.strip() or count.low is not None or count.high is not None:
+                continue
+            derived = parse_count(count.phrase)
+            if derived is not None:
+                setattr(claim, name, Count(phrase=count.phrase, low=derived.low, high=derived.high,
+                                           qualifier=derived.qualifier))
+                notes.append(f"claims[{i}].{name}: low/high derived from the phrase {count.phrase!r}")
+    return claims
+
+
+def _reraise(error: BaseException, original: Exception) -> NoReturn:
+    if error is original.__cause__:  # the transport layer's (or a cassette's) error, or a bug: keep its cause
+        raise error.with_traceback(error.__traceback__) from error.__cause__
+    raise error from original
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])
+        if isinstance(err, str):
+            return err
+    return str(exc.message or "")
+
+
+def _short(exc: BaseException, limit: int = 400) -> str:
+    text = f"{exc}".strip() or type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _version() -> str:
+    try:
+        from llmextract import __version__
+    except ImportError:  # pragma: no cover
+        return ""
+    return str(__version__)
+
