@@ -74,7 +74,10 @@ def main() -> None:
         print(f"{name:45s} {v:>10.3f} {'-':>11s}")
     print(f"rows={res['rows']} injured rows with gold={res['injured_rows_with_gold']} "
           f"time={res['ms_per_text']} ms/text")
-    out = {"benchmark": "wad_exact_match", "data": Path(args.data).name, **res, "anchors": ANCHORS,
+    out = {"benchmark": "wad_exact_match", "command": "python benchmarks/wad.py", "data": Path(args.data).name,
+           **res, "anchors": ANCHORS,
+           "note": "anchors are published figures on WAD (Zhong et al. 2023), not re-run here; this run scores the "
+                   "development split in ../shared/data",
            "python": platform.python_version(), "machine": platform.machine()}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
