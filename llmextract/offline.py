@@ -71,7 +71,9 @@ _NON_VICTIM = re.compile(
     r"days?|times|houses|homes|buildings|vehicles|cars|trucks|communities|areas|districts|towns|sites|"
     r"locations|positions|hours|weeks|months|years|separate|incidents|rockets|missiles|shells|mortars|"
     r"drones|(?:suicide\s+)?bombers|gunmen|attackers|assailants|men\s+armed|explosive|tonnes|tons|kg|"
-    r"kilometers|km|miles|pigs|cattle|cows|livestock|goats|sheep|camels|animals|per\s+cent|percent)\b"
+    r"kilometers|km|miles|pigs|cattle|cows|livestock|goats|sheep|camels|animals|per\s+cent|percent|churches|"
+    r"mosques|schools|markets|checkpoints|hospitals|buses|camps|prisons|posts|bases|convoys|checkpoints|"
+    r"provinces|regions|states|cities|countries|occasions|rounds|shots|bullets)\b"
     r"(?!\s+[a-z]{3,}s\b)",  # "village leaders": a modifier, not the head
     re.I,
 )
