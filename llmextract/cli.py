@@ -160,7 +160,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_ground(args: argparse.Namespace) -> int:
-    from llmextract.grounding import ground
+    from llmextract.grounding import ground, render_findings
     from llmextract.io import read_article
 
     article = read_article(args.text_file)
@@ -178,16 +178,9 @@ def _cmd_ground(args: argparse.Namespace) -> int:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
         out = _console()
-        table = Table(show_lines=False)
-        for col in ("path", "value", "verdict", "where", "reason"):
-            table.add_column(col, overflow="fold")
-        for f in report.findings:
-            where = "; ".join(f"{s.start}-{s.end} {s.text!r}" for s in f.spans[:2]) or "-"
-            style = "green" if f.ok else ("red" if f.verdict.value == "unsupported" else "yellow")
-            table.add_row(f.path, repr(f.value), Text(f.verdict.value, style=style), where, f.reason)
-        out.print(table)
-        bad = len(report.unsupported)
-        out.print(f"{len(report.findings)} checked, {bad} not supported by the text", markup=False)
+        out.print(render_findings(report, title=f"{args.extraction_json} against {args.text_file}"))
+        out.print(f"{len(report.findings)} checked, {len(report.unsupported)} not supported by the text",
+                  markup=False)
     return EXIT_DATA if report.unsupported else EXIT_OK
 
 

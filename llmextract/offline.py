@@ -434,8 +434,6 @@ def _claimant(index: EvidenceIndex, sent: Sentence) -> Attribution:
             if obj:
                 same = [n for n in obj if obj[0].canonical and n.canonical == obj[0].canonical]
                 relays.append(same[-1].text if same else obj[0].text)  # "Syria's official news agency, SANA"
-    if claimant and re.match(r"^(?:the|a|an)\s", claimant, re.I) is None and claimant[:1].islower():
-        claimant = claimant[:1].upper() + claimant[1:]
     return Attribution(claimant=claimant, relays=relays, outlet=outlet)
 
 

@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from llmextract.markers import Grounded, Name, Quote, Skip
 
@@ -47,6 +47,14 @@ class Count(BaseModel):
         default=None, ge=0, description="Highest figure the phrase allows; null when open-ended."
     )
     qualifier: Annotated[Qualifier, Skip()] = Qualifier.exact
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        """A dumped Count carries its computed ``best``; reading it back ignores that key."""
+        if isinstance(data, dict) and "best" in data:
+            data = {k: v for k, v in data.items() if k != "best"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
