@@ -1,0 +1,185 @@
+"""An on-disk cache of extraction results, so a re-run of an unchanged batch sends nothing.
+
+What is cached is the finished :class:`~llmextract.schema.ExtractionResult` of one article
+(claims, findings, provenance with the raw replies), keyed by
+
+    endpoint (without credentials) + model + prompt hash + options digest + article content hash
+
+where the options digest covers whatever else changes a result (structured-output profile,
+grounding policy, hints, the llmextract version). Results rather than raw HTTP replies,
+because a hit then costs nothing at all (no re-grounding) and a result already carries
+its raw replies for review; the price is that a change to the grounding code must change
+the options digest, which the package version in it does on every release.
+
+Only successful results are stored: an article that failed is tried again on the next run.
+The store is one SQLite file (stdlib ``sqlite3``, WAL mode), safe to share between
+processes; a key never holds a secret: URLs lose their user info and query before use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from llmextract.schema import ExtractionResult
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CacheScope", "ResponseCache", "default_cache_path", "redact_url"]
+
+CACHE_ENV = "LLMEXTRACT_CACHE_DIR"
+DEFAULT_DIR = ".llmextract-cache"
+_FORMAT = 1  # bump when the stored layout changes
+
+
+def default_cache_path() -> Path:
+    """``$LLMEXTRACT_CACHE_DIR/results.sqlite3``, else ``./.llmextract-cache/results.sqlite3``."""
+    return Path(os.environ.get(CACHE_ENV) or DEFAULT_DIR) / "results.sqlite3"
+
+
+def redact_url(url: str | None) -> str:
+    """An endpoint URL without user info, query or fragment (where keys hide); '' for None."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable-url>"
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("llmextract")
+    except Exception:
+        return "0"
+
+
+@dataclass(frozen=True)
+class CacheScope:
+    """What, besides the article, decides a result: one per configured endpoint."""
+
+    endpoint: str
+    model: str
+    prompt_hash: str
+    options: str = ""  # a digest of every other setting that changes the result
+
+    @classmethod
+    def of(cls, endpoint: str | None, model: str | None, prompt_hash: str | None,
+           **options: Any) -> CacheScope:
+        """Build a scope; ``options`` (JSON-able settings) are digested together with the package version."""
+        blob = json.dumps({"v": _version(), **options}, sort_keys=True, default=str)
+        return cls(endpoint=redact_url(endpoint), model=model or "", prompt_hash=prompt_hash or "",
+                   options=hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16])
+
+    def key(self, content_hash: str) -> str:
+        blob = "\x1f".join((str(_FORMAT), redact_url(self.endpoint), self.model, self.prompt_hash, self.options,
+                            content_hash))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """A SQLite file of ExtractionResults. Thread-safe; share one per process."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else default_cache_path()
+        self.hits = 0
+        self.misses = 0
+        self.writes = 0
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    # -- connection
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS results ("
+                " key TEXT PRIMARY KEY, endpoint TEXT, model TEXT, prompt_hash TEXT, content_hash TEXT,"
+                " created REAL, value TEXT NOT NULL)"
+            )
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> ResponseCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads and writes
+    def get(self, scope: CacheScope, content_hash: str) -> ExtractionResult | None:
+        found = self.lookup([scope], content_hash)
+        return found[1] if found else None
+
+    def lookup(self, scopes: Sequence[CacheScope | None], content_hash: str) -> tuple[int, ExtractionResult] | None:
+        """The first cached result under any of ``scopes`` (one per endpoint), with the scope's index.
+
+        Several endpoints serving the same model each have their own scope; looking under all of
+        them means a re-run hits whichever endpoint happened to serve the article last time.
+        """
+        keys = [(i, s.key(content_hash)) for i, s in enumerate(scopes) if s is not None]
+        if not keys:
+            return None
+        with self._lock:
+            db = self._db()
+            for i, key in keys:
+                row = db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+                if row is None:
+                    continue
+                try:
+                    result = ExtractionResult.model_validate_json(row[0])
+                except ValueError:
+                    logger.warning("cache: dropping an unreadable entry %s", key[:12])
+                    db.execute("DELETE FROM results WHERE key = ?", (key,))
+                    continue
+                self.hits += 1
+                return i, result
+            self.misses += 1
+        return None
+
+    def put(self, scope: CacheScope, content_hash: str, result: ExtractionResult) -> None:
+        value = result.model_dump_json(exclude_computed_fields=True)  # Count forbids extras: keep it loadable
+        with self._lock:
+            self._db().execute(
+                "INSERT OR REPLACE INTO results (key, endpoint, model, prompt_hash, content_hash, created, value)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (scope.key(content_hash), redact_url(scope.endpoint), scope.model, scope.prompt_hash, content_hash,
+                 time.time(), value),
+            )
+            self.writes += 1
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db().execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db().execute("DELETE FROM results")
+
+    def stats(self) -> dict[str, int]:
+        return {"hits": self.hits, "misses": self.misses, "writes": self.writes}
