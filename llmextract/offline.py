@@ -88,7 +88,7 @@ _TALLY = re.compile(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\
 _SPEECH = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|stated|states|noted|added|claimed|claims|"
                      r"announced|confirmed|quoted|cited|according\s+to|citing|reporting)\b", re.I)
 _GENERIC_CLAIMANT = re.compile(
-    r"((?:(?:the|a|an|local|official|medical|security|military|police|hospital|government|state|rescue|"
+    r"\b((?:(?:the|a|an|local|official|medical|security|military|police|hospital|government|state|rescue|"
     r"health|activist|opposition|humanitarian|monitoring|eyewitness|several|two|other|some|unnamed|anonymous|"
     r"various|multiple|informed|reliable|credible|diplomatic|intelligence|tribal|medical|"
     r"Britain-based|UK-based|London-based|provincial|district|regional|residents')\s+){0,4}"
