@@ -20,26 +20,33 @@ class ConfigError(LLMExtractError):
 
 
 class EndpointError(LLMExtractError):
-    """The model endpoint could not be reached or kept failing after the retry budget."""
+    """The model endpoint could not be reached or kept failing after the retry budget.
+
+    ``attempts`` counts the tries of the request that failed; ``transport_retries`` every
+    transport retry the extraction made before giving up (its earlier requests' too).
+    """
 
     def __init__(self, message: str, *, endpoint: str | None = None, attempts: int = 0,
-                 status_code: int | None = None) -> None:
+                 status_code: int | None = None, transport_retries: int = 0) -> None:
         self.endpoint = endpoint
         self.attempts = attempts
         self.status_code = status_code
+        self.transport_retries = transport_retries
         super().__init__(message)
 
 
 class ModelOutputError(LLMExtractError):
     """The model's replies never fitted the schema within the re-ask budget.
 
-    ``raw_replies`` keeps every reply the model sent, so nothing is lost.
+    ``raw_replies`` keeps every reply the model sent, so nothing is lost; ``attempts`` counts
+    them; ``transport_retries`` counts the transport retries made on the way.
     """
 
     def __init__(self, message: str, *, raw_replies: list[str] | None = None,
-                 attempts: int = 0) -> None:
+                 attempts: int = 0, transport_retries: int = 0) -> None:
         self.raw_replies = list(raw_replies or [])
         self.attempts = attempts
+        self.transport_retries = transport_retries
         super().__init__(message)
 
 

@@ -6,9 +6,15 @@ Two retry layers, kept apart:
   (honouring ``Retry-After``) and 5xx are retried ``config.transport_retries`` times with
   exponential back-off and jitter; the openai client's own retries are off (``max_retries=0``).
   When they run out, :class:`~llmextract.errors.EndpointError` names the endpoint (never the key).
-* **re-ask** (instructor's ``max_retries``): a reply that is not JSON, misses a field or fails the
-  ``validator`` hook goes back to the model with the errors, ``config.reask_budget`` times.
-  When they run out, :class:`~llmextract.errors.ModelOutputError` carries every raw reply.
+* **re-ask**: a reply that is not JSON, misses a field, fails the ``validator`` hook or was cut
+  off at the token limit (``finish_reason`` "length") goes back to the model with the errors,
+  ``config.reask_budget`` times. When they run out, :class:`~llmextract.errors.ModelOutputError`
+  carries every raw reply. Both errors carry ``transport_retries``, the retries made before.
+
+instructor supplies the structured-output mechanics of each mode (its registered handlers: the
+request with the schema, the parse of a reply, the re-ask message); the loop around them is
+here, and everything that does not depend on the article (the wrapped response model, its JSON
+schema, the handlers, the profile's request options) is made once, not per call.
 
 Structured output depends on the server (``profile``)::
 
@@ -30,25 +36,28 @@ from __future__ import annotations
 import asyncio
 import copy
 import email.utils
+import functools
+import json
 import logging
 import random
 import re
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import instructor
 import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from instructor.core.hooks import Hooks
-from pydantic import ValidationInfo, model_validator
+from instructor.core.exceptions import ResponseParsingError
+from instructor.v2 import mode_registry
+from pydantic import ValidationError, ValidationInfo, model_validator
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from llmextract.config import EndpointConfig
-from llmextract.errors import CassetteError, ConfigError, EndpointError, ModelOutputError
+from llmextract.errors import ConfigError, EndpointError, ModelOutputError
 from llmextract.numbers import parse_count
 from llmextract.prompts import PromptSet
 from llmextract.schema import Article, Claim, ClaimList, Count, ExtractionResult, Provenance, Usage
@@ -175,8 +184,14 @@ def bounded_schema(schema: dict[str, Any], *, max_items: int = 6, max_length: in
 # --------------------------------------------------------------------------- the response model
 
 
+_SCHEMAS: dict[type, dict[str, Any]] = {}
+
+
 class _CheckedClaimList(ClaimList):
-    """ClaimList plus the validator hook, run inside pydantic validation (so instructor re-asks)."""
+    """ClaimList plus the validator hook, run inside pydantic validation (so a failure is re-asked).
+
+    The validation context is ``{"article": Article, "validator": Validator | None}``.
+    """
 
     @model_validator(mode="after")
     def _run_validator(self, info: ValidationInfo) -> Self:
@@ -190,20 +205,68 @@ class _CheckedClaimList(ClaimList):
             raise ValueError("the answer does not fit the article:\n- " + "\n- ".join(problems))
         return self
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """The default JSON schema, generated once per class (pydantic builds it anew on every call, ~5 ms).
+
+        Read-only: instructor's handlers and the request only read it.
+        """
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        schema = _SCHEMAS.get(cls)
+        if schema is None:
+            schema = _SCHEMAS[cls] = super().model_json_schema()
+        return schema
+
 
 # Sent under ClaimList's name and schema: the subclass only adds validation.
 _CheckedClaimList.__name__ = _CheckedClaimList.__qualname__ = "ClaimList"
 _CheckedClaimList.__doc__ = ClaimList.__doc__
 _CheckedClaimList.model_rebuild(force=True)
 
+# instructor's wrapper around the response model, made once (instructor makes a new class on every
+# call when it is given a plain pydantic model); instructor passes a wrapped model through as it is.
+_RESPONSE_MODEL: type[_CheckedClaimList] = instructor.openai_schema(_CheckedClaimList)
 
-def _jinja_literal(text: str) -> str:
-    """Protect a message from instructor's Jinja pass (it templates messages when ``context`` is set).
 
-    Every ``{`` becomes the expression ``{{ "{" }}``, so no ``{{``, ``{%`` or ``{#`` of an article
-    is read as Jinja, and rendering gives the text back unchanged.
+@functools.cache
+def claimlist_schema() -> dict[str, Any]:
+    """ClaimList's JSON schema, generated once. Shared: copy it before changing it."""
+    return ClaimList.model_json_schema()
+
+
+class _CutOff(ValueError):
+    """The reply stopped at the token limit (``finish_reason`` "length"): re-asked like a malformed one."""
+
+
+_CUT_OFF = ("the reply was cut off at the token limit before the JSON was complete; reply again with "
+            "the complete JSON, shorter (fewer claims, shorter quotes)")
+# What a re-ask answers (instructor's own list, plus a cut-off reply).
+_REASKABLE = (ValidationError, json.JSONDecodeError, ResponseParsingError, _CutOff)
+
+_NEWLINES = re.compile(r"\r\n|\r")
+
+
+@functools.lru_cache(maxsize=256)  # the system message and the examples recur on every call
+def _as_sent(text: str) -> str:
+    """A message as it has always been sent: newlines normalised, one trailing newline dropped, dedented.
+
+    instructor used to template every message with Jinja (the validation context went in as its
+    ``context=``), after its handler had added the schema: that did exactly this to each message's
+    text (an article's ``{`` was protected, so nothing else changed). It is kept so the request
+    bodies, and the cassettes recorded from them, stay the same.
     """
-    return text.replace("{", '{{ "{" }}')
+    text = _NEWLINES.sub("\n", text)
+    if text.endswith("\n"):
+        text = text[:-1]
+    return textwrap.dedent(text)
+
+
+def _finish_reason(response: Any) -> str | None:
+    try:
+        return response.choices[0].finish_reason
+    except (AttributeError, IndexError, TypeError):
+        return None
 
 
 # --------------------------------------------------------------------------- transport retries
@@ -263,10 +326,6 @@ class _Run:
             self.usage.add(Usage(prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                                  completion_tokens=getattr(usage, "completion_tokens", 0) or 0))
 
-    def hooks(self) -> Hooks:
-        hooks = Hooks()
-        hooks.on("completion:response", self.on_response)
-        return hooks
 
 
 def _reply_text(response: Any) -> str:
@@ -282,6 +341,47 @@ def _reply_text(response: Any) -> str:
         if arguments:
             return str(arguments)
     return ""
+
+
+def _prepare(handlers: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What instructor did to a request before sending it: the mode's handler (which adds the schema),
+    its message converter, then (see :func:`_as_sent`) the template pass; a new list of new messages."""
+    _, out = handlers.request_handler(response_model=_RESPONSE_MODEL, kwargs=kwargs)
+    if handlers.message_converter is not None and "messages" in out:
+        out["messages"] = handlers.message_converter(out["messages"], autodetect_images=False)
+    out["messages"] = [{**m, "content": _as_sent(m["content"])} if isinstance(m.get("content"), str) else m
+                       for m in out["messages"]]
+    return out
+
+
+# (the messages before the article's, as prepared; arguments the handler adds; arguments it drops)
+_Plan = tuple[list[dict[str, Any]], dict[str, Any], tuple[str, ...]]
+_PROBE = "\x00llmextract probe: the article's message\x00"
+
+
+def _plan(handlers: Any, kwargs: dict[str, Any]) -> _Plan | bool:
+    """:func:`_prepare` of the part of a request that is the same for every article, or False.
+
+    Everything but the last message (the article's) is the same on every call: the system
+    message, the examples and, in JSON mode, the schema instructor pastes into the system
+    message (~0.7 ms of ``json.dumps`` a call). The handler is run once with a stand-in for the
+    article's message; the plan is used only if the stand-in came through untouched, last, and
+    the other arguments passed through as given (so the handler cannot have used them).
+    """
+    messages = kwargs["messages"]
+    probe = {**kwargs, "messages": [*messages[:-1], {"role": messages[-1]["role"], "content": _PROBE}]}
+    out = _prepare(handlers, probe)
+    got = out["messages"]
+    if len(got) != len(messages) or got[-1] != {"role": messages[-1]["role"], "content": _as_sent(_PROBE)}:
+        return False
+    if any(_PROBE in str(v) for k, v in out.items() if k != "messages") or any(
+            _PROBE in str(m) for m in got[:-1]):
+        return False
+    added = {k: v for k, v in out.items() if k != "messages" and k not in kwargs}
+    if any(out[k] is not kwargs[k] for k in kwargs if k in out and k != "messages"):
+        return False
+    dropped = tuple(k for k in kwargs if k not in out)
+    return got[:-1], added, dropped
 
 
 # --------------------------------------------------------------------------- the extractor
@@ -321,7 +421,9 @@ class LLMExtractor:
         self._lock = threading.Lock()  # one client each, even when threads race to make it
         self._profile: str | None = None if config.profile == "auto" else config.profile
         self._model: str | None = config.model
-        self._schema = ClaimList.model_json_schema()
+        self._schema = claimlist_schema()  # shared: replace it, never change it in place
+        self._options_cache: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._plans: dict[tuple[Any, ...], _Plan | bool] = {}
         # Seams for tests: how transport back-off waits (never wall-clock asserted).
         self._sleep: Callable[[float], None] = time.sleep
         self._asleep: Callable[[float], Any] = asyncio.sleep
@@ -419,7 +521,7 @@ class LLMExtractor:
             "reraise": True,
         }
 
-    def _endpoint_error(self, exc: BaseException, what: str, attempts: int) -> EndpointError:
+    def _endpoint_error(self, exc: BaseException, what: str, attempts: int, run: _Run | None) -> EndpointError:
         status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
         if isinstance(exc, openai.APITimeoutError):
             reason = f"timed out after {self.config.timeout:g}s"
@@ -430,8 +532,9 @@ class LLMExtractor:
         else:
             reason = self._scrub(f"{type(exc).__name__}: {exc}")
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        retries = run.transport_retries if run is not None else max(attempts - 1, 0)
         return EndpointError(f"{self.endpoint}: {what} {reason} ({tries})", endpoint=self.endpoint,
-                             attempts=attempts, status_code=status)
+                             attempts=attempts, status_code=status, transport_retries=retries)
 
     def _scrub(self, text: str) -> str:
         secret = self.config.api_key.get_secret_value()
@@ -462,7 +565,7 @@ class LLMExtractor:
                         run.requests += 1
                     return fn()
         except (openai.APIError, OSError) as exc:
-            raise self._endpoint_error(exc, what, attempts) from exc
+            raise self._endpoint_error(exc, what, attempts, run) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _acall(self, fn: Callable[[], Any], what: str, run: _Run | None) -> Any:
@@ -480,7 +583,7 @@ class LLMExtractor:
                         run.requests += 1
                     return await fn()
         except (openai.APIError, OSError) as exc:
-            raise self._endpoint_error(exc, what, attempts) from exc
+            raise self._endpoint_error(exc, what, attempts, run) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- model and profile
@@ -532,16 +635,10 @@ class LLMExtractor:
 
     # -- extraction
     def _request(self, article: Article, hints: Sequence[str] | None, model: str,
-                 profile: Profile, run: _Run) -> dict[str, Any]:
-        messages = [{"role": m["role"], "content": _jinja_literal(m["content"])}
-                    for m in self.prompts.render(article, hints)]
+                 profile: Profile) -> dict[str, Any]:
+        """The chat completion arguments, before instructor's handler adds the schema."""
         kwargs: dict[str, Any] = {
-            "response_model": _CheckedClaimList,
-            "messages": messages,
-            "max_retries": self.config.reask_budget,
-            "context": {"article": article, "validator": self.validator},
-            "strict": False,
-            "hooks": run.hooks(),
+            "messages": self.prompts.render(article, hints),
             "model": model,
             "temperature": self.config.temperature,
         }
@@ -551,9 +648,19 @@ class LLMExtractor:
         if grounded is not None and profile.name in ("vllm", "ollama"):
             kwargs["extra_body"] = {"response_format": {
                 "type": "json_schema", "json_schema": {"name": "ClaimList", "schema": grounded}}}
+        elif grounded is not None:
+            kwargs.update(profile.request_options(grounded))
         else:
-            kwargs.update(profile.request_options(grounded if grounded is not None else self._schema))
+            kwargs.update(self._options(profile))
         return kwargs
+
+    def _options(self, profile: Profile) -> dict[str, Any]:
+        """The profile's request options for ``self._schema``, made once per profile and schema."""
+        cached = self._options_cache.get(profile.name)
+        if cached is None or cached[0] is not self._schema:
+            cached = (self._schema, profile.request_options(self._schema))
+            self._options_cache[profile.name] = cached
+        return cached[1]
 
     def _grounded_schema(self, article: Article, profile: str) -> dict[str, Any] | None:
         """The grounded schema for this article, when asked for and the profile enforces schemas."""
@@ -571,22 +678,58 @@ class LLMExtractor:
 
         return from_grounded(parsed, index_for(article))
 
-    def _fail(self, exc: Exception, run: _Run) -> BaseException:
-        if isinstance(exc, InstructorRetryException):
-            cause = exc.__cause__
-            if isinstance(cause, EndpointError | CassetteError):  # not the model's fault: pass it on as it is
-                return cause
-            if cause is not None and not isinstance(cause, ValueError):
-                return cause  # not a bad reply (pydantic and JSON errors are ValueErrors): a bug, let it show
-            return ModelOutputError(
-                f"{self.endpoint}: the model's replies did not fit the schema after {run.replies} "
-                f"attempt{'s' if run.replies != 1 else ''}: {_short(cause or exc)}",
-                raw_replies=run.raw_replies, attempts=run.replies)
-        if isinstance(exc, IncompleteOutputException):
-            return ModelOutputError(
-                f"{self.endpoint}: the reply was cut off at the token limit (finish_reason=length); "
-                "raise max_tokens or the server's context size", raw_replies=run.raw_replies, attempts=run.replies)
-        return exc
+    def _prepared(self, article: Article, hints: Sequence[str] | None, model: str,
+                  profile: Profile) -> tuple[Any, dict[str, Any]]:
+        """instructor's handlers for the profile's mode, and the first request made with them."""
+        handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, profile.mode)
+        kwargs = self._request(article, hints, model, profile)
+        messages = kwargs["messages"]
+        if messages and all(isinstance(m.get("content"), str) and m["content"] and set(m) == {"role", "content"}
+                            for m in messages):
+            key = (profile.mode, tuple((m["role"], m["content"]) for m in messages[:-1]), messages[-1]["role"])
+            plan = self._plans.get(key)
+            if plan is None:
+                if len(self._plans) >= 8:
+                    self._plans.clear()
+                plan = self._plans[key] = _plan(handlers, kwargs)
+            if plan is not False:
+                head, added, dropped = plan
+                for name in dropped:
+                    kwargs.pop(name, None)
+                kwargs.update(added)
+                last = {"role": messages[-1]["role"], "content": _as_sent(messages[-1]["content"])}
+                kwargs["messages"] = [*(dict(m) for m in head), last]  # new dicts: nothing shared between calls
+                return handlers, kwargs
+        return handlers, _prepare(handlers, kwargs)
+
+    def _parse(self, handlers: Any, response: Any, article: Article, run: _Run) -> ClaimList:
+        """One reply, counted and checked; a bad or cut-off reply raises one of ``_REASKABLE``."""
+        run.on_response(response)
+        if _finish_reason(response) == "length":
+            raise _CutOff(_CUT_OFF)
+        parsed: ClaimList = handlers.response_parser(
+            response=response, response_model=_RESPONSE_MODEL, strict=False, stream=False,
+            validation_context={"article": article, "validator": self.validator})
+        return parsed
+
+    def _reask(self, handlers: Any, kwargs: dict[str, Any], response: Any, exc: Exception,
+               attempt: int) -> dict[str, Any] | None:
+        """The next request (the reply and its errors appended), or None when the budget is spent."""
+        if attempt >= self.config.reask_budget:
+            return None
+        logger.debug("%s: reply %d did not fit (%s); re-asking", self.endpoint, attempt + 1, _short(exc, 200))
+        reasked: dict[str, Any] = handlers.reask_handler(kwargs=kwargs, response=response, exception=exc)
+        return reasked
+
+    def _model_output_error(self, exc: Exception, run: _Run) -> ModelOutputError:
+        n = f"{run.replies} attempt{'s' if run.replies != 1 else ''}"
+        if isinstance(exc, _CutOff):
+            message = (f"{self.endpoint}: the reply was cut off at the token limit (finish_reason=length) "
+                       f"after {n}; raise max_tokens or the server's context size")
+        else:
+            message = f"{self.endpoint}: the model's replies did not fit the schema after {n}: {_short(exc)}"
+        return ModelOutputError(message, raw_replies=run.raw_replies, attempts=run.replies,
+                                transport_retries=run.transport_retries)
 
     def extract(self, article: Article, hints: list[str] | None = None) -> ExtractionResult:
         """Extract the article's claims. Raises EndpointError, ModelOutputError or ConfigError."""
@@ -595,15 +738,18 @@ class LLMExtractor:
         model, profile_name = self.prepare()
         profile = PROFILES[profile_name]
         create_chat = self.client.chat.completions.create
-
-        def send(*args: Any, **kwargs: Any) -> Any:
-            return self._call(lambda: create_chat(*args, **kwargs), "POST /chat/completions", run)
-
-        create = instructor.patch(create=send, mode=profile.mode)
-        try:
-            parsed = create(**self._request(article, hints, model, profile, run))
-        except (InstructorRetryException, IncompleteOutputException) as exc:
-            _reraise(self._fail(exc, run), exc)
+        handlers, kwargs = self._prepared(article, hints, model, profile)
+        attempt = 0
+        while True:
+            response = self._call(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
+            try:
+                parsed = self._parse(handlers, response, article, run)
+                break
+            except _REASKABLE as exc:
+                following = self._reask(handlers, kwargs, response, exc, attempt)
+                if following is None:
+                    raise self._model_output_error(exc, run) from exc
+                kwargs, attempt = following, attempt + 1
         parsed = self._from_grounded(article, parsed, profile_name)
         return self._result(article, parsed, run, model, profile_name, started)
 
@@ -614,15 +760,18 @@ class LLMExtractor:
         model, profile_name = await self.aprepare()
         profile = PROFILES[profile_name]
         create_chat = self.aclient.chat.completions.create
-
-        async def send(*args: Any, **kwargs: Any) -> Any:
-            return await self._acall(lambda: create_chat(*args, **kwargs), "POST /chat/completions", run)
-
-        create = instructor.patch(create=send, mode=profile.mode)
-        try:
-            parsed = await create(**self._request(article, hints, model, profile, run))
-        except (InstructorRetryException, IncompleteOutputException) as exc:
-            _reraise(self._fail(exc, run), exc)
+        handlers, kwargs = self._prepared(article, hints, model, profile)
+        attempt = 0
+        while True:
+            response = await self._acall(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
+            try:
+                parsed = self._parse(handlers, response, article, run)
+                break
+            except _REASKABLE as exc:
+                following = self._reask(handlers, kwargs, response, exc, attempt)
+                if following is None:
+                    raise self._model_output_error(exc, run) from exc
+                kwargs, attempt = following, attempt + 1
         parsed = self._from_grounded(article, parsed, profile_name)
         return self._result(article, parsed, run, model, profile_name, started)
 
@@ -676,12 +825,6 @@ def postprocess(claims: list[Claim], text: str, notes: list[str] | None = None) 
                                            qualifier=derived.qualifier))
                 notes.append(f"claims[{i}].{name}: low/high derived from the phrase {count.phrase!r}")
     return claims
-
-
-def _reraise(error: BaseException, original: Exception) -> NoReturn:
-    if error is original.__cause__:  # the transport layer's (or a cassette's) error, or a bug: keep its cause
-        raise error.with_traceback(error.__traceback__) from error.__cause__
-    raise error from original
 
 
 def _server_message(exc: openai.APIStatusError) -> str:

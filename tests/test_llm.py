@@ -443,11 +443,49 @@ def test_reasks_exhausted_is_a_model_output_error() -> None:
     assert KEY not in str(info.value)
 
 
-def test_truncated_reply_is_a_model_output_error() -> None:
-    with FakeServer([reply('{"claims": [{"ki', finish="length")], owned_by="me") as server, \
-            pytest.raises(ModelOutputError, match="cut off") as info:
-        make(server).extract(ARTICLE)
-    assert info.value.raw_replies == ['{"claims": [{"ki']
+def test_truncated_reply_is_reasked() -> None:
+    with FakeServer([reply('{"claims": [{"ki', finish="length"), reply(GOOD)], owned_by="me") as server:
+        result = make(server).extract(ARTICLE)
+    assert result.provenance.attempts == 2 and len(server.chats) == 2
+    assert result.provenance.raw_replies == ['{"claims": [{"ki', json.dumps(GOOD)]
+    second = server.chats[1]["json"]["messages"]
+    assert second[-2] == {"role": "assistant", "content": '{"claims": [{"ki'}
+    assert second[-1]["role"] == "user" and "cut off at the token limit" in second[-1]["content"]
+
+
+def test_a_cut_off_reply_is_refused_even_when_it_parses() -> None:
+    # finish_reason "length" says the model had more to say: the JSON may be whole but not the answer
+    with FakeServer([reply({"claims": []}, finish="length"), reply(GOOD)], owned_by="me") as server:
+        result = make(server).extract(ARTICLE)
+    assert result.provenance.attempts == 2 and result.claims[0].killed.low == 20
+
+
+def test_truncated_replies_exhausting_the_budget_are_a_model_output_error(sleeps: list[float]) -> None:
+    steps = [fail(503), reply('{"claims": [{"ki', finish="length"), reply('{"claims": [', finish="length")]
+    with FakeServer(steps, owned_by="me") as server, pytest.raises(ModelOutputError, match="cut off") as info:
+        make(server, sleeps, reask_budget=1).extract(ARTICLE)
+    assert info.value.raw_replies == ['{"claims": [{"ki', '{"claims": [']
+    assert info.value.attempts == 2 and len(server.chats) == 3
+    assert info.value.transport_retries == 1  # the 503 before the first reply
+
+
+async def test_async_truncated_reply_goes_through_the_reask_budget() -> None:
+    with FakeServer([reply('{"claims"', finish="length")] * 3, owned_by="me") as server:
+        extractor = make(server, reask_budget=2)
+        with pytest.raises(ModelOutputError, match="cut off") as info:
+            await extractor.aextract(ARTICLE)
+        await extractor.aclose()
+    assert info.value.attempts == 3 and len(server.chats) == 3 and info.value.transport_retries == 0
+
+
+def test_endpoint_error_counts_the_transport_retries_of_the_whole_extraction(sleeps: list[float]) -> None:
+    # first request: a 500, then a reply to re-ask; second request: 502 until the retries run out
+    steps = [fail(500), reply("not json"), fail(502), fail(502), fail(502)]
+    with FakeServer(steps, owned_by="me") as server, pytest.raises(EndpointError) as info:
+        make(server, sleeps, transport_retries=2, reask_budget=1).extract(ARTICLE)
+    assert len(server.chats) == 5
+    assert info.value.attempts == 3  # the tries of the request that failed
+    assert info.value.transport_retries == 3  # one before the first reply, two on the second request
 
 
 def phrases_in_text(claims: ClaimList, article: Article) -> list[str]:
