@@ -122,6 +122,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
                                timeout=args.timeout)
     out = _console()
     status = EXIT_OK
+    extracted = 0
     results: list[dict[str, Any]] = []
     with pipeline:
         for path in args.files:
@@ -142,6 +143,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
                         results.append({"source": str(path), "error": str(exc), "raw_replies": exc.raw_replies})
                 status = max(status, EXIT_DATA)
                 continue
+            extracted += 1
             if result.unsupported:
                 status = max(status, EXIT_DATA)
             if args.format == "table":
@@ -154,7 +156,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     elif args.format == "jsonl":
         for r in results:
             sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
-    if not pipeline.uses_model:
+    if extracted and not pipeline.uses_model:  # said only where there are claims it applies to
         print(NO_MODEL_LINE, file=sys.stdout if args.format == "table" else sys.stderr)
     return status
 

@@ -71,6 +71,7 @@ def test_cli_one_line_exit_2(bad_dir: Path, name: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("llmextract: "), proc.stderr
     assert "Traceback" not in proc.stderr
     assert name in lines[0]
+    assert proc.stdout == ""  # nothing was extracted, so nothing (not even the no-model line) is said of it
 
 
 def test_cli_bad_usage_exit_2() -> None:
@@ -88,3 +89,4 @@ def test_cli_good_and_bad_files_together(bad_dir: Path, hajin: str) -> None:
     assert proc.returncode == 2
     assert len(proc.stdout.splitlines()) == 1  # the good article's result is not lost
     assert "empty" in proc.stderr
+    assert "No model was used" in proc.stderr  # jsonl keeps stdout for data; the note goes to stderr
