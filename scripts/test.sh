@@ -1,23 +1,47 @@
 #!/usr/bin/env bash
-# Install llmextract with its test and local-endpoint extras into .venv, start `llmextract serve`
-# on loopback for the tests marked `live`, run the whole test suite, stop the server.
+# Install llmextract with its test and local-endpoint extras into .venv, then run the whole test
+# suite with the network cut off: inside a new network namespace that has only loopback
+# (`unshare -n`, or `unshare -rn` without root), start `llmextract serve` for the tests marked
+# `live`, run pytest, stop the server. Where no namespace can be made, the same runs on the
+# ordinary network and says so. LLMEXTRACT_TEST_NETWORK=1 skips the namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+run_tests() {  # the local server and pytest; the exit status is pytest's
+  PORT=${LLMEXTRACT_TEST_PORT:-18080}
+  LOG=.venv/serve.log
+  .venv/bin/llmextract serve --port "$PORT" >"$LOG" 2>&1 &
+  SERVER=$!
+  trap 'kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 180); do
+    if grep -q "serving" "$LOG" 2>/dev/null; then break; fi
+    if ! kill -0 "$SERVER" 2>/dev/null; then echo "llmextract serve failed:"; cat "$LOG"; exit 1; fi
+    sleep 1
+  done
+  grep -q "serving" "$LOG" || { echo "llmextract serve did not start in time:"; cat "$LOG"; exit 1; }
+  export LLMEXTRACT_LIVE_URL="http://127.0.0.1:${PORT}/v1"
+  .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+}
+
+if [ "${1:-}" = "--inside-netns" ]; then  # re-run by the lines below, inside the new namespace
+  shift
+  ip link set lo up
+  run_tests "$@"
+  exit
+fi
+
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test,local]'
 
-PORT=${LLMEXTRACT_TEST_PORT:-18080}
-LOG=.venv/serve.log
-.venv/bin/llmextract serve --port "$PORT" >"$LOG" 2>&1 &
-SERVER=$!
-trap 'kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 1 180); do
-  if grep -q "serving" "$LOG" 2>/dev/null; then break; fi
-  if ! kill -0 "$SERVER" 2>/dev/null; then echo "llmextract serve failed:"; cat "$LOG"; exit 1; fi
-  sleep 1
-done
-grep -q "serving" "$LOG" || { echo "llmextract serve did not start in time:"; cat "$LOG"; exit 1; }
-export LLMEXTRACT_LIVE_URL="http://127.0.0.1:${PORT}/v1"
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+if [ "${LLMEXTRACT_TEST_NETWORK:-0}" != 1 ]; then
+  for flags in -n -rn; do
+    if unshare "$flags" sh -c 'ip link set lo up' 2>/dev/null; then
+      echo "tests run with the network cut off (unshare $flags: loopback only)"
+      exec unshare "$flags" bash "$0" --inside-netns "$@"
+    fi
+  done
+  echo "unshare cannot make a network namespace here: tests run on the ordinary network"
+fi
+run_tests "$@"
