@@ -3,10 +3,11 @@
     python benchmarks/wad.py [--data ../shared/data/wad_dev.jsonl] [--errors N]
 
 Scoring: the predicted figure is the first incident claim's conservative count (its low bound,
-ACLED's rule). Deaths: every row. Injured: rows whose gold is stated (not null); a claim with
-no injured count is read as 0, as WAD codes "none reported" as 0. Published anchors from
-Zhong, Dhuliawala and Stoehr (EACL 2023), death counts on WAD: fine-tuned T5 0.813,
-semantic-role baseline 0.741, regex baseline 0.117.
+ACLED's rule), except that a vague first figure ("Several were killed") gives way to the next
+incident's stated figure when that is at least as large (``primary_counts``). Deaths: every row.
+Injured: rows whose gold is stated (not null); a claim with no injured count is read as 0, as WAD
+codes "none reported" as 0. Published anchors from Zhong, Dhuliawala and Stoehr (EACL 2023),
+death counts on WAD: fine-tuned T5 0.813, semantic-role baseline 0.741, regex baseline 0.117.
 """
 
 from __future__ import annotations

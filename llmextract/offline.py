@@ -32,7 +32,7 @@ from llmextract.schema import (
 
 _KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|"
          r"stabbed\s+to\s+death|murder|died|die|deaths?|death\s+toll|toll|lost\s+their\s+lives|perished|slain|"
-         r"massacred|executed|murdered|shot\s+to\s+death|fatalities|fatally|lives|bodies|beheaded|lynched|slaughtered|"
+         r"massacred|executed|murdered|shot\s+to\s+death|fatalities|fatally\s+(?:shot|stabbed|wounded|injured)|fatally|lives|bodies|beheaded|lynched|slaughtered|"
          r"shot\s+dead|burned\s+to\s+death|burnt\s+to\s+death|hacked\s+to\s+death|stoned\s+to\s+death|"
          r"drowned|massacre|deceased|victims|were\s+found\s+dead|lifeless|corpses")
 _INJURE = r"wounded|wounding|wounds|injured|injuring|injuries|injury|injures|hurt|maimed|hospitali[sz]ed"
@@ -85,6 +85,17 @@ _TALLY = re.compile(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\
                     r"over\s+the\s+(?:past|last)|so\s+far|to\s+date|this\s+year|since\s+the|overall|"
                     r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
                     r"as\s+a\s+result\s+of\s+the\s+attacks)\b", re.I)
+_SUPERLATIVE_SINCE = re.compile(r"\b(?:largest|biggest|deadliest|bloodiest|worst|heaviest|highest|greatest|first|"
+                                r"most\s+\w+)\b[^.;]{0,60}$", re.I)
+
+
+def _is_tally(text: str) -> bool:
+    """A cumulative count ("since the start of the war", "so far this year"); "the deadliest attack since the
+    crackdown" dates an incident, it does not add one up."""
+    return any(not (m.group(0).lower().startswith("since") and _SUPERLATIVE_SINCE.search(text, 0, m.start()))
+               for m in _TALLY.finditer(text))
+
+
 _SPEECH = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|stated|states|noted|added|claimed|claims|"
                      r"announced|confirmed|quoted|cited|according\s+to|citing|reporting)\b", re.I)
 _GENERIC_CLAIMANT = re.compile(
@@ -171,7 +182,8 @@ _PAREN = re.compile(
     r"|\s+including\s+[^,;.]{1,80}?(?=\s+(?:have|has|were|was|are|had)\s)",
     re.I,
 )
-_TOLL = re.compile(r"\b(?:death\s+)?toll\b[^.;]{0,90}?\b(?:rose|risen|climbed|reached|jumped|increased|stands\s+at|"
+_TOLL = re.compile(r"(?:\b(?:death\s+)?toll\b|\bnumber\s+of\s+(?:people|persons|victims|those|the\s+dead|deaths|"
+                   r"fatalities)\b)[^.;]{0,90}?\b(?:(?:rose|risen|climbed|reached|jumped|increased)(?:\s+to)?|stands\s+at|"
                    r"stood\s+at|is\s+now|to)\s+", re.I)
 _AMONG_DEAD = re.compile(
     r"\bamong\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
@@ -231,7 +243,8 @@ def _group_at(text: str, mentions: list[NumberMention], i: int) -> list[NumberMe
     while j + 1 < len(mentions):
         a, b = mentions[j], mentions[j + 1]
         gap = text[a.end:b.start]
-        if not re.fullmatch(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:,\s+and|\s+and)\s+(?:at\s+least\s+)?", gap) \
+        if not re.fullmatch(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:\s+and\s+[a-z]+s)?(?:,\s+and|\s+and)\s+"
+                            r"(?:at\s+least\s+)?", gap) \
                 or re.match(r"\s+of\s+(?:them|whom|those)\b", text[b.end:b.end + 12]) \
                 or not _VICTIM_NOUN.match(gap) or _CUE.search(gap) or b.kind != "count" \
                 or b.qualifier is Qualifier.vague:
@@ -339,16 +352,19 @@ _SINGULAR_SUBJECT = re.compile(
     r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
     r"(?:shot\s+dead|killed|shot\s+and\s+killed|murdered|assassinated|beheaded|lynched|gunned\s+down|"
     r"stabbed\s+to\s+death|hacked\s+to\s+death|beaten\s+to\s+death|burned\s+to\s+death|blown\s+up|"
+    r"shot\s+to\s+death|tortured\s+to\s+death|fatally\s+shot|"
     r"executed|slain|found\s+dead|abducted\s+and\s+killed|died|shot\s+down|ambushed\s+and\s+murdered)\b",
 )
 _SINGULAR_OBJECT = re.compile(
     r"\b(?:shot\s+dead|killed|killing|murdered|assassinated|beheaded|lynched|gunned\s+down|stabbed|"
-    r"the\s+(?:killing|murder|assassination|death|beheading|body)\s+of|hacked\s+to\s+death|executed|"
+    r"(?i:the|an?)\s+(?:[a-z]+\s+)?(?:killing|murder|assassination|death|beheading|body|slaying)\s+of|"
+    r"hacked\s+to\s+death|executed|"
     r"shot\s+and\s+killed|fatally\s+shot|beat\s+to\s+death|beaten\s+to\s+death)\s+"
-    r"(?P<np>(?:an?|one|the)\s+(?!(?:number|total|series|spate|wave|string|host|lot|couple|few|handful|dozen|"
+    r"(?P<np>(?:an?|one|the|its|his|her|their)\s+(?!(?:number|total|series|spate|wave|string|host|lot|couple|few|"
+    r"handful|dozen|"
     r"hundred|thousand|score)\b)(?:[\w'’-]+\s+){0,3}?[\w'’-]+?(?:\s+and\s+(?:his|her|their|an?|the)\s+"
     r"(?:[\w'’-]+\s+){0,2}?[\w'’-]+?)?)(?=\s+(?:who|whom|in|at|on|near|outside|inside|of|from|during|after|while|as|"
-    r"with|by|and|late|early|last|this|overnight|when|because|for|\w+ing|\w+ed)\b|[,.;:\"”]|\s*$)",
+    r"with|by|and|late|early|last|this|overnight|when|because|for|was|were|has|had|is|\w+ing|\w+ed)\b|[,.;:\"”]|\s*$)",
 )
 _NAMED_VICTIM = re.compile(
     r"\b(?:shot\s+dead|killed|murdered|assassinated|beheaded|gunned\s+down|stabbed\s+to\s+death|hacked\s+to\s+death)"
@@ -356,36 +372,160 @@ _NAMED_VICTIM = re.compile(
     r"(?P<np>[A-Z][a-z]+(?:\s+[A-Z][a-z.]+){1,2})\b"
     r"|(?P<np2>(?:Mr\.?|Mrs\.?|Dr\.?|Pa|Chief)\s+[A-Z][a-z]+|[A-Z][a-z]+\s+[A-Z][a-z]+),?[^.;]{0,130}?\b"
     r"(?:was|has\s+been|had\s+been)\s+(?:reportedly\s+|allegedly\s+)?(?:shot\s+dead|killed|murdered|"
-    r"assassinated|gunned\s+down|found\s+dead|beheaded|shot\s+and\s+killed)\b"
+    r"assassinated|gunned\s+down|found\s+dead|beheaded|shot\s+and\s+killed|fatally\s+shot|executed|"
+    r"(?:found\s+)?(?:beaten|stabbed|hacked|burned|burnt|shot|tortured)\s+to\s+death)\b"
+    r"|(?P<np3>(?:Mr\.?|Mrs\.?|Dr\.?|Pa|Chief)\s+[A-Z][a-z]+|[A-Z][a-z]+\s+[A-Z][a-z]+),?[^.;]{0,160}?\b"
+    r"(?:has\s+|had\s+)?died\s+(?:(?:on\s+\w+\s+)?(?:of|from)\s+(?:his\s+|her\s+|the\s+)?(?:wounds|injuries)|"
+    r"in\s+(?:a\s+|the\s+)?hospital|after\s+being\s+(?:shot|stabbed|attacked|beaten|tortured))\b"
 )
 
 
 _SINGULAR_START = re.compile(
     r"^(?P<np>(?:An?|One)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\b[^.;]{0,150}?\b(?:(?:has\s+|had\s+)?died\b|"
-    r"(?:was|has\s+been|had\s+been)\s+)"
+    r"(?:was|has\s+been|had\s+been)\s+"
     r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
     r"(?:shot\s+dead|killed|shot\s+and\s+killed|murdered|assassinated|beheaded|lynched|gunned\s+down|"
     r"stabbed\s+to\s+death|hacked\s+to\s+death|beaten\s+to\s+death|burned\s+to\s+death|found\s+dead|"
-    r"executed|slain|shot\s+down)\b"
+    r"executed|slain|shot\s+down|fatally\s+shot|shot\s+to\s+death|tortured\s+to\s+death)\b)"
+    r"|^(?P<np2>(?:An?|The)\s+(?:[\w'’-]+\s+){0,2}?(?:body|corpse))\s+(?:(?:was|has\s+been|had\s+been)\s+)?"
+    r"(?:found|discovered|recovered)\b"
 )
+# two victims named together: "The mayor and a council member ... were gunned down",
+# "Abdul Karim and his brother were killed"
+_PAIR_SUBJECT = re.compile(
+    r"(?P<np>(?i:an?|the)\s+(?:[\w'’-]+\s+){0,2}?couple|(?:(?i:an?|the)\s+" + _SINGULAR_NOUN
+    + r"(?:\s+of\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}?[\w'’-]+)?|(?:Mr\.?|Mrs\.?|Dr\.?|Chief)\s+[A-Z][a-z]+|"
+    r"[A-Z][a-z]+\s+[A-Z][a-z]+|^[A-Z][a-z]{2,}(?=\s+and\s+(?:his|her)\s))\s+and\s+"
+    r"(?:(?:an?|the|his|her|their)\s+" + _SINGULAR_NOUN
+    + r"|(?:an?|the|his|her|their)\s+(?:[\w'’.-]+\s+){0,3}?[\w'’-]+|"
+    r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?|" + _SINGULAR_NOUN + r"))"
+    r"\b[^.;:]{0,80}?\b(?<!to\s)(?:were|have\s+been|had\s+been)\s+(?:(?:reportedly|allegedly|also|later|brutally)\s+)*"
+    r"(?:\w+ed\s+and\s+)?(?:killed|shot\s+dead|shot\s+to\s+death|gunned\s+down|murdered|assassinated|"
+    r"fatally\s+shot|beheaded|executed|slain|found\s+dead|stabbed\s+to\s+death|hacked\s+to\s+death)\b"
+)
+_PRONOUN_OBJECT = re.compile(r"\b(?:beheaded|executed|shot\s+dead|killed|killing|murdered|assassinated|lynched|"
+                             r"hacked\s+to\s+death|stabbed\s+to\s+death)\s+(?P<np>him|her)\b(?!\s*self)")
+_ALONG_WITH_ONE = re.compile(r"^[^.;:]{0,30}?,?\s+(?:along\s+with|alongside|together\s+with)\s+"
+                             r"(?:his|her|their|an?|the)\s+(?![\w'’-]+s\b)", re.I)
 
 
 def _singular_victim(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
     """One unnamed or named victim: "A muezzin ... was shot dead", "Gunmen killed a cleric"."""
-    for pattern in (_SINGULAR_SUBJECT, _SINGULAR_OBJECT, _NAMED_VICTIM, _SINGULAR_START):
+    for pattern in (_PAIR_SUBJECT, _SINGULAR_SUBJECT, _SINGULAR_OBJECT, _NAMED_VICTIM, _SINGULAR_START,
+                    _PRONOUN_OBJECT):
         m = pattern.search(sent.text)
         if not m:
             continue
         if pattern is _SINGULAR_SUBJECT:
             s, e = m.start(), m.start() + len(re.match(r"\S+\s+" + _SINGULAR_NOUN + r"\b", m.group(0)).group(0))
         else:
-            g = "np" if m.group("np") else "np2"
+            g = next(g for g in ("np", "np2", "np3") if g in pattern.groupindex and m.group(g))
             s, e = m.start(g), m.end(g)
+        if pattern is _SINGULAR_START and m.group("np"):
+            head = re.match(r"\S+\s+" + _SINGULAR_NOUN + r"\b", sent.text[s:s + 60])
+            e = max(e, s + head.end()) if head else e  # "A liberal blogger", not "A liberal"
         start, end = sent.start + s, sent.start + e
         phrase = index.text[start:end]
-        people = 2 if re.search(r"\band\s+(?:his|her|their|an?|the)\s", phrase) else 1
+        people = 2 if pattern is _PAIR_SUBJECT or re.search(r"\band\s+(?:his|her|their|an?|the)\s", phrase) \
+            or _ALONG_WITH_ONE.match(sent.text[m.end():]) else 1
         return NumberMention(start, end, phrase, people, people, Qualifier.exact, start, end, "singular")
     return None
+
+
+_ONE = (r"(?:(?i:an?|one|the|his|her|their)\s+(?!(?:suicide\s+)?(?:bomber|gunman|attacker|assailant|militant)\b)"
+        + _SINGULAR_NOUN + r"|him|her|(?:Mr\.?|Mrs\.?|Dr\.?|Chief)\s+[A-Z][a-z]+|[A-Z][a-z]+\s+[A-Z][a-z]+)")
+_KILL_VERB = (r"(?:killed|killing|shot\s+dead|gunned\s+down|murdered|assassinated|beheaded|executed|"
+              r"shot\s+and\s+killed|fatally\s+shot|hacked\s+to\s+death|stabbed\s+to\s+death|lynched|slain)")
+_ALONG = r"(?:and|along\s+with|alongside|together\s+with|with|as\s+well\s+as)"
+# the one before the others: "killed a tribal elder ... and five other people" (object),
+# "A priest and four customs officers were killed" (subject), "A mayor was killed Friday with four others"
+_ONE_BEFORE = [
+    re.compile(r"\b" + _KILL_VERB + r"\s+(?P<np>" + _ONE + r"|(?i:an?|the)\s+(?:[\w'’-]+\s+){0,2}?[a-z][\w'’-]+)"
+               r"\b(?P<mid>[^.;:()]{0,80}?),?\s+" + _ALONG + r"\s+$"),
+    re.compile(r"(?:^|,\s+|\bthat\s+)(?P<np>" + _ONE + r")\b(?P<mid>[^.;:()]{0,80}?),?\s+"
+               r"(?:and|along\s+with|alongside|together\s+with|as\s+well\s+as)\s+$"),
+    re.compile(r"(?:^|,\s+|\bthat\s+)(?P<np>" + _ONE + r")\b[^.;:()]{0,160}?\b(?:was|has\s+been|had\s+been)\s+"
+               r"(?:(?:reportedly|allegedly|also|later|brutally|fatally)\s+)*" + _KILL_VERB
+               + r"\b(?P<mid>[^.;:()]{0,40}?),?\s+(?:along\s+with|alongside|together\s+with|with|and)\s+$"),
+]
+_THEY_KILLED = re.compile(r"^[^.;:]{0,60}?\b(?:were|have\s+been|had\s+been|are)\s+(?:(?:reportedly|allegedly|all|also|"
+                          r"later|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?" + _KILL_VERB + r"\b")
+
+
+def _with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
+    """One victim and a counted group killed with them: "killing a mother and four children" is five."""
+    text = index.text
+    for c in index.numbers_in(sent.start, sent.end):
+        if c.kind != "count" or c.qualifier in (Qualifier.vague, Qualifier.up_to, Qualifier.range) or not c.low:
+            continue
+        after = text[c.end:sent.end]
+        noun = _VICTIM_EXPLICIT.match(after) or _VICTIM_NOUN.match(after) \
+            or re.match(r"\s+(?:other|more)\b", after, re.I) or re.match(r"\s+of\s+(?:his|her|their)\s+[a-z]+", after)
+        if not noun or (_NON_VICTIM.match(after) and not _VICTIM_EXPLICIT.match(after)) or _ATTACKER.match(after):
+            continue
+        rest = after[noun.end():]
+        if re.match(r"^\s*(?:(?:were|was|are|have\s+been|had\s+been|also|reportedly)\s+)*(?:" + _INJURE + r")\b",
+                    rest, re.I):
+            continue  # "a policeman was killed and two others injured": the two are not among the dead
+        before = text[sent.start:c.start]
+        for i, pattern in enumerate(_ONE_BEFORE):
+            m = pattern.search(before)
+            if m is None or _CUE.search(m.group("mid")) or re.search(r"\d", m.group("mid")) \
+                    or index.numbers_in(sent.start + m.start("np"), c.start):
+                continue
+            if i == 1 and not _THEY_KILLED.match(rest):
+                continue
+            start, end = sent.start + m.start("np"), c.end + noun.end()
+            # "killing him, his son and two guests": each named one counts
+            listed = re.fullmatch(r"(?:,\s+(?:his|her|their|an?|the)\s+[\w'’-]+(?:\s+[\w'’-]+)?)+", m.group("mid"))
+            low = 1 + c.low + (m.group("mid").count(",") if listed else 0)
+            hedged = c.qualifier is not Qualifier.exact
+            return NumberMention(start, end, text[start:end], low, None if hedged else low,
+                                 Qualifier.at_least if hedged else Qualifier.exact, start, end, "sum")
+    return None
+
+
+_SUBJECT_PREFIX = re.compile(
+    r"^(?:(?:[^,;:]{0,60},\s+){1,3}|[^,;:]{0,80}?\b(?:said|says|say|reported|confirmed)\s+(?:that\s+)?)?$", re.I)
+_PASSIVE_KILLED = re.compile(
+    r"\b(?:were|have\s+been|had\s+been|are\s+said\s+to\s+have\s+been|"
+    r"were\s+(?:said|reported|believed|feared)\s+(?:by\s+[^,.;]{1,60}?\s+)?to\s+have\s+been)\s+"
+    r"(?:(?:reportedly|allegedly|all|also|later|brutally|fatally|confirmed)\s+)*(?:\w+\s+and\s+)?"
+    r"(?:killed|shot\s+dead|shot\s+to\s+death|gunned\s+down|murdered|massacred|slain|executed|beheaded|"
+    r"hacked\s+to\s+death|burned\s+to\s+death|burnt\s+to\s+death|stabbed\s+to\s+death|beaten\s+to\s+death|"
+    r"fatally\s+shot|lynched|found\s+dead)\b", re.I)
+
+
+def _subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
+    """The counted subject of a passive kill, however long the noun phrase between them:
+    "Two members of the Citizens for Liberty Party were killed", "Nine people are said to have been killed"."""
+    text = index.text
+    mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
+    if not mentions:
+        return None
+    m = mentions[0]
+    after = text[m.end:sent.end]
+    if not _SUBJECT_PREFIX.match(text[sent.start:m.start]) or not _VICTIM_NOUN.match(after) \
+            or (_NON_VICTIM.match(after) and not _VICTIM_EXPLICIT.match(after)) or _ATTACKER.match(after):
+        return None
+    verb = _PASSIVE_KILLED.search(after, 0, 260)
+    if verb is None:
+        return None
+    gap = after[:verb.start()]
+    if _CUE.search(gap) or re.search(r"\b(?:was|is|are|were|has|have|had|will|would)\b|[;:]", gap, re.I) \
+            or any(m.end <= x.start < m.end + verb.start() for x in mentions):
+        return None
+    # "Eight civilians, an intelligence agent and a soldier were killed": each one named with an article counts
+    ones = list(re.finditer(r"(?:,\s+|,?\s+and\s+)(?:an?|one)\s+[\w'’-]+(?:\s+[\w'’-]+)?"
+                            r"(?=,|\s+and\s|\s+(?:were|have|had|are)\s)", after[:verb.end()]))
+    ones = [o for o in ones if o.start() < verb.start()]
+    if ones and not re.search(r"\b(?:including|among|of\s+whom|of\s+them|such\s+as|with)\b", gap, re.I):
+        end = m.end + ones[-1].end()
+        low = (m.low or 0) + len(ones)
+        hedged = m.qualifier is not Qualifier.exact
+        return NumberMention(m.start, end, text[m.start:end], low, None if hedged else low,
+                             Qualifier.at_least if hedged else Qualifier.exact, m.start, end, "sum")
+    return m
 
 
 def _claimant(index: EvidenceIndex, sent: Sentence) -> Attribution:
@@ -544,10 +684,21 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
     drafts: list[_Draft] = []
     for sent in index.sentences:
         attaches = _attach_counts(index, sent)
-        if not attaches and not any(d.counts for d in drafts):
+        group = _with_companions(index, sent)
+        if group is not None:
+            # "killing a tribal elder and five other people": the one and the five, not the five alone
+            attaches = [a for a in attaches if a.role != "killed" or not group.start <= a.mention.start < group.end]
+            if not any(a.role == "killed" for a in attaches):
+                attaches.insert(0, _Attach(group, "killed", 0))
+        if not any(a.role == "killed" for a in attaches):
+            subject = _subject_count(index, sent)
+            if subject is not None:
+                attaches.insert(0, _Attach(subject, "killed", 0))
+        if not any(a.role == "killed" for a in attaches) and not any(d.counts for d in drafts):
+            # "A tribal leader was killed and two others injured": the injured count is not the only one
             single = _singular_victim(index, sent)
             if single is not None:
-                attaches = [_Attach(single, "killed", 0)]
+                attaches.insert(0, _Attach(single, "killed", 0))
         if not attaches:
             if _ALLEGE.search(sent.text) and _SPEECH.search(sent.text):
                 drafts.append(_Draft([sent], kind=ClaimKind.allegation))
@@ -556,7 +707,7 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
         prev = drafts[-1] if drafts and drafts[-1].kind is not ClaimKind.allegation and \
             drafts[-1].sentences[-1].index >= sent.index - 2 else None
         if prev is not None and (not main or (
-                not {a.role for a in attaches} & set(prev.counts) and not _TALLY.search(sent.text)
+                not {a.role for a in attaches} & set(prev.counts) and not _is_tally(sent.text)
                 and not re.match(r"^\s*(?:in\s+(?:a\s+)?(?:separate|another)|separately|meanwhile|elsewhere)",
                                  sent.text, re.I))):
             # details of the last claim: "nine children and eight women were among the dead",
@@ -570,7 +721,7 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
             if a.role in draft.counts and a.role in ("killed", "injured"):
                 continue
             draft.counts.setdefault(a.role, a.mention)
-        if _TALLY.search(sent.text):
+        if _is_tally(sent.text):
             draft.kind = ClaimKind.tally
     taken = {s.index for d in drafts for s in d.sentences}
     claims = _merge_repeats([(_build_claim(index, article, d, taken), d.sentences[0].index, d.sentences[-1].index)
@@ -646,9 +797,17 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
 
 def primary_counts(result: ExtractionResult) -> tuple[Count | None, Count | None]:
     """The first incident's killed and injured counts (how a one-event description is scored)."""
-    for claim in result.claims:
-        if claim.kind is ClaimKind.incident and (claim.killed or claim.injured):
-            return claim.killed, claim.injured
+    incidents = [c for c in result.claims if c.kind is ClaimKind.incident and (c.killed or c.injured)]
+    if incidents:
+        first = incidents[0]
+        if first.killed is not None and first.killed.qualifier is Qualifier.vague:
+            # "Several civilians were killed ... the strike killed at least 11 civilians": the figure refines the
+            # vague word when the next incident claim states one at least as large
+            nxt = next((c for c in incidents[1:] if c.killed is not None), None)
+            if nxt is not None and nxt.killed is not None and nxt.killed.qualifier is not Qualifier.vague \
+                    and (nxt.killed.low or 0) >= (first.killed.low or 0):
+                return nxt.killed, first.injured or nxt.injured
+        return first.killed, first.injured
     for claim in result.claims:
         if claim.killed or claim.injured:
             return claim.killed, claim.injured

@@ -6,7 +6,7 @@ import datetime as dt
 
 from llmextract import extract
 from llmextract.evidence import EvidenceIndex
-from llmextract.offline import extract_offline
+from llmextract.offline import extract_offline, primary_counts
 from llmextract.schema import Article, ClaimKind, Qualifier
 
 
@@ -113,3 +113,95 @@ def test_index_is_built_once_and_reused(hajin: str) -> None:
     art = Article(text=hajin)
     index = EvidenceIndex.build(art)
     assert extract_offline(art, index).claims == extract_offline(art).claims
+
+
+def _killed(text: str) -> int | None:
+    killed, _injured = primary_counts(extract_offline(Article(text=text)))
+    return killed.low if killed else None
+
+
+def test_fatally_shot_counts_its_object() -> None:
+    assert _killed("Armed robbers fatally shot four traders and injured two others on the market road.") == 4
+
+
+def test_a_single_victim_beside_an_injured_count() -> None:
+    (c,) = _claims("A village chief was killed and three others injured when gunmen raided his farm.")
+    assert c.killed is not None and (c.killed.low, c.killed.phrase) == (1, "A village chief")
+    assert c.injured is not None and c.injured.low == 3
+
+
+def test_one_victim_and_a_counted_group_are_added() -> None:
+    # object: the one and the others, not the others alone
+    (c,) = _claims("A roadside bomb killed a district elder known for mediating land disputes and four other "
+                   "people near the bridge.")
+    assert c.killed is not None and c.killed.low == 5
+    assert c.killed.phrase.startswith("a district elder") and c.killed.phrase.endswith("four other people")
+    # subject
+    assert _killed("A Kenyan nurse and three aid workers were killed when their convoy was ambushed.") == 4
+    # after the verb
+    assert _killed("A former councillor was killed on Tuesday along with two other men outside his shop.") == 3
+    # a list of named ones before the counted group
+    assert _killed("Raiders stormed the compound, killing him, his nephew and three farm hands.") == 5
+    # a wounded count after the group is not part of it
+    assert _killed("The blast killed the imam and two other worshippers and wounded 11.") == 3
+    # but the injured are never added
+    assert _killed("A soldier was killed and four others were injured in the ambush.") == 1
+
+
+def test_two_victims_named_together() -> None:
+    assert _killed("The headmaster of the village school and a cleric were gunned down on Friday.") == 2
+    assert _killed("Local trader Musa Bello and his son were shot dead outside their home.") == 2
+    assert _killed("A Dutch couple travelling through the region have been killed, police said.") == 2
+    assert _killed("A provincial judge was killed, alongside his driver, in a bomb attack.") == 2
+
+
+def test_more_ways_to_say_one_person_died() -> None:
+    assert _killed("Chief Ibrahim Sule has died of his wounds in hospital, his family said.") == 1
+    assert _killed("A young reporter died in hospital on Friday after the attack.") == 1
+    assert _killed("The charred body of a teacher was found near the river on Sunday.") == 1
+    assert _killed("Police are investigating the brutal killing of a local pastor in the north.") == 1
+    assert _killed("Insurgents seized the village elder and later beheaded him near the well.") == 1
+    assert _killed("A local councillor was shot to death on Monday near the town hall.") == 1
+    assert _killed("Mr. Daniel Okoro has been found beaten to death behind his shop.") == 1
+    (c,) = _claims("A young reporter died in hospital on Friday after the attack.")
+    assert c.killed is not None and c.killed.phrase == "A young reporter"
+
+
+def test_a_counted_subject_far_from_its_verb() -> None:
+    assert _killed("Four members of the Farmers for Peace association were killed in the raid.") == 4
+    assert _killed("Six people are said to have been killed in the clashes near the border.") == 6
+    assert _killed("In the eastern district, near the old mine, eight villagers, all of them herders, were said "
+                   "by residents to have been shot to death.") == 8
+    assert _killed("Three people, including the deputy head of the local council, have been waylaid and "
+                   "killed on the highway.") == 3
+    # each one named with an article is counted with the figure; an "including" aside is not
+    assert _killed("Nine civilians, a policeman and a soldier were killed in the market attack.") == 11
+    assert _killed("Four people, including a child, were killed in the market attack.") == 4
+
+
+def test_deadliest_since_dates_an_incident_not_a_tally() -> None:
+    claims = _claims("At least nine people were killed as thousands marched, in the largest protest since the "
+                     "army seized power.")
+    assert claims[0].kind is ClaimKind.incident and claims[0].killed is not None and claims[0].killed.low == 9
+    assert _claims("At least 90 people have been killed since the start of the uprising.")[0].kind is ClaimKind.tally
+
+
+def test_the_number_of_people_killed_has_risen_to() -> None:
+    assert _killed("The number of people killed in the cattle raids has risen to 14, officials said.") == 14
+
+
+def test_a_vague_figure_is_refined_by_the_next_one() -> None:
+    text = ("Several villagers were killed when the market was shelled. "
+            "Residents said the shelling killed at least 13 people.")
+    assert _killed(text) == 13
+    # the claims themselves are unchanged: the vague lede stays its own claim
+    assert _claims(text)[0].killed is not None and _claims(text)[0].killed.phrase == "Several"
+    # a smaller figure later is a part, not a refinement
+    assert _killed("Dozens of people were killed in the raid. Two of the dead were soldiers.") == 12
+
+
+def test_a_group_whose_head_is_itself_coordinated() -> None:
+    # "nine local teachers and nurses and three drivers" is two groups, the first with a coordinated head
+    (c,) = _claims("Gunmen stopped the bus, killing nine local teachers and nurses and three drivers.")
+    assert c.killed is not None and c.killed.low == 12
+    assert c.killed.phrase == "nine local teachers and nurses and three drivers"
