@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from llmextract.caseless import CaselessPattern
 from llmextract.schema import DatePrecision, EventDate
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -20,15 +21,19 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 _MONTH_RE = r"(?:" + "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
 
-DATE_PATTERNS = re.compile(
+_DATE_SOURCE = (
     r"\b(?:(?:on|last|this|early|late)\s+)?(?:" + "|".join(WEEKDAYS) + r")(?:\s+(?:morning|night|evening|afternoon))?\b"
     r"|\b(?:on\s+)?" + _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"
     r"|\b(?:on\s+)?\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?:,?\s+\d{4})?\b"
     r"|\b(?:last|this|next)\s+(?:week|month|year|weekend)\b"
     r"|\b(?:yesterday|today|a\s+day\s+(?:earlier|later)|the\s+day\s+before|earlier\s+in\s+the\s+day|earlier\s+today)\b"
-    r"|\b(?:in|since|early|late|mid-?)\s*" + _MONTH_RE + r"(?:\s+\d{4})?\b",
-    re.IGNORECASE,
+    r"|\b(?:in|since|early|late|mid-?)\s*" + _MONTH_RE + r"(?:\s+\d{4})?\b"
 )
+# Every alternative starts with a digit or one of these letters (weekdays, months, and on, last,
+# this, early, late, next, yesterday, today, a, the, earlier, in, since, mid).
+_DATE_FIRST = "".join(sorted({w[0] for w in WEEKDAYS + MONTHS} | set("oltenyaism")))
+_DATES = CaselessPattern(_DATE_SOURCE, rf"\d{_DATE_FIRST}")
+DATE_PATTERNS = _DATES.caseless
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,8 @@ class DateMention:
 
 
 def find_dates(text: str) -> list[DateMention]:
-    return [DateMention(m.start(), m.end(), m.group(0)) for m in DATE_PATTERNS.finditer(text)]
+    """Date phrases in ``text``: the matches of :data:`DATE_PATTERNS`, leftmost first, not overlapping."""
+    return [DateMention(s, e, text[s:e]) for s, e in _DATES.spans(text)]
 
 
 def _month(token: str) -> int | None:

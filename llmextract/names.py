@@ -30,10 +30,10 @@ import tempfile
 import threading
 import time
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -249,13 +249,12 @@ def _trie_regex(phrases: Iterable[str]) -> str:
     return emit(trie)
 
 
+_ALIAS_MARKS = str.maketrans({**dict.fromkeys(_APOSTROPHES, "'"), **dict.fromkeys(_DASHES, "-")})
+
+
 def _normalise_alias(alias: str) -> str:
-    s = " ".join(alias.split())
-    for ch in _APOSTROPHES:
-        s = s.replace(ch, "'")
-    for ch in _DASHES:
-        s = s.replace(ch, "-")
-    return s.replace(" - ", "-")
+    """Whitespace runs to one space, every apostrophe to ', every dash to -, " - " to "-"."""
+    return " ".join(alias.split()).translate(_ALIAS_MARKS).replace(" - ", "-")
 
 
 @lru_cache(maxsize=1)
@@ -293,20 +292,29 @@ def _aliases() -> _AliasTable:
 _TOKEN_SPLIT = re.compile(r"[\s\u00a0-]+")
 
 
+@cache  # called with the alias table's case-sensitive forms only
+def _case_rules(alias: str) -> tuple[tuple[str, bool], ...]:
+    """The tokens of a case-sensitive alias as (token, exact): exact tokens (acronyms, a single
+    capitalised word) as written, the others lowercased."""
+    want = _TOKEN_SPLIT.split(alias)
+    single = len(want) == 1
+    rules = []
+    for w in want:
+        exact = _acronym(w) or (single and any(c.isupper() for c in w))
+        rules.append((w if exact else w.lower(), exact))
+    return tuple(rules)
+
+
 def _case_ok(written: str, alias: str) -> bool:
     """Does ``written`` keep the case rules of the case-sensitive ``alias``? Acronym tokens
     ("SANA", "US" in "US-led coalition") and single capitalised words ("Reuters") must match
     exactly; the other tokens in any case."""
     got = _TOKEN_SPLIT.split(_normalise_alias(written).strip())
-    want = _TOKEN_SPLIT.split(alias)
-    if len(got) != len(want):
+    rules = _case_rules(alias)
+    if len(got) != len(rules):
         return False
-    single = len(want) == 1
-    for g, w in zip(got, want, strict=True):
-        if _acronym(w) or (single and any(c.isupper() for c in w)):
-            if g != w:
-                return False
-        elif g.lower() != w.lower():
+    for g, (w, exact) in zip(got, rules, strict=True):
+        if (g if exact else g.lower()) != w:
             return False
     return True
 
@@ -956,10 +964,11 @@ def _alias_spans(text: str) -> list[tuple[int, int, str]]:
         if m is None:
             break
         start, end = m.span()
-        for w in _WORD_START.finditer(low, start + 1, end):
-            longer = table.search.match(low, w.start())
-            if longer is not None and longer.end() > end and longer.end() - w.start() > end - start:
-                start, end = longer.span()
+        if not low[start:end].isalnum():  # one word ("daesh") has no later word to start a longer alias
+            for w in _WORD_START.finditer(low, start + 1, end):
+                longer = table.search.match(low, w.start())
+                if longer is not None and longer.end() > end and longer.end() - w.start() > end - start:
+                    start, end = longer.span()
         original = text[start:end]
         key = _alias_key(original)
         canonical = table.ci.get(key)
@@ -979,10 +988,18 @@ def _overlaps(starts: list[int], blocked: list[tuple[int, int]], s: int, e: int)
     return i >= 0 and blocked[i][1] > s
 
 
+def _inside(starts: list[int], blocked: list[tuple[int, int]], s: int, e: int) -> bool:
+    """Does [s, e) lie within one of the sorted, disjoint ``blocked`` spans?"""
+    i = bisect_right(starts, s) - 1
+    return i >= 0 and blocked[i][1] >= e
+
+
 def _split_run(text: str, start: int, end: int, blocked: list[tuple[int, int]],
                starts: list[int]) -> list[tuple[int, int, bool]]:
     """Cut a run of capitalised words into name segments: (start, end, after_title)."""
     check = _overlaps(starts, blocked, start, end)
+    if check and _inside(starts, blocked, start, end):  # an alias ("Daesh", "UN Security Council"): no name of its own
+        return []
     run = text[start:end]
     if not check and " " not in run and "\u00a0" not in run:  # one word: the common case, made quick
         cut = end - 2 if run.endswith(("'s", "’s")) else end
@@ -1067,6 +1084,9 @@ class _Context:
     headlines: dict[int, bool]
 
 
+_HEADLINE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
 def _is_headline(text: str, pos: int, cache: dict[int, bool]) -> bool:
     """Is ``pos`` on a short title-case line (a headline or a related-stories link)?"""
     line_start = text.rfind("\n", 0, pos) + 1
@@ -1079,7 +1099,7 @@ def _is_headline(text: str, pos: int, cache: dict[int, bool]) -> bool:
         cache[line_start] = False
         return False
     line = text[line_start:line_end]
-    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", line) if len(w) >= 4]
+    words = [w for w in _HEADLINE_WORD.findall(line) if len(w) >= 4]
     capitalised = sum(1 for w in words if w[0].isupper())
     result = len(words) >= 3 and capitalised >= 0.6 * len(words)
     cache[line_start] = result
@@ -1125,6 +1145,8 @@ def _classify(text: str, seg_start: int, seg_end: int, after_title: bool,
     canonical = table.ci.get(_alias_key(seg))  # the text pattern already found the exact aliases
     if canonical is not None:
         return one(table.kinds[canonical], canonical)
+    if _is_headline(text, seg_start, ctx.headlines):
+        return _headline_places(text, seg_start, seg_end, ctx)
     words = seg.lower().replace("-", " ").split()
     cues = _cues(text, seg_start)
     strong = cues.strong
@@ -1134,8 +1156,6 @@ def _classify(text: str, seg_start: int, seg_end: int, after_title: bool,
         prefer = _CUE_PREFER.get(strong)
     elif after_cue is not None:
         prefer = _CUE_PREFER.get(after_cue.group(1).lower())
-    if _is_headline(text, seg_start, ctx.headlines):
-        return _headline_places(text, seg_start, seg_end, ctx)
     if words[-1] in _ORG_WORDS and words[-1] not in _PLACE_TAIL:
         return one("org", canonical)
     if after_title or cues.person:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from llmextract.caseless import CaselessPattern
 from llmextract.schema import Count, Qualifier
 
 UNITS = {
@@ -31,11 +32,13 @@ VAGUE = {
 }
 
 _WORD = "|".join(sorted([*UNITS, *TENS, *SCALES, "dozen"], key=len, reverse=True))
-_WORD_RUN = re.compile(
+_WORD_RUN_SOURCE = (
     rf"\b(?:(?:half\s+)?an?\s+(?=(?:hundred|thousand|million|dozen)\b))?"
-    rf"(?:{_WORD})(?:(?:\s*-\s*|\s+and\s+|\s+)(?:{_WORD}))*\b",
-    re.IGNORECASE,
+    rf"(?:{_WORD})(?:(?:\s*-\s*|\s+and\s+|\s+)(?:{_WORD}))*\b"
 )
+# Number words ("Twenty", "nine", "a dozen"), case-insensitive; a match starts with "h", "a" or the
+# first letter of a number word.
+_WORD_RUNS = CaselessPattern(_WORD_RUN_SOURCE, "ha" + "".join(sorted({w[0] for w in _WORD.split("|")})))
 _DIGITS = re.compile(
     r"(?<![\w.,:/-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
     r"(?:\s+(million|thousand|hundred|dozen|billion)\b)?(?![\w:/]|[.,]\d)",
@@ -154,15 +157,12 @@ def _well_formed(words: str) -> bool:
     return not small_after_small
 
 
-def _split_run(m: re.Match[str]) -> list[tuple[int, int]]:
+def _split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split an ill-formed word run ('two three') at each place a new number starts."""
-    text = m.group(0)
-    if _well_formed(text):
-        return [(m.start(), m.end())]
-    spans: list[tuple[int, int]] = []
-    for tok in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)*", text):
-        spans.append((m.start() + tok.start(), m.start() + tok.end()))
-    return spans
+    run = text[start:end]
+    if _well_formed(run):
+        return [(start, end)]
+    return [(start + tok.start(), start + tok.end()) for tok in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)*", run)]
 
 
 def _raw_numerals(text: str) -> list[tuple[int, int, int, str]]:
@@ -173,8 +173,8 @@ def _raw_numerals(text: str) -> list[tuple[int, int, int, str]]:
         if value is None:
             continue
         found.append((m.start(), m.end(), value, "digits"))
-    for m in _WORD_RUN.finditer(text):
-        for s, e in _split_run(m):
+    for run_start, run_end in _WORD_RUNS.spans(text):
+        for s, e in _split_run(text, run_start, run_end):
             value = words_to_int(text[s:e])
             if value is not None:
                 found.append((s, e, value, "words"))

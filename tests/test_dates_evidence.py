@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from llmextract.dates import consistent, find_dates, resolve
+from llmextract.dates import DATE_PATTERNS, consistent, find_dates, resolve
 from llmextract.evidence import EvidenceIndex
 from llmextract.schema import Article, DatePrecision
 
@@ -60,6 +60,32 @@ def test_find_dates_offsets(articles: dict[str, str]) -> None:
     for d in found:
         assert text[d.start:d.end] == d.text
 
+
+
+def _reference_dates(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0)) for m in DATE_PATTERNS.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ON MONDAY NIGHT, on 3rd of March 2019 and Since June; mid-March, midMarch, inMarch, earlier today.",
+        "Last Week, this weekend, Next year, a day later, The day before, Sept. 5, 2017, 12th Dec",
+        "Monday's raid on Tuesdays, mondays, Maybe, Marching in, decisive, 1234 March, ١٢ March",
+        "İn March, on Frıday, on ſunday: these match ignoring case but change (or not) when lowered",
+        "\u212aelvin sign, ﬅ ligature, ß, Σ final sigma ΟΔΟΣ on Wednesday",
+        "",
+    ],
+)
+def test_find_dates_is_the_case_insensitive_pattern(text: str) -> None:
+    got = [(d.start, d.end, d.text) for d in find_dates(text)]
+    assert got == _reference_dates(text)
+
+
+def test_find_dates_is_the_case_insensitive_pattern_on_the_articles(articles: dict[str, str]) -> None:
+    for text in articles.values():
+        for variant in (text, text.upper(), text.swapcase()):
+            assert [(d.start, d.end, d.text) for d in find_dates(variant)] == _reference_dates(variant)
 
 def test_sentences_cover_the_text(articles: dict[str, str]) -> None:
     for text in articles.values():

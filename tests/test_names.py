@@ -505,3 +505,32 @@ def test_match_name_fuzzy_and_none() -> None:
     for a, b in [("Hajin", "Hama"), ("Raqqa", "Daraa"), ("Aleppo", "Idlib"), ("Deir ez-Zor", "Deir Hafer"),
                  ("SANA", "SOHR"), ("Baghouz", "Boqruss"), ("Bunia", "Beni"), ("Iran", "Oran"), ("", "Hajin")]:
         assert match_name(a, b) is None, (a, b)
+
+
+@pytest.mark.parametrize(
+    ("written", "alias", "ok"),
+    [
+        ("SANA", "SANA", True),
+        ("Sana", "SANA", False),
+        ("US-led coalition", "US-led coalition", True),
+        ("US–led  Coalition", "US-led coalition", True),  # any dash, any whitespace, other tokens in any case
+        ("us-led coalition", "US-led coalition", False),
+        ("US led", "US-led coalition", False),
+        ("Reuters", "Reuters", True),
+        ("reuters", "Reuters", False),
+    ],
+)
+def test_case_ok(written: str, alias: str, ok: bool) -> None:
+    assert names._case_ok(written, alias) is ok
+
+
+def test_normalise_alias() -> None:
+    assert names._normalise_alias("  Syria’s \n official  news – agency ") == "Syria's official news-agency"
+    assert names._normalise_alias("al‑Qaeda ʼs") == "al-Qaeda 's"
+
+
+def test_run_inside_an_alias_is_only_the_alias() -> None:
+    text = "The UN Security Council met. Daesh fled, SANA said."
+    found = mentions_of(text)
+    assert [(m.text, m.canonical is not None) for m in found] == [
+        ("UN Security Council", True), ("Daesh", True), ("SANA", True)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmextract.numbers import find_numbers, parse_count, words_to_int
+from llmextract.numbers import _WORD_RUNS, find_numbers, parse_count, words_to_int
 from llmextract.schema import Qualifier
 
 
@@ -84,3 +84,28 @@ def test_parse_count() -> None:
     c = parse_count("at least a dozen")
     assert c is not None and (c.low, c.high, c.qualifier) == (12, None, Qualifier.at_least)
     assert parse_count("no figure here") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TWENTY civilians, Nine Children and EIGHT women; Half A Dozen others, a HUNDRED, two three",
+        "Fourty-Two, ninety nine, One Thousand Two Hundred and Fifty; someone, often, tenfold, Anyone",
+        "SİX people, sıx people, ſeven people, ſix: characters that change, or not, when lowered",
+        "\u212aelvin, ﬁfteen, ß, ΟΔΟΣ, ١٢ people and twelve more",
+        "",
+    ],
+)
+def test_word_runs_are_the_case_insensitive_pattern(text: str) -> None:
+    reference = [m.span() for m in _WORD_RUNS.caseless.finditer(text)]
+    assert list(_WORD_RUNS.spans(text)) == reference
+    assert reference or not text  # the strings hold number words: the comparison is not of two empty lists
+
+
+def test_numbers_do_not_depend_on_case(articles: dict[str, str]) -> None:
+    for text in articles.values():
+        plain = [(n.start, n.end, n.low, n.high) for n in find_numbers(text)]
+        assert plain
+        for variant in (text.upper(), text.swapcase()):
+            assert list(_WORD_RUNS.spans(variant)) == [m.span() for m in _WORD_RUNS.caseless.finditer(variant)]
+            assert [(n.start, n.end, n.low, n.high) for n in find_numbers(variant)] == plain
