@@ -32,6 +32,6 @@ class CaselessPattern:
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         """(start, end) of each match in ``text``: leftmost first, not overlapping, as ``finditer``."""
-        if any(ch in text for ch in LOWERING_UNSAFE):
+        if not text.isascii() and any(ch in text for ch in LOWERING_UNSAFE):
             return (m.span() for m in self.caseless.finditer(text))
         return (m.span() for m in self._lowered.finditer(text.lower()))

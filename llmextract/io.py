@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from llmextract.errors import InputError
@@ -28,6 +29,9 @@ def decode_article_bytes(data: bytes, *, source: str | None = None, max_bytes: i
     return text
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f]")  # control characters other than \t \n \v \f \r
+
+
 def check_article_text(text: str, *, source: str | None = None, max_bytes: int = MAX_BYTES) -> None:
     """Refuse text that cannot be an article: empty, whitespace only, control bytes, too large."""
     if not isinstance(text, str):
@@ -39,7 +43,7 @@ def check_article_text(text: str, *, source: str | None = None, max_bytes: int =
     if "\x00" in text:
         raise InputError("binary: the text holds NUL characters", source=source)
     sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    controls = len(_CONTROLS.findall(sample))
     if controls > max(8, len(sample) // 100):
         raise InputError(f"binary: {controls} control characters in the first {len(sample)} characters",
                          source=source)

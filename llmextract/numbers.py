@@ -44,10 +44,11 @@ _DIGITS = re.compile(
     r"(?:\s+(million|thousand|hundred|dozen|billion)\b)?(?![\w:/]|[.,]\d)",
     re.IGNORECASE,
 )
-_VAGUE = re.compile(
-    r"\b(dozens|scores|hundreds|thousands|tens|several|a\s+few|a\s+handful|a\s+number|numerous)\b"
+# Vague quantities, case-insensitive; the span is the quantity's words alone (what follows is looked at).
+_VAGUE = CaselessPattern(
+    r"\b(?:dozens|scores|hundreds|thousands|tens|several|a\s+few|a\s+handful|a\s+number|numerous)\b"
     r"(?=\s+(?:of\b|\w)|\s*[,.;:)]|\s*$)",
-    re.IGNORECASE,
+    "dshtan",
 )
 _HEDGE_BEFORE = [
     (re.compile(r"\b(?:at\s+least|no\s+(?:fewer|less)\s+than|a\s+minimum\s+of|not\s+less\s+than)\s+$", re.I),
@@ -203,8 +204,17 @@ def _kind(text: str, start: int, end: int, value: int, how: str) -> str:
     return "count"
 
 
+# The last word of every hedge in _HEDGE_BEFORE: a number after any other word (most of them) needs no search.
+_HEDGE_LAST = ("least", "than", "of", "over", "above", "about", "around", "approximately", "roughly", "some",
+               "nearly", "almost", "to", "estimated", "approx.", "circa", "approximate", "as", "under", "most")
+
+
 def _hedge(text: str, start: int) -> tuple[Qualifier, int]:
     before = text[max(0, start - 30):start]
+    words = before.rsplit(None, 1)
+    if not before[-1:].isspace() or not words or (
+            words[-1].isascii() and not words[-1].lower().endswith(_HEDGE_LAST)):
+        return Qualifier.exact, start
     for pattern, qualifier in _HEDGE_BEFORE:
         m = pattern.search(before)
         if m:
@@ -256,15 +266,15 @@ def find_numbers(text: str) -> list[NumberMention]:
         mentions.append(NumberMention(start, end, text[start:end], low, high, qualifier, s, e, kind))
         consumed_until = end
         i += 1
-    for m in _VAGUE.finditer(text):
-        if any(x.start <= m.start() < x.end for x in mentions):
+    for v_start, v_end in _VAGUE.spans(text):
+        if any(x.start <= v_start < x.end for x in mentions):
             continue
-        if re.search(r"\d\s*$|\b(?:" + _WORD + r")\s+$", text[max(0, m.start() - 12):m.start()], re.I):
+        if re.search(r"\d\s*$|\b(?:" + _WORD + r")\s+$", text[max(0, v_start - 12):v_start], re.I):
             continue  # "two hundreds" is not a vague quantity
-        low_v, high_v = VAGUE[re.sub(r"\s+", " ", m.group(1).lower())]
-        qualifier, start = _hedge(text, m.start())
-        mentions.append(NumberMention(start, m.end(), text[start:m.end()], low_v, high_v, Qualifier.vague,
-                                      m.start(), m.end(), "count"))
+        low_v, high_v = VAGUE[" ".join(text[v_start:v_end].lower().split())]
+        qualifier, start = _hedge(text, v_start)
+        mentions.append(NumberMention(start, v_end, text[start:v_end], low_v, high_v, Qualifier.vague,
+                                      v_start, v_end, "count"))
     mentions.sort(key=lambda x: x.start)
     return mentions
 

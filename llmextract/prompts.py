@@ -154,12 +154,17 @@ class PromptSet:
     def render_user(self, article: Article, hints: Sequence[str] | None = None) -> str:
         return self._env.get_template("user.j2").render(**self._context(article, hints)).strip()
 
+    @cached_property
+    def _head(self) -> tuple[tuple[str, str], ...]:
+        """(role, content) of the messages before the article's: the same on every call, rendered once."""
+        head = [("system", self.render_system())]
+        for example in self.examples:
+            head += [("user", self.render_user(example.article)), ("assistant", example.answer)]
+        return tuple(head)
+
     def render(self, article: Article, hints: Sequence[str] | None = None) -> list[dict[str, str]]:
         """Chat messages: the system message, each example as a user/assistant pair, then the article."""
-        messages = [{"role": "system", "content": self.render_system()}]
-        for example in self.examples:
-            messages.append({"role": "user", "content": self.render_user(example.article)})
-            messages.append({"role": "assistant", "content": example.answer})
+        messages = [{"role": role, "content": content} for role, content in self._head]
         messages.append({"role": "user", "content": self.render_user(article, hints)})
         return messages
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmextract.numbers import _WORD_RUNS, find_numbers, parse_count, words_to_int
+from llmextract.numbers import _HEDGE_BEFORE, _VAGUE, _WORD_RUNS, _hedge, find_numbers, parse_count, words_to_int
 from llmextract.schema import Qualifier
 
 
@@ -90,6 +90,7 @@ def test_parse_count() -> None:
     "text",
     [
         "TWENTY civilians, Nine Children and EIGHT women; Half A Dozen others, a HUNDRED, two three",
+        "DOZENS of people, Scores wounded, A Handful. Several; A  Few, numerous, tens of thousands, HUNDREDS",
         "Fourty-Two, ninety nine, One Thousand Two Hundred and Fifty; someone, often, tenfold, Anyone",
         "SİX people, sıx people, ſeven people, ſix: characters that change, or not, when lowered",
         "\u212aelvin, ﬁfteen, ß, ΟΔΟΣ, ١٢ people and twelve more",
@@ -97,9 +98,12 @@ def test_parse_count() -> None:
     ],
 )
 def test_word_runs_are_the_case_insensitive_pattern(text: str) -> None:
-    reference = [m.span() for m in _WORD_RUNS.caseless.finditer(text)]
-    assert list(_WORD_RUNS.spans(text)) == reference
-    assert reference or not text  # the strings hold number words: the comparison is not of two empty lists
+    found = 0
+    for pattern in (_WORD_RUNS, _VAGUE):
+        reference = [m.span() for m in pattern.caseless.finditer(text)]
+        assert list(pattern.spans(text)) == reference
+        found += len(reference)
+    assert found or not text  # the strings hold number words: the comparison is not of two empty lists
 
 
 def test_numbers_do_not_depend_on_case(articles: dict[str, str]) -> None:
@@ -107,5 +111,30 @@ def test_numbers_do_not_depend_on_case(articles: dict[str, str]) -> None:
         plain = [(n.start, n.end, n.low, n.high) for n in find_numbers(text)]
         assert plain
         for variant in (text.upper(), text.swapcase()):
-            assert list(_WORD_RUNS.spans(variant)) == [m.span() for m in _WORD_RUNS.caseless.finditer(variant)]
+            for pattern in (_WORD_RUNS, _VAGUE):
+                assert list(pattern.spans(variant)) == [m.span() for m in pattern.caseless.finditer(variant)]
             assert [(n.start, n.end, n.low, n.high) for n in find_numbers(variant)] == plain
+
+
+def _hedge_by_search(text: str, start: int) -> tuple[Qualifier, int]:
+    """The hedge found by trying every pattern, without the last-word shortcut."""
+    before = text[max(0, start - 30):start]
+    for pattern, qualifier in _HEDGE_BEFORE:
+        m = pattern.search(before)
+        if m:
+            return qualifier, start - (len(before) - m.start())
+    return Qualifier.exact, start
+
+
+@pytest.mark.parametrize(
+    "lead",
+    ["at least", "AT LEAST", "no fewer than", "a minimum of", "not less than", "more than", "over", "upwards of",
+     "in excess of", "above", "(about", "around", "approximately", "Roughly", "some", "nearly", "almost",
+     "close to", "an estimated", "estimated", "approx.", "circa", "an approximate", "up to", "as many as",
+     "less than", "fewer than", "under", "at most", "no more than", "ſome", "estİmated", "the", "killed", "",
+     "at least\u00a0", "over-", "leftover", "handsome"],
+)
+def test_the_hedge_shortcut_changes_nothing(lead: str) -> None:
+    for text in (f"{lead} 12 people", f"They said {lead} twelve", f"{lead}\t5", f"{lead}12"):
+        start = text.index("12") if "12" in text else text.rindex("twelve") if "twelve" in text else text.index("5")
+        assert _hedge(text, start) == _hedge_by_search(text, start), text
