@@ -17,6 +17,21 @@ import re
 from collections.abc import Iterator
 
 LOWERING_UNSAFE = ("\u0130", "\u0131", "\u017f")
+_UNSAFE = re.compile("[" + "".join(LOWERING_UNSAFE) + "]")
+# The last text lowered and its lowered form (None: unsafe to lower). Several patterns scan the same
+# text one after another; a tuple is replaced whole, so threads at worst lower a text again.
+_last: tuple[str, str | None] = ("", "")
+
+
+def _lowered(text: str) -> str | None:
+    """``text.lower()``, or None when ``text`` holds a character that lowering would misplace."""
+    global _last
+    last = _last
+    if last[0] is text:
+        return last[1]
+    lowered = None if not text.isascii() and _UNSAFE.search(text) else text.lower()
+    _last = (text, lowered)
+    return lowered
 
 
 class CaselessPattern:
@@ -32,6 +47,7 @@ class CaselessPattern:
 
     def spans(self, text: str) -> Iterator[tuple[int, int]]:
         """(start, end) of each match in ``text``: leftmost first, not overlapping, as ``finditer``."""
-        if not text.isascii() and any(ch in text for ch in LOWERING_UNSAFE):
+        lowered = _lowered(text)
+        if lowered is None:
             return (m.span() for m in self.caseless.finditer(text))
-        return (m.span() for m in self._lowered.finditer(text.lower()))
+        return (m.span() for m in self._lowered.finditer(lowered))
