@@ -21,7 +21,9 @@ from llmextract.batch import (
     ArticleError,
     BadRecord,
     BatchEndpoint,
+    BatchItem,
     BatchSummary,
+    _Writer,
     iter_articles,
     iter_extract,
     read_records,
@@ -697,3 +699,21 @@ def test_cli_batch_shares_the_load_across_endpoints(tmp_path: Path) -> None:
     summary = BatchSummary.model_validate_json(proc.stdout.decode().strip().splitlines()[-1])
     assert sorted(summary.per_endpoint.values()) == sorted([one.count, two.count])
     assert sorted(ids_in(out)) == [f"a{i:04d}" for i in range(16)]
+
+
+def test_the_written_line_is_the_record_as_json(tmp_path: Path, articles: dict[str, str]) -> None:
+    from llmextract import extract
+
+    out = tmp_path / "lines.jsonl"
+    writer = _Writer(out, append=False)
+    items = []
+    for name, text in sorted(articles.items()):
+        result = extract(Article(text=text, id=name))
+        items.append(BatchItem(article_id=name, content_hash=result.content_hash, result=result, endpoint="e"))
+    items.append(BatchItem(article_id="bad", content_hash=None, error_info={"kind": "input", "message": "empty"}))
+    for item in items:
+        writer.write(item._head(), item.result)
+    writer.close()
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [json.loads(json.dumps(item.record())) for item in items]
+    assert "Hajin" in lines[1] and "\\u" not in lines[1]  # non-ASCII stays as it is (al-Buqa’an)
