@@ -189,6 +189,7 @@ def _data_bytes(name: str) -> bytes:
     return resources.files("llmextract").joinpath("data", name).read_bytes()
 
 
+@lru_cache(maxsize=65536)  # asked for every capitalised segment of every text
 def _alias_key(name: str) -> str:
     key = fold(name)
     if key.startswith("the "):
@@ -948,6 +949,17 @@ def _lowered(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+@lru_cache(maxsize=16384)  # the same few hundred phrases ("Daesh", "US-led coalition") recur in every text
+def _written_alias(written: str) -> str | None:
+    """The canonical name of an alias phrase as the text writes it, or None when the writing breaks
+    the alias's case rules ("is" is not IS)."""
+    table = _aliases()
+    canonical = table.ci.get(_alias_key(written))
+    if canonical is None:
+        canonical = _cs_alias(table, written)
+    return canonical
+
+
 def _alias_spans(text: str) -> list[tuple[int, int, str]]:
     """Alias phrases in ``text``: (start, end, canonical), non-overlapping.
 
@@ -969,11 +981,7 @@ def _alias_spans(text: str) -> list[tuple[int, int, str]]:
                 longer = table.search.match(low, w.start())
                 if longer is not None and longer.end() > end and longer.end() - w.start() > end - start:
                     start, end = longer.span()
-        original = text[start:end]
-        key = _alias_key(original)
-        canonical = table.ci.get(key)
-        if canonical is None:
-            canonical = _cs_alias(table, original)
+        canonical = _written_alias(text[start:end])
         if canonical is None:  # "is", "sana": not the acronym; look again from the next character
             pos = start + 1
             continue
@@ -994,12 +1002,33 @@ def _inside(starts: list[int], blocked: list[tuple[int, int]], s: int, e: int) -
     return i >= 0 and blocked[i][1] >= e
 
 
+def _has_digit(word: str) -> bool:
+    # Letters are never digits: most words skip the regex.
+    return not word.isalpha() and _DIGIT.search(word) is not None
+
+
 def _split_run(text: str, start: int, end: int, blocked: list[tuple[int, int]],
                starts: list[int]) -> list[tuple[int, int, bool]]:
     """Cut a run of capitalised words into name segments: (start, end, after_title)."""
-    check = _overlaps(starts, blocked, start, end)
-    if check and _inside(starts, blocked, start, end):  # an alias ("Daesh", "UN Security Council"): no name of its own
+    if not _overlaps(starts, blocked, start, end):
+        # Clear of aliases, a run splits the same wherever it stands ("Syria", "Deir Ezzor" recur
+        # within and across texts): split once per run text, offsets relative to the run.
+        return [(start + s, start + e, after_title) for s, e, after_title in _run_segments(text[start:end])]
+    if _inside(starts, blocked, start, end):  # an alias ("Daesh", "UN Security Council"): no name of its own
         return []
+    return _cut_run(text, start, end, blocked, starts)
+
+
+@lru_cache(maxsize=16384)
+def _run_segments(run: str) -> tuple[tuple[int, int, bool], ...]:
+    """:func:`_cut_run` of a whole run that overlaps no alias, offsets into ``run``."""
+    return tuple(_cut_run(run, 0, len(run), [], []))
+
+
+def _cut_run(text: str, start: int, end: int, blocked: list[tuple[int, int]],
+             starts: list[int]) -> list[tuple[int, int, bool]]:
+    """The work of :func:`_split_run`; words inside a ``blocked`` span (an alias) end a segment."""
+    check = bool(blocked)  # callers pass blocked spans only when the run overlaps one
     run = text[start:end]
     if not check and " " not in run and "\u00a0" not in run:  # one word: the common case, made quick
         cut = end - 2 if run.endswith(("'s", "’s")) else end
@@ -1008,7 +1037,7 @@ def _split_run(text: str, start: int, end: int, blocked: list[tuple[int, int]],
             if suffix:
                 cut = start + suffix.start()
         core = text[start:cut].lower()
-        if core in _LEADING_WORDS or core in _MONTHS_DAYS or core in _TITLES or _DIGIT.search(core):
+        if core in _LEADING_WORDS or core in _MONTHS_DAYS or core in _TITLES or _has_digit(core):
             return []
         return [(start, cut, False)]
     words = [m.span() for m in _WORD.finditer(text, start, end)]
@@ -1058,7 +1087,7 @@ def _split_run(text: str, start: int, end: int, blocked: list[tuple[int, int]],
             if suffix:
                 cut = ws + suffix.start()
         core = text[ws:cut].lower()
-        if core in _MONTHS_DAYS or core in _FUNCTION_WORDS or _DIGIT.search(core):
+        if core in _MONTHS_DAYS or core in _FUNCTION_WORDS or _has_digit(core):
             flush()
             after_title = False
             continue
@@ -1148,7 +1177,14 @@ def _classify(text: str, seg_start: int, seg_end: int, after_title: bool,
     if _is_headline(text, seg_start, ctx.headlines):
         return _headline_places(text, seg_start, seg_end, ctx)
     words = seg.lower().replace("-", " ").split()
+    # Organisation and title words decide alone: settle them before reading the context.
+    if words[-1] in _ORG_WORDS and words[-1] not in _PLACE_TAIL:
+        return one("org", canonical)
+    if after_title:
+        return one("person", canonical)
     cues = _cues(text, seg_start)
+    if cues.person:
+        return one("person", canonical)
     strong = cues.strong
     after_cue = _AFTER_CUE.match(text, seg_end, seg_end + 40)
     prefer = None
@@ -1156,10 +1192,6 @@ def _classify(text: str, seg_start: int, seg_end: int, after_title: bool,
         prefer = _CUE_PREFER.get(strong)
     elif after_cue is not None:
         prefer = _CUE_PREFER.get(after_cue.group(1).lower())
-    if words[-1] in _ORG_WORDS and words[-1] not in _PLACE_TAIL:
-        return one("org", canonical)
-    if after_title or cues.person:
-        return one("person", canonical)
     demonym = len(words) == 1 and _is_demonym(words[0])
     place_shaped = strong is not None or words[-1] in _PLACE_TAIL or words[0] in _PLACE_HEAD
     cued = place_shaped or ((after_cue is not None or cues.weak) and not demonym)
@@ -1208,8 +1240,7 @@ def find_names(text: str) -> list[NameMention]:
     # The countries the text is about: named ("Syria"), as adjectives ("Yemeni"), or through a
     # province or a large city; an ambiguous small place is then resolved towards them.
     countries: set[str] = set()
-    for s, e, _ in segments:
-        seg = text[s:e]
+    for seg in dict.fromkeys(text[s:e] for s, e, _ in segments):  # each name once: "Syria" recurs
         entry = gaz.lookup(seg)
         if entry is not None and entry.country_code and (
                 entry.kind in ("country", "province") or (entry.population or 0) >= _PLAUSIBLE_POPULATION):
@@ -1221,7 +1252,11 @@ def find_names(text: str) -> list[NameMention]:
     ctx = _Context(gaz, frozenset(countries), {})
     for s, e, after_title in segments:
         mentions.extend(_classify(text, s, e, after_title, ctx))
-    for m in _ARABIC_RUN.finditer(text):
+    # Most texts have no Arabic script. The run pattern opens with a repeat, which the regex engine
+    # tries at every character; a one-character search is far cheaper and says where runs can start.
+    first_arabic = _ARABIC_CHAR.search(text)
+    arabic_runs = _ARABIC_RUN.finditer(text, first_arabic.start()) if first_arabic else ()
+    for m in arabic_runs:
         if _overlaps(starts, blocked, m.start(), m.end()):
             continue
         entry = gaz.lookup(m.group(0), countries=ctx.countries)

@@ -534,3 +534,14 @@ def test_run_inside_an_alias_is_only_the_alias() -> None:
     found = mentions_of(text)
     assert [(m.text, m.canonical is not None) for m in found] == [
         ("UN Security Council", True), ("Daesh", True), ("SANA", True)]
+
+
+def test_run_split_memo_sees_only_runs_clear_of_aliases() -> None:
+    # Runs are split once per run text (memoised), but only runs clear of an alias share the split:
+    # "Damascus" inside "the Damascus government" makes no mention of its own, elsewhere it does.
+    text = "Raids near Damascus were condemned by the Damascus government. Damascus denied it."
+    expected = [("Raids", "other"), ("Damascus", "place"), ("the Damascus government", "org"), ("Damascus", "place")]
+    names._run_segments.cache_clear()
+    assert [(m.text, m.kind) for m in mentions_of(text)] == expected  # memo filled
+    assert [(m.text, m.kind) for m in mentions_of(text)] == expected  # memo used
+    assert [(m.text, m.kind) for m in mentions_of("Damascus")] == [("Damascus", "place")]
