@@ -5,7 +5,8 @@
 # `live`, run pytest, stop the server. Where no namespace can be made, the same runs on the
 # ordinary network and says so. LLMEXTRACT_TEST_NETWORK=1 skips the namespace.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+cd "$(dirname "$SELF")/.."
 
 run_tests() {  # the local server and pytest; the exit status is pytest's
   PORT=${LLMEXTRACT_TEST_PORT:-18080}
@@ -36,12 +37,16 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q -e '.[test,local]'
 
 if [ "${LLMEXTRACT_TEST_NETWORK:-0}" != 1 ]; then
-  for flags in -n -rn; do
-    if unshare "$flags" sh -c 'ip link set lo up' 2>/dev/null; then
-      echo "tests run with the network cut off (unshare $flags: loopback only)"
-      exec unshare "$flags" bash "$0" --inside-netns "$@"
-    fi
-  done
-  echo "unshare cannot make a network namespace here: tests run on the ordinary network"
+  if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
+    echo "unshare (util-linux) or ip (iproute2) is missing: tests run on the ordinary network"
+  else
+    for flags in -n -rn; do
+      if unshare "$flags" sh -c 'ip link set lo up' 2>/dev/null; then
+        echo "tests run with the network cut off (unshare $flags: loopback only)"
+        exec unshare "$flags" bash "$SELF" --inside-netns "$@"
+      fi
+    done
+    echo "unshare cannot make a network namespace here (no permission): tests run on the ordinary network"
+  fi
 fi
 run_tests "$@"
