@@ -60,7 +60,16 @@ from llmextract.config import EndpointConfig
 from llmextract.errors import ConfigError, EndpointError, ModelOutputError
 from llmextract.numbers import parse_count
 from llmextract.prompts import PromptSet
-from llmextract.schema import Article, Claim, ClaimList, Count, ExtractionResult, Provenance, Usage
+from llmextract.schema import (
+    Article,
+    Claim,
+    ClaimList,
+    Count,
+    ExtractionResult,
+    Provenance,
+    Usage,
+    claimlist_schema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -229,12 +238,6 @@ _CheckedClaimList.model_rebuild(force=True)
 _RESPONSE_MODEL: type[_CheckedClaimList] = instructor.openai_schema(_CheckedClaimList)
 
 
-@functools.cache
-def claimlist_schema() -> dict[str, Any]:
-    """ClaimList's JSON schema, generated once. Shared: copy it before changing it."""
-    return ClaimList.model_json_schema()
-
-
 class _CutOff(ValueError):
     """The reply stopped at the token limit (``finish_reason`` "length"): re-asked like a malformed one."""
 
@@ -247,7 +250,6 @@ _REASKABLE = (ValidationError, json.JSONDecodeError, ResponseParsingError, _CutO
 _NEWLINES = re.compile(r"\r\n|\r")
 
 
-@functools.lru_cache(maxsize=256)  # the system message and the examples recur on every call
 def _as_sent(text: str) -> str:
     """A message as it has always been sent: newlines normalised, one trailing newline dropped, dedented.
 
@@ -325,7 +327,6 @@ class _Run:
         if usage is not None:
             self.usage.add(Usage(prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                                  completion_tokens=getattr(usage, "completion_tokens", 0) or 0))
-
 
 
 def _reply_text(response: Any) -> str:
@@ -686,7 +687,10 @@ class LLMExtractor:
         messages = kwargs["messages"]
         if messages and all(isinstance(m.get("content"), str) and m["content"] and set(m) == {"role", "content"}
                             for m in messages):
-            key = (profile.mode, tuple((m["role"], m["content"]) for m in messages[:-1]), messages[-1]["role"])
+            # everything the handler sees but the article's message: mode, model, which other arguments
+            # (their values are the profile's, fixed per extractor), the messages before the article's
+            key = (profile.mode, model, tuple(sorted(k for k in kwargs if k != "messages")),
+                   tuple((m["role"], m["content"]) for m in messages[:-1]), messages[-1]["role"])
             plan = self._plans.get(key)
             if plan is None:
                 if len(self._plans) >= 8:

@@ -15,11 +15,23 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import instructor
 import pytest
+from instructor.v2 import mode_registry
 
 from llmextract.config import EndpointConfig, safe_url
 from llmextract.errors import ConfigError, EndpointError, ModelOutputError
-from llmextract.llm import LLMExtractor, bounded_schema, detect_profile, postprocess, retry_after_seconds, strict_schema
+from llmextract.llm import (
+    PROFILES,
+    LLMExtractor,
+    _plan,
+    _prepare,
+    bounded_schema,
+    detect_profile,
+    postprocess,
+    retry_after_seconds,
+    strict_schema,
+)
 from llmextract.prompts import PromptSet
 from llmextract.schema import Article, Claim, ClaimList, Count, Evidence, ExtractionResult
 
@@ -590,3 +602,44 @@ def test_live_endpoint_returns_a_valid_result() -> None:
     assert p.usage.prompt_tokens > 0 and p.usage.completion_tokens > 0
     assert p.attempts >= 1 and len(p.raw_replies) == p.attempts
     ClaimList.model_validate_json(p.raw_replies[-1])  # the accepted reply parses on its own
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_the_reused_request_prefix_gives_the_request_made_in_full(profile: str) -> None:
+    # _prepared reuses the handler's work on the messages before the article's; the request must be
+    # exactly what instructor's handler makes of the whole request, article after article
+    extractor = LLMExtractor(EndpointConfig.resolve(endpoint="http://127.0.0.1:9/v1", model="m", profile=profile))
+    articles = [ARTICLE, Article(text="Line one\r\n  {{ not jinja }} {% raw %}\r\nTwenty were killed.\n\n"),
+                Article(text="Five people were killed in Raqqa, activists said.", title="T")]
+    handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, PROFILES[profile].mode)
+    sent = []
+    for article in articles * 2:  # the second round reuses the plan made in the first
+        for hints in (None, ["Twenty", "Raqqa"]):
+            _, got = extractor._prepared(article, hints, "m", PROFILES[profile])
+            full = _prepare(handlers, extractor._request(article, hints, "m", PROFILES[profile]))
+            assert got == full
+            sent.append(got)
+    assert len(extractor._plans) == 1 and next(iter(extractor._plans.values())) is not False
+    # new message dicts on every call: changing one request's messages cannot reach another's
+    assert sent[0]["messages"][0] is not sent[1]["messages"][0]
+    assert sent[0]["messages"][-1]["content"] != sent[2]["messages"][-1]["content"]
+
+
+def test_a_request_the_plan_cannot_serve_is_made_in_full() -> None:
+    extractor = LLMExtractor(EndpointConfig.resolve(endpoint="http://127.0.0.1:9/v1", model="m", profile="json"))
+    profile = PROFILES["json"]
+    handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, profile.mode)
+    kwargs = extractor._request(ARTICLE, None, "m", profile)
+    # a handler that copies the article into another argument cannot be planned around
+    kwargs["messages"][-1]["content"] = "x"
+    probe_kwargs = {**kwargs, "messages": list(kwargs["messages"])}
+    assert _plan(handlers, probe_kwargs) is not False  # the real handler can
+
+    def leaky(response_model: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        return response_model, {**kwargs, "user": kwargs["messages"][-1]["content"]}
+
+    class Leaky:
+        request_handler = staticmethod(leaky)
+        message_converter = None
+
+    assert _plan(Leaky(), probe_kwargs) is False
