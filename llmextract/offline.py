@@ -85,14 +85,17 @@ _TALLY = re.compile(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\
                     r"over\s+the\s+(?:past|last)|so\s+far|to\s+date|this\s+year|since\s+the|overall|"
                     r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
                     r"as\s+a\s+result\s+of\s+the\s+attacks)\b", re.I)
+# A superlative, then no figure, up to the "since the" that follows it.
 _SUPERLATIVE_SINCE = re.compile(r"\b(?:largest|biggest|deadliest|bloodiest|worst|heaviest|highest|greatest|first|"
-                                r"most\s+\w+)\b[^.;]{0,60}$", re.I)
+                                r"most\s+(?!of\b)\w+)\b[^.;\d]{0,60}$", re.I)
+_SINCE_THE = re.compile(r"since\s+the", re.I)
 
 
 def _is_tally(text: str) -> bool:
     """A cumulative count ("since the start of the war", "so far this year"); "the deadliest attack since the
-    crackdown" dates an incident, it does not add one up."""
-    return any(not (m.group(0).lower().startswith("since") and _SUPERLATIVE_SINCE.search(text, 0, m.start()))
+    crackdown" dates an incident, it does not add one up (only a bare "since the" after a superlative, with no
+    figure between them, is read so: "since the start" always adds up)."""
+    return any(not (_SINCE_THE.fullmatch(m.group(0)) and _SUPERLATIVE_SINCE.search(text, 0, m.start()))
                for m in _TALLY.finditer(text))
 
 
@@ -795,12 +798,16 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
     )
 
 
-def primary_counts(result: ExtractionResult) -> tuple[Count | None, Count | None]:
-    """The first incident's killed and injured counts (how a one-event description is scored)."""
+def primary_counts(result: ExtractionResult, *, refine_vague: bool = True) -> tuple[Count | None, Count | None]:
+    """The first incident's killed and injured counts (how a one-event description is scored).
+
+    With ``refine_vague``, a vague first figure ("Several") gives way to the next incident's stated
+    figure when that is at least as large (its injured count too, when the first has none).
+    """
     incidents = [c for c in result.claims if c.kind is ClaimKind.incident and (c.killed or c.injured)]
     if incidents:
         first = incidents[0]
-        if first.killed is not None and first.killed.qualifier is Qualifier.vague:
+        if refine_vague and first.killed is not None and first.killed.qualifier is Qualifier.vague:
             # "Several civilians were killed ... the strike killed at least 11 civilians": the figure refines the
             # vague word when the next incident claim states one at least as large
             nxt = next((c for c in incidents[1:] if c.killed is not None), None)

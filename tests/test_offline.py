@@ -184,6 +184,12 @@ def test_deadliest_since_dates_an_incident_not_a_tally() -> None:
                      "army seized power.")
     assert claims[0].kind is ClaimKind.incident and claims[0].killed is not None and claims[0].killed.low == 9
     assert _claims("At least 90 people have been killed since the start of the uprising.")[0].kind is ClaimKind.tally
+    # a superlative does not make a tally an incident when the count adds up "since the start", or when
+    # the figure stands between the superlative and "since the"
+    assert _claims("Most of the 300 people killed since the start of the war were civilians, "
+                   "the monitor said.")[0].kind is ClaimKind.tally
+    assert _claims("The first 40 deaths since the offensive began were recorded in the north, "
+                   "the monitor said.")[0].kind is ClaimKind.tally
 
 
 def test_the_number_of_people_killed_has_risen_to() -> None:
