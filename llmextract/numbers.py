@@ -204,16 +204,13 @@ def _kind(text: str, start: int, end: int, value: int, how: str) -> str:
     return "count"
 
 
-# The last word of every hedge in _HEDGE_BEFORE: a number after any other word (most of them) needs no search.
-_HEDGE_LAST = ("least", "than", "of", "over", "above", "about", "around", "approximately", "roughly", "some",
-               "nearly", "almost", "to", "estimated", "approx.", "circa", "approximate", "as", "under", "most")
+# Any hedge at all: most numbers have none, and one search says so where four would.
+_ANY_HEDGE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _HEDGE_BEFORE), re.I)
 
 
 def _hedge(text: str, start: int) -> tuple[Qualifier, int]:
     before = text[max(0, start - 30):start]
-    words = before.rsplit(None, 1)
-    if not before[-1:].isspace() or not words or (
-            words[-1].isascii() and not words[-1].lower().endswith(_HEDGE_LAST)):
+    if not before[-1:].isspace() or not _ANY_HEDGE.search(before):
         return Qualifier.exact, start
     for pattern, qualifier in _HEDGE_BEFORE:
         m = pattern.search(before)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from llmextract.dates import DATE_PATTERNS, consistent, find_dates, resolve
+from llmextract.dates import DATE_PATTERNS, MONTHS, WEEKDAYS, consistent, find_dates, resolve
 from llmextract.evidence import EvidenceIndex
 from llmextract.schema import Article, DatePrecision
 
@@ -61,7 +61,6 @@ def test_find_dates_offsets(articles: dict[str, str]) -> None:
         assert text[d.start:d.end] == d.text
 
 
-
 def _reference_dates(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in DATE_PATTERNS.finditer(text)]
 
@@ -86,6 +85,7 @@ def test_find_dates_is_the_case_insensitive_pattern_on_the_articles(articles: di
     for text in articles.values():
         for variant in (text, text.upper(), text.swapcase()):
             assert [(d.start, d.end, d.text) for d in find_dates(variant)] == _reference_dates(variant)
+
 
 def test_sentences_cover_the_text(articles: dict[str, str]) -> None:
     for text in articles.values():
@@ -115,3 +115,26 @@ def test_hints_are_phrases_in_the_text(hajin: str) -> None:
     hints = EvidenceIndex(hajin).hints()
     assert "Twenty" in hints and "Hajin" in hints and "SANA" in hints
     assert all(h in hajin for h in hints)
+
+
+def test_every_date_word_starts_where_the_scan_looks() -> None:
+    # find_dates tries only positions starting with a digit or a letter it was given: each phrase the
+    # pattern knows must be found, whatever its case
+    phrases = [*WEEKDAYS, *(f"on {d}" for d in WEEKDAYS), *(f"last {d}" for d in WEEKDAYS),
+               *(f"{m} 3" for m in MONTHS), "sept. 3", "dec 3", "3 march", "in june", "since may", "mid-april",
+               "early march", "late june", "this week", "next month", "yesterday", "today", "a day earlier",
+               "the day before", "earlier in the day", "earlier today", "this monday"]
+    for phrase in phrases:
+        for form in (phrase, phrase.upper(), phrase.title()):
+            text = f"They said {form}, and more."
+            assert [d.text for d in find_dates(text)] == [form], form
+
+
+def test_sentence_ends_are_the_pattern_s_matches(articles: dict[str, str]) -> None:
+    from llmextract.evidence import _SENT_END, _sentence_ends
+
+    samples = [*articles.values(), "One. Two! Three? \u201cFour.\u201d (Five.) Six.\n\nSeven\nEight. nine. 10 dead.",
+               "Mr. Smith said. U.S. forces.\n\n\n\nEnd.", "", "...", "a.\nB", "a\nB"]
+    for text in samples:
+        assert [m.span() for m in _sentence_ends(text)] == [m.span() for m in _SENT_END.finditer(text)]
+    assert len(list(_sentence_ends(samples[-6]))) >= 6  # the hand-made sample has sentence ends to find

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from llmextract.numbers import _HEDGE_BEFORE, _VAGUE, _WORD_RUNS, _hedge, find_numbers, parse_count, words_to_int
+from llmextract.numbers import (
+    _HEDGE_BEFORE,
+    _VAGUE,
+    _WORD_RUNS,
+    SCALES,
+    TENS,
+    UNITS,
+    VAGUE,
+    _hedge,
+    find_numbers,
+    parse_count,
+    words_to_int,
+)
 from llmextract.schema import Qualifier
 
 
@@ -138,3 +150,14 @@ def test_the_hedge_shortcut_changes_nothing(lead: str) -> None:
     for text in (f"{lead} 12 people", f"They said {lead} twelve", f"{lead}\t5", f"{lead}12"):
         start = text.index("12") if "12" in text else text.rindex("twelve") if "twelve" in text else text.index("5")
         assert _hedge(text, start) == _hedge_by_search(text, start), text
+
+
+def test_every_vague_quantity_and_number_word_starts_where_the_scan_looks() -> None:
+    # the caseless scans only try positions starting with the letters they were given: each word they
+    # know must be found, whatever its case
+    words = [*VAGUE, *UNITS, *TENS, *SCALES, "dozen", "a dozen", "half a dozen", "an hundred"]
+    for word in words:
+        for form in (word, word.upper(), word.title()):
+            text = f"They said {form} of the people were killed."
+            spans = [*_WORD_RUNS.spans(text), *_VAGUE.spans(text)]
+            assert (text.index(form), text.index(form) + len(form)) in spans, form
