@@ -59,6 +59,7 @@ Offsets in every :class:`~llmextract.schema.Span` index the original text:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import itertools
@@ -93,6 +94,7 @@ from llmextract.schema import (
     Qualifier,
     Span,
     Verdict,
+    claimlist_schema,
 )
 
 log = logging.getLogger(__name__)
@@ -1257,7 +1259,7 @@ def grounded_schema(index: EvidenceIndex) -> dict[str, Any]:
     phrases (the date itself is resolved by the toolkit). An endpoint that enforces the schema
     cannot emit a figure or a name that is not there.
     """
-    schema = ClaimList.model_json_schema()
+    schema = copy.deepcopy(claimlist_schema())  # changed below: a copy of the shared one
     defs = schema["$defs"]
     numbers = list(dict.fromkeys(m.text for m in index.numbers if m.kind not in _NOT_A_COUNT))
     places = _names_of(index, ("place", "other"))

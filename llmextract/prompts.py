@@ -32,7 +32,7 @@ from typing import Any
 import jinja2
 
 from llmextract.errors import ConfigError
-from llmextract.schema import Article, ClaimList
+from llmextract.schema import Article, ClaimList, claimlist_schema
 
 ENV_VAR = "LLMEXTRACT_PROMPTS"
 REQUIRED = ("system.j2", "user.j2")
@@ -54,7 +54,7 @@ def default_prompts_dir() -> Path:
 
 def schema_json() -> str:
     """The JSON schema of ClaimList, serialised canonically (it is part of the prompt hash)."""
-    return json.dumps(ClaimList.model_json_schema(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(claimlist_schema(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _template_files(root: Path) -> list[Path]:
