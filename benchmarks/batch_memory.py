@@ -130,7 +130,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="llmextract-mem-") as tmp:
         rows = {str(n): run_size(n, args.concurrency, args.tracemalloc, Path(tmp)) for n in args.sizes}
-    result = {"benchmark": "batch_memory", "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
+    result = {"benchmark": "batch_memory", "command": " ".join(["python", "benchmarks/batch_memory.py", *sys.argv[1:]]),
+              "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(),
               "cpus": os.cpu_count(), "concurrency": args.concurrency, "sizes": rows}
     first, last = rows[str(args.sizes[0])], rows[str(args.sizes[-1])]
     result["growth_ratio_last_vs_first"] = round(last["growth_kb"] / max(first["growth_kb"], 1), 2)

@@ -348,6 +348,7 @@ def main() -> int:
             args.serve_articles, args.serve_concurrency, args.serve_repeats, work)
     result = {
         "benchmark": "batch_throughput",
+        "command": " ".join(["python", "benchmarks/batch_throughput.py", *sys.argv[1:]]),
         "date": time.strftime("%Y-%m-%d"),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
