@@ -716,14 +716,18 @@ class LLMExtractor:
             validation_context={"article": article, "validator": self.validator})
         return parsed
 
-    def _reask(self, handlers: Any, kwargs: dict[str, Any], response: Any, exc: Exception,
-               attempt: int) -> dict[str, Any] | None:
-        """The next request (the reply and its errors appended), or None when the budget is spent."""
-        if attempt >= self.config.reask_budget:
-            return None
-        logger.debug("%s: reply %d did not fit (%s); re-asking", self.endpoint, attempt + 1, _short(exc, 200))
-        reasked: dict[str, Any] = handlers.reask_handler(kwargs=kwargs, response=response, exception=exc)
-        return reasked
+    def _judge(self, handlers: Any, kwargs: dict[str, Any], response: Any, article: Article, run: _Run,
+               attempt: int) -> ClaimList | dict[str, Any]:
+        """The reply parsed, or the next request (the reply and its errors appended) when it does not fit;
+        ModelOutputError when the re-ask budget is spent."""
+        try:
+            return self._parse(handlers, response, article, run)
+        except _REASKABLE as exc:
+            if attempt >= self.config.reask_budget:
+                raise self._model_output_error(exc, run) from exc
+            logger.debug("%s: reply %d did not fit (%s); re-asking", self.endpoint, attempt + 1, _short(exc, 200))
+            reasked: dict[str, Any] = handlers.reask_handler(kwargs=kwargs, response=response, exception=exc)
+            return reasked
 
     def _model_output_error(self, exc: Exception, run: _Run) -> ModelOutputError:
         n = f"{run.replies} attempt{'s' if run.replies != 1 else ''}"
@@ -746,15 +750,11 @@ class LLMExtractor:
         attempt = 0
         while True:
             response = self._call(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
-            try:
-                parsed = self._parse(handlers, response, article, run)
+            outcome = self._judge(handlers, kwargs, response, article, run, attempt)
+            if isinstance(outcome, ClaimList):
                 break
-            except _REASKABLE as exc:
-                following = self._reask(handlers, kwargs, response, exc, attempt)
-                if following is None:
-                    raise self._model_output_error(exc, run) from exc
-                kwargs, attempt = following, attempt + 1
-        parsed = self._from_grounded(article, parsed, profile_name)
+            kwargs, attempt = outcome, attempt + 1
+        parsed = self._from_grounded(article, outcome, profile_name)
         return self._result(article, parsed, run, model, profile_name, started)
 
     async def aextract(self, article: Article, hints: list[str] | None = None) -> ExtractionResult:
@@ -768,15 +768,11 @@ class LLMExtractor:
         attempt = 0
         while True:
             response = await self._acall(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
-            try:
-                parsed = self._parse(handlers, response, article, run)
+            outcome = self._judge(handlers, kwargs, response, article, run, attempt)
+            if isinstance(outcome, ClaimList):
                 break
-            except _REASKABLE as exc:
-                following = self._reask(handlers, kwargs, response, exc, attempt)
-                if following is None:
-                    raise self._model_output_error(exc, run) from exc
-                kwargs, attempt = following, attempt + 1
-        parsed = self._from_grounded(article, parsed, profile_name)
+            kwargs, attempt = outcome, attempt + 1
+        parsed = self._from_grounded(article, outcome, profile_name)
         return self._result(article, parsed, run, model, profile_name, started)
 
     def _result(self, article: Article, parsed: ClaimList, run: _Run, model: str, profile: str,
