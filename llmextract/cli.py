@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 problems in the data, 2 bad usage or input.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -77,12 +78,17 @@ def _when(claim: Claim) -> str:
     return d.phrase or "-"
 
 
+def _shown(value: Any) -> str:
+    """A checked value as a reader expects it: text quoted, a date as YYYY-MM-DD, a number as it is."""
+    return value.isoformat() if isinstance(value, dt.date) else repr(value)
+
+
 def _findings_cell(findings: list[Finding]) -> Text:
     bad = [f for f in findings if not f.ok]
     text = Text(f"{len(findings) - len(bad)} ok", style="green")
     for f in bad:
         rel = f.path.split(".", 1)[1] if "." in f.path else f.path
-        text.append(f"\n{f.verdict.value}: {rel}={f.value!r}", style="red" if f.verdict.value == "unsupported"
+        text.append(f"\n{f.verdict.value}: {rel}={_shown(f.value)}", style="red" if f.verdict.value == "unsupported"
                     else "yellow")
     return text
 

@@ -90,3 +90,4 @@ def test_cli_good_and_bad_files_together(bad_dir: Path, hajin: str) -> None:
     assert len(proc.stdout.splitlines()) == 1  # the good article's result is not lost
     assert "empty" in proc.stderr
     assert "No model was used" in proc.stderr  # jsonl keeps stdout for data; the note goes to stderr
+
