@@ -50,6 +50,8 @@ _VAGUE = CaselessPattern(
     r"(?=\s+(?:of\b|\w)|\s*[,.;:)]|\s*$)",
     "dshtan",
 )
+# A numeral just before a vague word: "two hundreds" is not a vague quantity.
+_NUMBER_BEFORE = re.compile(r"\d\s*$|\b(?:" + _WORD + r")\s+$", re.I)
 _HEDGE_BEFORE = [
     (re.compile(r"\b(?:at\s+least|no\s+(?:fewer|less)\s+than|a\s+minimum\s+of|not\s+less\s+than)\s+$", re.I),
      Qualifier.at_least),
@@ -266,7 +268,7 @@ def find_numbers(text: str) -> list[NumberMention]:
     for v_start, v_end in _VAGUE.spans(text):
         if any(x.start <= v_start < x.end for x in mentions):
             continue
-        if re.search(r"\d\s*$|\b(?:" + _WORD + r")\s+$", text[max(0, v_start - 12):v_start], re.I):
+        if _NUMBER_BEFORE.search(text[max(0, v_start - 12):v_start]):
             continue  # "two hundreds" is not a vague quantity
         low_v, high_v = VAGUE[" ".join(text[v_start:v_end].lower().split())]
         qualifier, start = _hedge(text, v_start)
