@@ -3,7 +3,7 @@
     python benchmarks/batch_throughput.py [--articles 240] [--concurrency 16] [--latencies 0.1 1.0]
                                           [--repeats 3] [--serve-articles 4] [--no-serve]
 
-(a) A fixed-latency scripted server (``python -m llmextract.scripted``) in its own process: every
+(a) A fixed-latency scripted server (``python -m llmextract.testing.scripted``) in its own process: every
 reply takes the latency, so the ideal rate is concurrency / latency and whatever falls short of it
 is the client's own cost. Three clients, interleaved, ``--repeats`` times each:
 
@@ -79,7 +79,7 @@ class ScriptedProcess:
 
     def __init__(self, latency: float) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "llmextract.scripted", "--latency", str(latency), "--responder", "echo",
+            [sys.executable, "-m", "llmextract.testing.scripted", "--latency", str(latency), "--responder", "echo",
              "--until-stdin-closes"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().decode().strip()
@@ -131,7 +131,7 @@ async def run_plain(url: str, bodies: list[dict[str, Any]], concurrency: int) ->
 def recorded_bodies(src: Path, work: Path, **options: Any) -> list[dict[str, Any]]:
     """The exact request bodies ``llmextract batch`` sends for ``src`` (one per article), recorded on a
     loopback scripted server, for the plain client to send the same requests."""
-    from llmextract.scripted import echo_claims, scripted_server
+    from llmextract.testing.scripted import echo_claims, scripted_server
 
     with scripted_server(responder=echo_claims) as server:
         asyncio.run(run_batch_cli_path(server.url, server.model, src, work / "record.jsonl", 4, **options))
@@ -154,7 +154,7 @@ async def run_batch_cli_path(url: str, model: str, src: Path, out: Path, concurr
 
 
 async def run_runner_llm(url: str, model: str, src: Path, out: Path, concurrency: int) -> dict[str, Any]:
-    from llmextract.llm import LLMExtractor
+    from llmextract.extractors.llm import LLMExtractor
 
     http = async_http_client(concurrency)
     llm = LLMExtractor(EndpointConfig.resolve(endpoint=url, model=model, profile="json"), async_http_client=http)
@@ -262,7 +262,7 @@ def bench_serve(n: int, concurrency: int, repeats: int, work: Path) -> dict[str,
     max_tokens = 192
     runs: dict[str, list[dict[str, Any]]] = {"plain": [], "batch": []}
     with local_server() as url:
-        from llmextract.llm import LLMExtractor
+        from llmextract.extractors.llm import LLMExtractor
 
         probe = LLMExtractor(EndpointConfig.resolve(endpoint=url))
         model, profile = probe.prepare()

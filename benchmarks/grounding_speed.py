@@ -35,8 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llmextract import names  # noqa: E402
-from llmextract.evidence import EvidenceIndex  # noqa: E402
+from llmextract.text import names  # noqa: E402
+from llmextract.text.index import EvidenceIndex  # noqa: E402
 from llmextract.grounding import ground  # noqa: E402
 from llmextract.schema import Article, Evidence, ExtractionResult  # noqa: E402
 
@@ -186,7 +186,7 @@ def main() -> None:
         "gazetteer_timings_s": {k: round(v, 3) for k, v in names.TIMINGS.items()},
     }
     if args.wad and args.data.is_file():
-        from llmextract.offline import extract_offline
+        from llmextract.extractors.offline import extract_offline
 
         lines = [json.loads(x) for x in args.data.read_text(encoding="utf-8").splitlines()[:args.wad] if x.strip()]
         walls, cpus, leaves = [], [], []

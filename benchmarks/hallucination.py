@@ -48,8 +48,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llmextract.evidence import EvidenceIndex  # noqa: E402
-from llmextract.grounding import ground, index_for  # noqa: E402
+from llmextract.text.index import EvidenceIndex  # noqa: E402
+from llmextract.grounding import ground  # noqa: E402
+from llmextract.text.index import EvidenceIndex  # noqa: E402
 from llmextract.schema import Article, Claim, ClaimList, Count, Evidence, ExtractionResult, Place  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wad_dev.jsonl"
@@ -168,7 +169,7 @@ def gold_items() -> list[Item]:
         result = ExtractionResult.model_validate_json(path.read_text(encoding="utf-8"))
         text = (ROOT / "examples" / "articles" / f"{path.stem}.txt").read_text(encoding="utf-8")
         article = Article(text=text, id=path.stem)
-        items.append(Item("gold", path.stem, article, index_for(article), list(result.claims), "SY"))
+        items.append(Item("gold", path.stem, article, EvidenceIndex.build(article), list(result.claims), "SY"))
     return items
 
 
@@ -182,7 +183,7 @@ def wad_items(data: Path, limit: int | None, places: Places) -> tuple[list[Item]
         if not isinstance(deaths, int) or deaths <= 0:
             continue
         article = Article(text=row["text"], id=row["id"])
-        ix = index_for(article)
+        ix = EvidenceIndex.build(article)
         mentions = [m for m in ix.numbers if m.kind == "count" and m.allows(deaths)]
         if not mentions:
             continue

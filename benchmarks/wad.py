@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llmextract.offline import extract_offline, primary_counts  # noqa: E402
+from llmextract.extractors.offline import extract_offline, primary_counts  # noqa: E402
 from llmextract.schema import Article  # noqa: E402
 
 ANCHORS = {"fine-tuned T5 (Zhong et al. 2023)": 0.813, "semantic-role baseline (Zhong et al. 2023)": 0.741,

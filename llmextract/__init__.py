@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from llmextract import _deprecated
+from llmextract._version import __version__
+from llmextract.schema import Article, Claim, Count, ExtractionResult, Finding, Verdict
 
-from llmextract.schema import Article, Claim, Count, ExtractionResult, Finding, Verdict  # noqa: E402
+_deprecated.install()
 
 if TYPE_CHECKING:
     from llmextract.grounding import GroundingReport

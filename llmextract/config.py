@@ -19,7 +19,9 @@ The key is a :class:`pydantic.SecretStr`: ``repr``, ``str`` and ``model_dump_jso
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,8 +29,21 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, 
 
 from llmextract.errors import ConfigError
 
+#: The structured-output profiles, "auto" first; :mod:`llmextract.extractors.profiles` says what each sends.
 Profile = Literal["auto", "openai", "vllm", "ollama", "llamacpp", "json"]
-PROFILES: tuple[str, ...] = ("auto", "openai", "vllm", "ollama", "llamacpp", "json")
+PROFILES: tuple[str, ...] = typing.get_args(Profile)
+
+#: Where llmextract keeps what it can rebuild (results of batch runs, the gazetteer index).
+CACHE_ENV = "LLMEXTRACT_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """``$LLMEXTRACT_CACHE_DIR``, else ``$XDG_CACHE_HOME/llmextract``, else ``~/.cache/llmextract``."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "llmextract"
 
 #: The key sent to endpoints that need none (a local llama.cpp server, Ollama, vLLM).
 NO_KEY = "not-needed"

@@ -1,5 +1,8 @@
 """One article through the whole flow: text -> EvidenceIndex -> extractor -> grounding -> result.
 
+This is the one place that builds an article's evidence index: the extractor (and its re-ask
+validator and grounded schema) and the grounding layer are all handed the same index.
+
 The pipeline picks the extractor: a language model when an endpoint is configured (argument
 or environment), else the offline extractor, and says which in the result's provenance.
 """
@@ -9,12 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from llmextract._version import __version__
 from llmextract.config import EndpointConfig
 from llmextract.errors import ConfigError
-from llmextract.evidence import EvidenceIndex
+from llmextract.text.index import EvidenceIndex
 from llmextract.grounding import POLICIES, apply_policy, claims_validator, ground
 from llmextract.io import as_article
-from llmextract.offline import extract_offline
+from llmextract.extractors.offline import extract_offline
 from llmextract.schema import Article, ExtractionResult
 
 log = logging.getLogger(__name__)
@@ -31,7 +35,7 @@ class Pipeline:
         self.policy = policy
         self._llm = None
         if config is not None:
-            from llmextract.llm import LLMExtractor
+            from llmextract.extractors.llm import LLMExtractor
 
             self._llm = LLMExtractor(
                 config, prompts=prompts, http_client=http_client, async_http_client=async_http_client,
@@ -59,8 +63,6 @@ class Pipeline:
     def cache_identity(self) -> dict[str, str | None]:
         """What a cached result depends on besides the article: endpoint, model, prompt hash."""
         if self._llm is None:
-            from llmextract import __version__
-
             return {"endpoint": None, "model": None, "prompt_hash": f"offline-{__version__}"}
         return {"endpoint": self._llm.endpoint, "model": self._llm.model, "prompt_hash": self._llm.prompts.hash}
 
@@ -76,7 +78,7 @@ class Pipeline:
         if self._llm is None:
             result = extract_offline(art, index)
         else:
-            result = self._llm.extract(art, hints=index.hints())
+            result = self._llm.extract(art, index)
         return self._finish(art, index, result)
 
     async def arun(self, article: Article | str, **metadata: Any) -> ExtractionResult:
@@ -85,7 +87,7 @@ class Pipeline:
         if self._llm is None:
             result = extract_offline(art, index)
         else:
-            result = await self._llm.aextract(art, hints=index.hints())
+            result = await self._llm.aextract(art, index)
         return self._finish(art, index, result)
 
     def close(self) -> None:

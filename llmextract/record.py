@@ -16,11 +16,11 @@ SmolLM2-135M) for each structured-output profile that llama.cpp supports: ``llam
 (json_object with the schema, grammar-constrained) and ``json`` (json_object, the schema in the
 system prompt). llama-cpp-python's server does not take ``response_format`` of type
 ``json_schema``, so the ``openai``/``vllm``/``ollama`` profiles are not recorded against it.
-Cassettes named ``scripted-...`` come from :mod:`llmextract.scripted`'s scripted endpoint, which
+Cassettes named ``scripted-...`` come from :mod:`llmextract.testing.scripted`'s scripted endpoint, which
 serves chosen replies (a first answer that fails grounding, then a fixed one; a 503, then an answer).
 
 During recording the extractor is configured with the placeholder URL
-(:data:`~llmextract.cassettes.PLACEHOLDER_URL`) and a transport forwards its requests to the live
+(:data:`~llmextract.testing.cassettes.PLACEHOLDER_URL`) and a transport forwards its requests to the live
 endpoint, so a replay, which uses the same URL, reproduces the result exactly.
 """
 
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmextract.cassettes import PLACEHOLDER_URL, env_secrets, use_cassette
+from llmextract.testing.cassettes import PLACEHOLDER_URL, env_secrets, use_cassette
 from llmextract.errors import ConfigError, EndpointError, ModelOutputError
 
 logger = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ def _reask_responder(request: Any) -> dict[str, Any]:
 @contextmanager
 def scripted_endpoint(source: str) -> Iterator[str]:
     """A scripted OpenAI-compatible endpoint for a ``scripted-*`` spec; yields its base URL."""
-    from llmextract.scripted import echo_claims, http_error, scripted_server
+    from llmextract.testing.scripted import echo_claims, http_error, scripted_server
 
     if source == "scripted-reask":
         server = scripted_server(responder=_reask_responder)

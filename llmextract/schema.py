@@ -17,6 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from llmextract.markers import Grounded, Name, Quote, Skip
 
+#: The version of the result layout: bumped whenever a field of a result changes meaning or shape.
+#: Every result records it, and the batch result cache keys on it.
+SCHEMA_VERSION = 2
+
+#: A claim's count fields, totals first, then the breakdowns of the killed.
+COUNT_FIELDS = ("killed", "injured", "children_killed", "women_killed", "men_killed")
+
 _DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b")
 
 
@@ -202,6 +209,7 @@ class Provenance(BaseModel):
     prompt_hash: str | None = None
     usage: Usage = Field(default_factory=Usage)
     attempts: int = 0
+    transport_retries: int = Field(default=0, description="Requests sent again after a timeout, 429 or 5xx.")
     latency_s: float = 0.0
     raw_replies: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -237,6 +245,7 @@ class Article(BaseModel):
 class ExtractionResult(BaseModel):
     """Claims, the grounding findings on them, and the provenance of the run."""
 
+    schema_version: int = SCHEMA_VERSION
     article_id: str | None = None
     content_hash: str | None = None
     published: dt.date | None = None

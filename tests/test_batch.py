@@ -31,11 +31,11 @@ from llmextract.batch import (
     scan_output,
     summary_table,
 )
-from llmextract.cache import CacheScope, ResponseCache, redact_url
+from llmextract.batch.cache import CacheScope, ResponseCache, redact_url
 from llmextract.config import EndpointConfig
 from llmextract.errors import EndpointError, InputError, ModelOutputError
 from llmextract.schema import Article, Claim, ExtractionResult, Finding, Provenance, Usage, Verdict
-from llmextract.scripted import (
+from llmextract.testing.scripted import (
     drop,
     echo_claims,
     flaky,
@@ -70,14 +70,14 @@ def ids_in(path: Path) -> Counter[str]:
     return Counter(r["id"] for r in read_records(path))
 
 
-def fake_result(article: Article, *, attempts: int = 1, notes: list[str] | None = None,
+def fake_result(article: Article, *, attempts: int = 1, transport_retries: int = 0,
                 claims: int = 1, unsupported: int = 0) -> ExtractionResult:
     findings = [Finding(path=f"claims[0].x{i}", value=i, verdict=Verdict.unsupported) for i in range(unsupported)]
     findings.append(Finding(path="claims[0].killed.low", value=1, verdict=Verdict.exact))
     return ExtractionResult(
         article_id=article.id, content_hash=article.content_hash, claims=[Claim() for _ in range(claims)],
         findings=findings,
-        provenance=Provenance(extractor="fake", model_used=True, attempts=attempts, notes=notes or [],
+        provenance=Provenance(extractor="fake", model_used=True, attempts=attempts, transport_retries=transport_retries,
                               usage=Usage(prompt_tokens=100, completion_tokens=10)),
     )
 
@@ -101,13 +101,13 @@ class FakeExtractor:
             exc = self.fail.get(article.id or "")
             if exc is not None:
                 raise exc
-            return fake_result(article, attempts=2, notes=["transport retries: 1"])
+            return fake_result(article, attempts=2, transport_retries=1)
         finally:
             self.in_flight -= 1
 
 
 def llm_for(url: str, **overrides: Any) -> Any:
-    from llmextract.llm import LLMExtractor
+    from llmextract.extractors.llm import LLMExtractor
 
     settings: dict[str, Any] = {"model": "scripted-model", "profile": "json", "timeout": 0.5,
                                 "transport_retries": 3, "reask_budget": 2}
@@ -505,7 +505,7 @@ DRIVER = textwrap.dedent('''
     from pathlib import Path
     from llmextract.batch import BatchEndpoint, iter_articles, run_batch
     from llmextract.config import EndpointConfig
-    from llmextract.llm import LLMExtractor
+    from llmextract.extractors.llm import LLMExtractor
 
     url, src, out, resume, grace = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4] == "1", float(sys.argv[5])
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

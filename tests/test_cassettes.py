@@ -23,7 +23,7 @@ import openai
 import pytest
 import yaml
 
-from llmextract.cassettes import (
+from llmextract.testing.cassettes import (
     KEEP_REQUEST_HEADERS,
     PLACEHOLDER_URL,
     SECRET_HEADERS,
@@ -42,7 +42,7 @@ from llmextract.record import (
     replay,
     rerecord_command,
 )
-from llmextract.scripted import echo_claims, http_error, scripted_server
+from llmextract.testing.scripted import echo_claims, http_error, scripted_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = project_specs(ROOT)

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from llmextract.dates import DATE_PATTERNS, MONTHS, WEEKDAYS, consistent, find_dates, resolve
-from llmextract.evidence import EvidenceIndex
+from llmextract.text.dates import DATE_PATTERNS, MONTHS, WEEKDAYS, consistent, find_dates, resolve
+from llmextract.text.index import EvidenceIndex
 from llmextract.schema import Article, DatePrecision
 
 PUBLISHED = dt.date(2018, 1, 1)  # a Monday, as in the sample "date 2018-01-01"
@@ -131,7 +131,7 @@ def test_every_date_word_starts_where_the_scan_looks() -> None:
 
 
 def test_sentence_ends_are_the_pattern_s_matches(articles: dict[str, str]) -> None:
-    from llmextract.evidence import _SENT_END, _sentence_ends
+    from llmextract.text.index import _SENT_END, _sentence_ends
 
     samples = [*articles.values(), "One. Two! Three? \u201cFour.\u201d (Five.) Six.\n\nSeven\nEight. nine. 10 dead.",
                "Mr. Smith said. U.S. forces.\n\n\n\nEnd.", "", "...", "a.\nB", "a\nB"]

@@ -16,17 +16,15 @@ import pytest
 from pydantic import BaseModel
 
 from llmextract.config import EndpointConfig
+from llmextract.extractors.grounded import from_grounded, grounded_schema
 from llmextract.errors import ConfigError
-from llmextract.evidence import EvidenceIndex
+from llmextract.text.index import EvidenceIndex
 from llmextract.grounding import (
     POLICIES,
     GroundingReport,
     apply_policy,
     claims_validator,
-    from_grounded,
     ground,
-    grounded_schema,
-    index_for,
     render_findings,
 )
 from llmextract.markers import Grounded, Name, Quote, Skip
@@ -360,7 +358,7 @@ def test_gold_extractions_are_fully_grounded(texts: dict[str, str]) -> None:
 
 
 def test_offline_results_ground_and_slice(texts: dict[str, str]) -> None:
-    from llmextract.offline import extract_offline
+    from llmextract.extractors.offline import extract_offline
 
     for text in texts.values():
         article = Article(text=text)
@@ -421,13 +419,12 @@ def test_policies(hajin: str) -> None:
 
 def test_claims_validator_messages_name_path_value_and_text(hajin: str) -> None:
     validate = claims_validator()
-    article = Article(text=hajin)
+    index = EvidenceIndex.build(Article(text=hajin))
     claims = ClaimList(claims=_mixed_result(hajin).claims)
-    problems = validate(claims, article)
+    problems = validate(claims, index)
     assert len(problems) == 3
     assert any("claims[1].killed.low = 17" in p and "'nine' and 'eight'" in p for p in problems)
-    assert validate(ClaimList(claims=[claims.claims[0]]), article) == []
-    assert index_for(article) is index_for(Article(text=hajin))  # cached per article
+    assert validate(ClaimList(claims=[claims.claims[0]]), index) == []
 
 
 # ----------------------------------------------------------------------------- grounded by construction
@@ -438,7 +435,7 @@ def _sentence(index: EvidenceIndex, start: str) -> str:
 
 
 def test_grounded_schema_enums_and_from_grounded(hajin: str) -> None:
-    index = index_for(Article(text=hajin))
+    index = EvidenceIndex.build(Article(text=hajin))
     lede = _sentence(index, "Twenty civilians")
     schema = grounded_schema(index)
     count = schema["$defs"]["Count"]
@@ -499,8 +496,8 @@ def _config(url: str, profile: str = "llamacpp") -> EndpointConfig:
 
 
 def test_reask_until_grounded(hajin: str) -> None:
-    from llmextract.llm import LLMExtractor
-    from llmextract.scripted import ok, scripted_server
+    from llmextract.extractors.llm import LLMExtractor
+    from llmextract.testing.scripted import ok, scripted_server
 
     bad, good = reask_replies()
     article = Article(text=hajin)
@@ -520,11 +517,11 @@ def test_reask_until_grounded(hajin: str) -> None:
 
 
 def test_grounded_schema_sent_and_reply_converted(hajin: str) -> None:
-    from llmextract.llm import LLMExtractor
-    from llmextract.scripted import ok, scripted_server
+    from llmextract.extractors.llm import LLMExtractor
+    from llmextract.testing.scripted import ok, scripted_server
 
     article = Article(text=hajin)
-    lede = _sentence(index_for(article), "Twenty civilians")
+    lede = _sentence(EvidenceIndex.build(article), "Twenty civilians")
     reply = {"claims": [{"kind": "incident", "killed": {"phrase": "Twenty"}, "children_killed": {"phrase": "nine"},
                          "place": {"phrase": "Hajin", "province": None, "country": None},
                          "attribution": {"claimant": "Local sources", "relays": ["SANA"], "outlet": None},

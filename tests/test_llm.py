@@ -21,7 +21,7 @@ from instructor.v2 import mode_registry
 
 from llmextract.config import EndpointConfig, safe_url
 from llmextract.errors import ConfigError, EndpointError, ModelOutputError
-from llmextract.llm import (
+from llmextract.extractors.llm import (
     PROFILES,
     LLMExtractor,
     _plan,
@@ -32,7 +32,8 @@ from llmextract.llm import (
     retry_after_seconds,
     strict_schema,
 )
-from llmextract.prompts import PromptSet
+from llmextract.extractors.prompts import PromptSet
+from llmextract.text.index import EvidenceIndex
 from llmextract.schema import Article, Claim, ClaimList, Count, Evidence, ExtractionResult
 
 KEY = "sk-test-SECRET-0123456789abcdef"
@@ -304,7 +305,7 @@ def test_no_models_route_is_fine_when_the_model_is_known() -> None:
 def test_result_provenance_and_postprocessing(sleeps: list[float]) -> None:
     with FakeServer([reply(GOOD, prompt_tokens=321, completion_tokens=45)], owned_by="me") as server:
         extractor = make(server, sleeps)
-        result = extractor.extract(ARTICLE, hints=["Twenty civilians", "Hajin"])
+        result = extractor.extract(ARTICLE)
     assert isinstance(result, ExtractionResult)
     p = result.provenance
     assert (p.extractor, p.model_used, p.endpoint, p.model, p.profile) == (
@@ -322,7 +323,7 @@ def test_result_provenance_and_postprocessing(sleeps: list[float]) -> None:
     assert (claim.children_killed.low, claim.children_killed.high) == (9, 9)
     assert any("children_killed" in note for note in p.notes)
     assert sleeps == []
-    # The hints reach the prompt.
+    # The index's hints (its number phrases and names) reach the prompt.
     user = server.chats[0]["json"]["messages"][-1]["content"]
     assert "- Twenty civilians" in user and "- Hajin" in user and "2018-01-01 (Monday)" in user
     assert KEY not in result.model_dump_json()
@@ -334,7 +335,7 @@ def test_postprocess_keeps_correct_offsets_and_fixes_wrong_ones() -> None:
                               Evidence(quote="Ten people died", start=17, end=32)],
                     killed=Count(phrase="at least a dozen"))]
     notes: list[str] = []
-    postprocess(claims, text, notes)
+    postprocess(claims, EvidenceIndex.build(text), notes)
     assert (claims[0].evidence[0].start, claims[0].evidence[0].end) == (17, 38)
     assert (claims[0].evidence[1].start, claims[0].evidence[1].end) == (17, 32)  # a correct second occurrence stays
     assert (claims[0].killed.low, claims[0].killed.high, claims[0].killed.qualifier) == (12, None, "at_least")
@@ -357,7 +358,7 @@ def test_500_then_success_is_retried(sleeps: list[float]) -> None:
     assert len(server.chats) == 2
     assert len(sleeps) == 1 and 0 < sleeps[0] <= 30
     assert result.provenance.attempts == 1  # one model reply; the 500 was a transport retry
-    assert "transport retries: 1" in result.provenance.notes
+    assert result.provenance.transport_retries == 1
     assert result.claims[0].killed.low == 20
 
 
@@ -367,7 +368,7 @@ def test_429_honours_retry_after(sleeps: list[float]) -> None:
         result = make(server, sleeps).extract(ARTICLE)
     assert len(server.chats) == 3
     assert sleeps == [7.0, 0.25]
-    assert "transport retries: 2" in result.provenance.notes
+    assert result.provenance.transport_retries == 2
 
 
 def test_retry_after_is_capped(sleeps: list[float]) -> None:
@@ -500,13 +501,13 @@ def test_endpoint_error_counts_the_transport_retries_of_the_whole_extraction(sle
     assert info.value.transport_retries == 3  # one before the first reply, two on the second request
 
 
-def phrases_in_text(claims: ClaimList, article: Article) -> list[str]:
+def phrases_in_text(claims: ClaimList, index: EvidenceIndex) -> list[str]:
     """A stand-in for the grounding layer: every count phrase must occur in the text."""
     problems = []
     for i, claim in enumerate(claims.claims):
         for name in ("killed", "injured", "children_killed", "women_killed", "men_killed"):
             count = getattr(claim, name)
-            if count is not None and count.phrase not in article.text:
+            if count is not None and count.phrase not in index.text:
                 problems.append(f"claims[{i}].{name}.phrase {count.phrase!r} does not occur in the article")
     return problems
 
@@ -531,7 +532,7 @@ def test_validator_hook_exhausted_keeps_every_reply() -> None:
 
 
 def test_a_bug_in_the_validator_is_not_blamed_on_the_model() -> None:
-    def broken(claims: ClaimList, article: Article) -> list[str]:
+    def broken(claims: ClaimList, index: EvidenceIndex) -> list[str]:
         raise RuntimeError("validator bug")
 
     with FakeServer([reply(GOOD), reply(GOOD)], owned_by="me") as server, pytest.raises(RuntimeError, match="bug"):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from llmextract import names
-from llmextract.names import (
+from llmextract.text import names
+from llmextract.text.names import (
     Gazetteer,
     NameMention,
     canonical_alias,

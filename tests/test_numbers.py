@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmextract.numbers import (
+from llmextract.text.numbers import (
     _HEDGE_BEFORE,
     _VAGUE,
     _WORD_RUNS,

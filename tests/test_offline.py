@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from llmextract import extract
-from llmextract.evidence import EvidenceIndex
-from llmextract.offline import extract_offline, primary_counts
+from llmextract.text.index import EvidenceIndex
+from llmextract.extractors.offline import extract_offline, primary_counts
 from llmextract.schema import Article, ClaimKind, Qualifier
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from llmextract.scripted import echo_claims, scripted_server
+from llmextract.testing.scripted import echo_claims, scripted_server
 
 pytest_plugins = ("pytester",)
 
@@ -52,7 +52,7 @@ def _import_everything_first(tmp_path_factory: pytest.TempPathFactory) -> None:
     everything here keeps the runs independent.
     """
     from llmextract import extract
-    from llmextract.cassettes import PLACEHOLDER_URL, use_cassette
+    from llmextract.testing.cassettes import PLACEHOLDER_URL, use_cassette
 
     path = tmp_path_factory.mktemp("warm") / "warm.yaml"
     with scripted_server(responder=echo_claims) as server, use_cassette(path, record_mode="once"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llmextract.errors import ConfigError
-from llmextract.prompts import ENV_VAR, PromptSet, default_prompts_dir
+from llmextract.extractors.prompts import ENV_VAR, PromptSet, default_prompts_dir
 from llmextract.schema import Article, ClaimList
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +84,7 @@ def test_hash_is_stable_and_covers_templates_names_and_schema(prompt_copy: Path,
     renamed = PromptSet.load().hash
     assert renamed not in (original, edited)
 
-    import llmextract.prompts as prompts_module
+    import llmextract.extractors.prompts as prompts_module
 
     monkeypatch.setattr(prompts_module, "schema_json", lambda: '{"changed": true}')
     assert PromptSet.load().hash not in (original, edited, renamed)

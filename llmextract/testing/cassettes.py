@@ -3,7 +3,7 @@
 Every call llmextract makes goes over HTTP (``openai`` -> ``httpx2``), so vcrpy can record it
 and play it back. This module wraps vcrpy with the rules that make a cassette trustworthy::
 
-    from llmextract.cassettes import use_cassette, PLACEHOLDER_URL
+    from llmextract.testing.cassettes import use_cassette, PLACEHOLDER_URL
     from llmextract import extract
 
     with use_cassette("cassettes/my-test.yaml", record_mode="none"):
@@ -474,7 +474,7 @@ class CassetteSession:
 
 def _current_prompt_hash() -> str | None:
     try:
-        from llmextract.prompts import PromptSet
+        from llmextract.extractors.prompts import PromptSet
 
         return PromptSet.load().hash
     except Exception:  # noqa: BLE001 - a diagnosis must never fail for want of templates
@@ -597,7 +597,7 @@ def _vcr_cassette_class() -> type:
 
 def cassette_metadata() -> dict[str, Any]:
     """What a recording stores about the llmextract that made it."""
-    from llmextract import __version__
+    from llmextract._version import __version__
 
     meta: dict[str, Any] = {"version": __version__}
     prompt_hash = _current_prompt_hash()

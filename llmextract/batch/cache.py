@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from llmextract._version import __version__
 from llmextract.schema import ExtractionResult
 
 logger = logging.getLogger(__name__)
@@ -61,15 +62,6 @@ def redact_url(url: str | None) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("llmextract")
-    except Exception:
-        return "0"
-
-
 @dataclass(frozen=True)
 class CacheScope:
     """What, besides the article, decides a result: one per configured endpoint."""
@@ -83,7 +75,7 @@ class CacheScope:
     def of(cls, endpoint: str | None, model: str | None, prompt_hash: str | None,
            **options: Any) -> CacheScope:
         """Build a scope; ``options`` (JSON-able settings) are digested together with the package version."""
-        blob = json.dumps({"v": _version(), **options}, sort_keys=True, default=str)
+        blob = json.dumps({"v": __version__, **options}, sort_keys=True, default=str)
         return cls(endpoint=redact_url(endpoint), model=model or "", prompt_hash=prompt_hash or "",
                    options=hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16])
 

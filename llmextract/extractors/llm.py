@@ -56,11 +56,15 @@ from instructor.v2 import mode_registry
 from pydantic import ValidationError, ValidationInfo, model_validator
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from llmextract._version import __version__
 from llmextract.config import EndpointConfig
+from llmextract.extractors.grounded import from_grounded, grounded_schema
 from llmextract.errors import ConfigError, EndpointError, ModelOutputError
-from llmextract.numbers import parse_count
-from llmextract.prompts import PromptSet
+from llmextract.text.index import EvidenceIndex
+from llmextract.text.numbers import parse_count
+from llmextract.extractors.prompts import PromptSet
 from llmextract.schema import (
+    COUNT_FIELDS,
     Article,
     Claim,
     ClaimList,
@@ -73,9 +77,8 @@ from llmextract.schema import (
 
 logger = logging.getLogger(__name__)
 
-Validator = Callable[[ClaimList, Article], list[str]]
+Validator = Callable[[ClaimList, EvidenceIndex], list[str]]
 
-COUNT_FIELDS = ("killed", "injured", "children_killed", "women_killed", "men_killed")
 
 # --------------------------------------------------------------------------- profiles
 
@@ -199,17 +202,17 @@ _SCHEMAS: dict[type, dict[str, Any]] = {}
 class _CheckedClaimList(ClaimList):
     """ClaimList plus the validator hook, run inside pydantic validation (so a failure is re-asked).
 
-    The validation context is ``{"article": Article, "validator": Validator | None}``.
+    The validation context is ``{"index": EvidenceIndex, "validator": Validator | None}``.
     """
 
     @model_validator(mode="after")
     def _run_validator(self, info: ValidationInfo) -> Self:
         context = info.context if isinstance(info.context, dict) else {}
         check = context.get("validator")
-        article = context.get("article")
-        if check is None or article is None:
+        index = context.get("index")
+        if check is None or index is None:
             return self
-        problems = [str(p) for p in (check(self, article) or []) if p]
+        problems = [str(p) for p in (check(self, index) or []) if p]
         if problems:
             raise ValueError("the answer does not fit the article:\n- " + "\n- ".join(problems))
         return self
@@ -635,17 +638,16 @@ class LLMExtractor:
         return self._settle(models)
 
     # -- extraction
-    def _request(self, article: Article, hints: Sequence[str] | None, model: str,
-                 profile: Profile) -> dict[str, Any]:
+    def _request(self, article: Article, index: EvidenceIndex, model: str, profile: Profile) -> dict[str, Any]:
         """The chat completion arguments, before instructor's handler adds the schema."""
         kwargs: dict[str, Any] = {
-            "messages": self.prompts.render(article, hints),
+            "messages": self.prompts.render(article, index.hints()),
             "model": model,
             "temperature": self.config.temperature,
         }
         if self.config.max_tokens is not None:
             kwargs["max_tokens"] = self.config.max_tokens
-        grounded = self._grounded_schema(article, profile.name)
+        grounded = self._grounded_schema(index, profile.name)
         if grounded is not None and profile.name in ("vllm", "ollama"):
             kwargs["extra_body"] = {"response_format": {
                 "type": "json_schema", "json_schema": {"name": "ClaimList", "schema": grounded}}}
@@ -663,27 +665,23 @@ class LLMExtractor:
             self._options_cache[profile.name] = cached
         return cached[1]
 
-    def _grounded_schema(self, article: Article, profile: str) -> dict[str, Any] | None:
+    def _grounded_schema(self, index: EvidenceIndex, profile: str) -> dict[str, Any] | None:
         """The grounded schema for this article, when asked for and the profile enforces schemas."""
         if not self.use_grounded_schema or profile not in GROUNDED_PROFILES:
             return None
-        from llmextract.grounding import grounded_schema, index_for
+        return grounded_schema(index)
 
-        return grounded_schema(index_for(article))
-
-    def _from_grounded(self, article: Article, parsed: ClaimList, profile: str) -> ClaimList:
+    def _from_grounded(self, index: EvidenceIndex, parsed: ClaimList, profile: str) -> ClaimList:
         """Turn the phrases chosen under a grounded schema into values."""
         if not self.use_grounded_schema or profile not in GROUNDED_PROFILES:
             return parsed
-        from llmextract.grounding import from_grounded, index_for
+        return from_grounded(parsed, index)
 
-        return from_grounded(parsed, index_for(article))
-
-    def _prepared(self, article: Article, hints: Sequence[str] | None, model: str,
+    def _prepared(self, article: Article, index: EvidenceIndex, model: str,
                   profile: Profile) -> tuple[Any, dict[str, Any]]:
         """instructor's handlers for the profile's mode, and the first request made with them."""
         handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, profile.mode)
-        kwargs = self._request(article, hints, model, profile)
+        kwargs = self._request(article, index, model, profile)
         messages = kwargs["messages"]
         if messages and all(isinstance(m.get("content"), str) and m["content"] and set(m) == {"role", "content"}
                             for m in messages):
@@ -706,22 +704,22 @@ class LLMExtractor:
                 return handlers, kwargs
         return handlers, _prepare(handlers, kwargs)
 
-    def _parse(self, handlers: Any, response: Any, article: Article, run: _Run) -> ClaimList:
+    def _parse(self, handlers: Any, response: Any, index: EvidenceIndex, run: _Run) -> ClaimList:
         """One reply, counted and checked; a bad or cut-off reply raises one of ``_REASKABLE``."""
         run.on_response(response)
         if _finish_reason(response) == "length":
             raise _CutOff(_CUT_OFF)
         parsed: ClaimList = handlers.response_parser(
             response=response, response_model=_RESPONSE_MODEL, strict=False, stream=False,
-            validation_context={"article": article, "validator": self.validator})
+            validation_context={"index": index, "validator": self.validator})
         return parsed
 
-    def _judge(self, handlers: Any, kwargs: dict[str, Any], response: Any, article: Article, run: _Run,
+    def _judge(self, handlers: Any, kwargs: dict[str, Any], response: Any, index: EvidenceIndex, run: _Run,
                attempt: int) -> ClaimList | dict[str, Any]:
         """The reply parsed, or the next request (the reply and its errors appended) when it does not fit;
         ModelOutputError when the re-ask budget is spent."""
         try:
-            return self._parse(handlers, response, article, run)
+            return self._parse(handlers, response, index, run)
         except _REASKABLE as exc:
             if attempt >= self.config.reask_budget:
                 raise self._model_output_error(exc, run) from exc
@@ -739,49 +737,52 @@ class LLMExtractor:
         return ModelOutputError(message, raw_replies=run.raw_replies, attempts=run.replies,
                                 transport_retries=run.transport_retries)
 
-    def extract(self, article: Article, hints: list[str] | None = None) -> ExtractionResult:
-        """Extract the article's claims. Raises EndpointError, ModelOutputError or ConfigError."""
+    def extract(self, article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
+        """Extract the article's claims. Raises EndpointError, ModelOutputError or ConfigError.
+
+        ``index`` is the article's evidence index (the pipeline's); without one it is built here, once.
+        """
         started = time.perf_counter()
+        index = index if index is not None else EvidenceIndex.build(article)
         run = _Run()
         model, profile_name = self.prepare()
         profile = PROFILES[profile_name]
         create_chat = self.client.chat.completions.create
-        handlers, kwargs = self._prepared(article, hints, model, profile)
+        handlers, kwargs = self._prepared(article, index, model, profile)
         attempt = 0
         while True:
             response = self._call(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
-            outcome = self._judge(handlers, kwargs, response, article, run, attempt)
+            outcome = self._judge(handlers, kwargs, response, index, run, attempt)
             if isinstance(outcome, ClaimList):
                 break
             kwargs, attempt = outcome, attempt + 1
-        parsed = self._from_grounded(article, outcome, profile_name)
-        return self._result(article, parsed, run, model, profile_name, started)
+        parsed = self._from_grounded(index, outcome, profile_name)
+        return self._result(article, index, parsed, run, model, profile_name, started)
 
-    async def aextract(self, article: Article, hints: list[str] | None = None) -> ExtractionResult:
+    async def aextract(self, article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
         """Async :meth:`extract`, on the shared ``AsyncOpenAI`` client."""
         started = time.perf_counter()
+        index = index if index is not None else EvidenceIndex.build(article)
         run = _Run()
         model, profile_name = await self.aprepare()
         profile = PROFILES[profile_name]
         create_chat = self.aclient.chat.completions.create
-        handlers, kwargs = self._prepared(article, hints, model, profile)
+        handlers, kwargs = self._prepared(article, index, model, profile)
         attempt = 0
         while True:
             response = await self._acall(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
-            outcome = self._judge(handlers, kwargs, response, article, run, attempt)
+            outcome = self._judge(handlers, kwargs, response, index, run, attempt)
             if isinstance(outcome, ClaimList):
                 break
             kwargs, attempt = outcome, attempt + 1
-        parsed = self._from_grounded(article, outcome, profile_name)
-        return self._result(article, parsed, run, model, profile_name, started)
+        parsed = self._from_grounded(index, outcome, profile_name)
+        return self._result(article, index, parsed, run, model, profile_name, started)
 
-    def _result(self, article: Article, parsed: ClaimList, run: _Run, model: str, profile: str,
-                started: float) -> ExtractionResult:
+    def _result(self, article: Article, index: EvidenceIndex, parsed: ClaimList, run: _Run, model: str,
+                profile: str, started: float) -> ExtractionResult:
         notes: list[str] = []
         claims = list(parsed.claims)
-        postprocess(claims, article.text, notes)
-        if run.transport_retries:
-            notes.append(f"transport retries: {run.transport_retries}")
+        postprocess(claims, index, notes)
         provenance = Provenance(
             extractor="llm",
             model_used=True,
@@ -791,30 +792,31 @@ class LLMExtractor:
             prompt_hash=self.prompts.hash,
             usage=run.usage,
             attempts=run.replies,
+            transport_retries=run.transport_retries,
             latency_s=round(time.perf_counter() - started, 4),
             raw_replies=run.raw_replies,
             notes=notes,
-            version=_version(),
+            version=__version__,
         )
         return ExtractionResult(article_id=article.id, content_hash=article.content_hash,
                                 published=article.published, claims=claims, provenance=provenance)
 
 
-def postprocess(claims: list[Claim], text: str, notes: list[str] | None = None) -> list[Claim]:
+def postprocess(claims: list[Claim], index: EvidenceIndex, notes: list[str] | None = None) -> list[Claim]:
     """Fill evidence offsets where a quote occurs verbatim; derive a count's bounds from its phrase.
 
     A quote found nowhere keeps start/end None (the grounding layer judges it). A count with a
-    phrase and neither bound gets low/high/qualifier from :func:`llmextract.numbers.parse_count`.
+    phrase and neither bound gets low/high/qualifier from :func:`llmextract.text.numbers.parse_count`.
     """
     notes = notes if notes is not None else []
     for i, claim in enumerate(claims):
         for evidence in claim.evidence:
             quote = evidence.quote
             if (evidence.start is not None and evidence.end is not None
-                    and text[evidence.start:evidence.end] == quote and quote):
+                    and index.text[evidence.start:evidence.end] == quote and quote):
                 continue
-            pos = text.find(quote) if quote else -1
-            evidence.start, evidence.end = (pos, pos + len(quote)) if pos >= 0 else (None, None)
+            found = index.find(quote)
+            evidence.start, evidence.end = found if found is not None else (None, None)
         for name in COUNT_FIELDS:
             count: Count | None = getattr(claim, name)
             if count is None or not count.phrase.strip() or count.low is not None or count.high is not None:
@@ -841,12 +843,3 @@ def _server_message(exc: openai.APIStatusError) -> str:
 def _short(exc: BaseException, limit: int = 400) -> str:
     text = f"{exc}".strip() or type(exc).__name__
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _version() -> str:
-    try:
-        from llmextract import __version__
-    except ImportError:  # pragma: no cover
-        return ""
-    return str(__version__)
-

@@ -12,11 +12,11 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from llmextract import __version__
-from llmextract.dates import resolve
-from llmextract.evidence import EvidenceIndex, Sentence
-from llmextract.names import NameMention, fold, get_gazetteer
-from llmextract.numbers import NumberMention
+from llmextract._version import __version__
+from llmextract.text.dates import resolve
+from llmextract.text.index import EvidenceIndex, Sentence
+from llmextract.text.names import NameMention, fold, get_gazetteer
+from llmextract.text.numbers import NumberMention
 from llmextract.schema import (
     Article,
     Attribution,

@@ -6,7 +6,7 @@ requests: HTTP errors, 429 with ``Retry-After``, stalls past the client's timeou
 non-JSON bodies, truncated model output, dropped connections. Every request is counted,
 so a test can assert that a cached re-run sent nothing.
 
-    from llmextract.scripted import scripted_server, http_error, rate_limited
+    from llmextract.testing.scripted import scripted_server, http_error, rate_limited
 
     with scripted_server(script=[http_error(500), rate_limited(1)]) as server:
         client = openai.OpenAI(base_url=server.url, api_key="unused")
@@ -18,7 +18,7 @@ callable of the request. Concurrent clients make arrival order unpredictable, so
 batch tests prefer :func:`per_article` and :func:`flaky`, which decide by the article a
 request is about (the article message, see
 :meth:`ScriptedServer._article_message`) and by how many requests for that article came
-before, whatever the order. ``python -m llmextract.scripted --latency 0.05`` runs one in
+before, whatever the order. ``python -m llmextract.testing.scripted --latency 0.05`` runs one in
 its own process and prints its URL.
 """
 
@@ -594,10 +594,10 @@ def scripted_server(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m llmextract.scripted``: serve until killed or stdin closes; prints the URL first."""
+    """``python -m llmextract.testing.scripted``: serve until killed or stdin closes; prints the URL first."""
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m llmextract.scripted", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m llmextract.testing.scripted", description=main.__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before every reply")
     parser.add_argument("--responder", choices=["empty", "echo"], default="echo")

@@ -40,6 +40,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from llmextract.config import cache_dir
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -631,14 +633,6 @@ class Gazetteer:
         return out
 
 
-def _cache_dir() -> Path:
-    override = os.environ.get("LLMEXTRACT_CACHE_DIR")
-    if override:
-        return Path(override)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "llmextract"
-
-
 def _cache_path(min_population: int) -> Path:
     try:
         from importlib.metadata import version
@@ -648,7 +642,7 @@ def _cache_path(min_population: int) -> Path:
         gnc = "none"
     digest = hashlib.sha1(_data_bytes("places.json"))
     digest.update(Path(__file__).read_bytes())  # any change to folding rebuilds the index
-    return _cache_dir() / f"gazetteer-v{_INDEX_VERSION}-gnc{gnc}-p{min_population}-{digest.hexdigest()[:12]}.pickle"
+    return cache_dir() / f"gazetteer-v{_INDEX_VERSION}-gnc{gnc}-p{min_population}-{digest.hexdigest()[:12]}.pickle"
 
 
 _GAZETTEER: Gazetteer | None = None

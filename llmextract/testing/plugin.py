@@ -21,7 +21,7 @@ default: ``cassettes/`` next to each test file), ``--llmx-endpoint`` (or ``$LLME
 the endpoint recordings are made against. Ini ``llmx_secret_headers`` and ``llmx_secrets_env``
 name more headers and environment variables whose values must never be written.
 
-Fixtures: ``llmx_cassette`` (the :class:`~llmextract.cassettes.CassetteSession` the test runs
+Fixtures: ``llmx_cassette`` (the :class:`~llmextract.testing.cassettes.CassetteSession` the test runs
 under; requesting it, or using the marker, activates the cassette), ``llmx_endpoint`` (the live
 endpoint while recording, a placeholder that nothing answers while replaying) and
 ``llmx_record_mode``.
@@ -39,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from llmextract.cassettes import CassetteSession
+    from llmextract.testing.cassettes import CassetteSession
 
-RECORD_MODES = ("none", "once", "new_episodes", "all")  # kept in step with llmextract.cassettes.RECORD_MODES
+RECORD_MODES = ("none", "once", "new_episodes", "all")  # kept in step with llmextract.testing.cassettes.RECORD_MODES
 LIVE_ENV = "LLMEXTRACT_LIVE_URL"
 MARKER = "llmx_cassette"
 _SESSION = pytest.StashKey["CassetteSession"]()
@@ -158,8 +158,8 @@ def llmx_record_mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def llmx_cassette(request: pytest.FixtureRequest, llmx_record_mode: str) -> Iterator[CassetteSession]:
-    """Run the test under its cassette; yields the :class:`~llmextract.cassettes.CassetteSession`."""
-    from llmextract.cassettes import use_cassette
+    """Run the test under its cassette; yields the :class:`~llmextract.testing.cassettes.CassetteSession`."""
+    from llmextract.testing.cassettes import use_cassette
 
     name = _cassette_name(request)
     path = _cassette_dir(request) / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
@@ -188,7 +188,7 @@ def _llmx_cassette_marker(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def llmx_endpoint(request: pytest.FixtureRequest, llmx_cassette: CassetteSession) -> str:
     """The base URL to give the extractor: the live endpoint while recording, a placeholder while replaying."""
-    from llmextract.cassettes import PLACEHOLDER_URL
+    from llmextract.testing.cassettes import PLACEHOLDER_URL
 
     mode = llmx_cassette.record_mode
     may_record = mode in ("new_episodes", "all") or (mode == "once" and not llmx_cassette.existed)
@@ -222,7 +222,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _miss_report(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     """The diagnosis, then the frames of the user's own code (none from libraries or the standard library)."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     root = item.config.rootpath.resolve()
     frames = []
     for entry in excinfo.traceback:

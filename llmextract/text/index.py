@@ -14,9 +14,9 @@ from functools import cached_property
 
 from rapidfuzz import fuzz
 
-from llmextract.dates import DateMention, find_dates
-from llmextract.names import NameMention, find_names, fold, match_name
-from llmextract.numbers import NumberMention, find_numbers
+from llmextract.text.dates import DateMention, find_dates
+from llmextract.text.names import NameMention, find_names, fold, match_name
+from llmextract.text.numbers import NumberMention, find_numbers
 from llmextract.schema import Article
 
 # Sentence ends: . ! ? (and a closing quote) followed by space and an upper-case letter, a
@@ -126,6 +126,11 @@ class EvidenceIndex:
             offsets.append(i)
         offsets.append(len(self.text))
         return "".join(out), offsets
+
+    def find(self, quote: str) -> tuple[int, int] | None:
+        """The first verbatim occurrence of ``quote``: its (start, end) offsets, or None."""
+        pos = self.text.find(quote) if quote else -1
+        return (pos, pos + len(quote)) if pos >= 0 else None
 
     def align(self, quote: str, threshold: float = 0.9) -> Alignment | None:
         """Find ``quote`` in the text: exactly, after normalisation, or fuzzily above ``threshold``."""

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from llmextract.caseless import CaselessPattern
+from llmextract.text.caseless import CaselessPattern
 from llmextract.schema import DatePrecision, EventDate
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

@@ -44,8 +44,9 @@ def default_prompts_dir() -> Path:
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
-    packaged = Path(__file__).parent / "prompts"  # a symlink to ../prompts in a checkout; a real dir in a wheel
-    top_level = Path(__file__).parent.parent / "prompts"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "prompts"  # a symlink to ../prompts in a checkout; a real dir in a wheel
+    top_level = package.parent / "prompts"
     for candidate in (packaged, top_level):
         if all((candidate / name).is_file() for name in REQUIRED):
             return candidate

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llmextract.caseless import CaselessPattern
+from llmextract.text.caseless import CaselessPattern
 from llmextract.schema import Count, Qualifier
 
 UNITS = {

@@ -45,7 +45,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from llmextract.cache import CacheScope, ResponseCache
+from llmextract.batch.cache import CacheScope, ResponseCache
 from llmextract.errors import (
     ConfigError,
     EndpointError,
@@ -448,26 +448,16 @@ class BatchSummary(BaseModel):
         return 1 if (self.failed or self.interrupted) else 0
 
 
-_RETRY_NOTE = re.compile(r"transport[ _]retries\s*[:=]\s*(\d+)")
-
-
 def _counts_from_provenance(result: ExtractionResult) -> tuple[int, int, int]:
     """(requests, transport retries, re-asks) of one result.
 
-    ``provenance.attempts`` counts model calls (first try + re-asks); transport retries, when
-    the extractor reports them, are in ``provenance.transport_retries`` or a note
-    ``"transport retries: N"`` (what :class:`~llmextract.llm.LLMExtractor` writes).
+    ``provenance.attempts`` counts model calls (first try + re-asks); ``provenance.transport_retries``
+    the requests sent again after a timeout, 429 or 5xx.
     """
     prov = result.provenance
     attempts = max(int(prov.attempts or 0), 1 if prov.model_used else 0)
     reasks = max(attempts - 1, 0)
-    retries = int(getattr(prov, "transport_retries", 0) or 0)
-    if not retries:
-        for note in prov.notes:
-            m = _RETRY_NOTE.match(note)
-            if m:
-                retries = int(m.group(1))
-                break
+    retries = prov.transport_retries
     return attempts + retries, retries, reasks
 
 
