@@ -1,0 +1,7 @@
+"""``python -m llmextract``: the same as the ``llmextract`` command."""
+
+import sys
+
+from llmextract.cli import main
+
+sys.exit(main())
