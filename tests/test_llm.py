@@ -325,7 +325,9 @@ def test_result_provenance_and_postprocessing(sleeps: list[float]) -> None:
     assert sleeps == []
     # The index's hints (its number phrases and names) reach the prompt.
     user = server.chats[0]["json"]["messages"][-1]["content"]
-    assert "- Twenty civilians" in user and "- Hajin" in user and "2018-01-01 (Monday)" in user
+    hints = EvidenceIndex.build(ARTICLE).hints()
+    assert "Twenty" in hints and "Hajin" in hints
+    assert all(f"- {h}" in user for h in hints) and "2018-01-01 (Monday)" in user
     assert KEY not in result.model_dump_json()
 
 
@@ -615,11 +617,11 @@ def test_the_reused_request_prefix_gives_the_request_made_in_full(profile: str) 
     handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, PROFILES[profile].mode)
     sent = []
     for article in articles * 2:  # the second round reuses the plan made in the first
-        for hints in (None, ["Twenty", "Raqqa"]):
-            _, got = extractor._prepared(article, hints, "m", PROFILES[profile])
-            full = _prepare(handlers, extractor._request(article, hints, "m", PROFILES[profile]))
-            assert got == full
-            sent.append(got)
+        index = EvidenceIndex.build(article)
+        _, got = extractor._prepared(article, index, "m", PROFILES[profile])
+        full = _prepare(handlers, extractor._request(article, index, "m", PROFILES[profile]))
+        assert got == full
+        sent.append(got)
     assert len(extractor._plans) == 1 and next(iter(extractor._plans.values())) is not False
     # new message dicts on every call: changing one request's messages cannot reach another's
     assert sent[0]["messages"][0] is not sent[1]["messages"][0]
@@ -630,7 +632,7 @@ def test_a_request_the_plan_cannot_serve_is_made_in_full() -> None:
     extractor = LLMExtractor(EndpointConfig.resolve(endpoint="http://127.0.0.1:9/v1", model="m", profile="json"))
     profile = PROFILES["json"]
     handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, profile.mode)
-    kwargs = extractor._request(ARTICLE, None, "m", profile)
+    kwargs = extractor._request(ARTICLE, EvidenceIndex.build(ARTICLE), "m", profile)
     # a handler that copies the article into another argument cannot be planned around
     kwargs["messages"][-1]["content"] = "x"
     probe_kwargs = {**kwargs, "messages": list(kwargs["messages"])}

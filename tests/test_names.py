@@ -187,7 +187,7 @@ def test_canonical_alias_leaves_ordinary_words_alone(word: str) -> None:
 
 
 def test_alias_table_is_consistent() -> None:
-    raw = json.loads((Path(names.__file__).parent / "data" / "aliases.json").read_text(encoding="utf-8"))
+    raw = json.loads((Path(names.__file__).parent.parent / "data" / "aliases.json").read_text(encoding="utf-8"))
     claimed: dict[str, str] = {}
     for canonical, spec in raw.items():
         if canonical.startswith("_"):
