@@ -22,19 +22,16 @@ from instructor.v2 import mode_registry
 from llmextract.config import EndpointConfig, safe_url
 from llmextract.errors import ConfigError, EndpointError, ModelOutputError
 from llmextract.extractors.llm import (
-    PROFILES,
     LLMExtractor,
     _plan,
     _prepare,
-    bounded_schema,
-    detect_profile,
     postprocess,
     retry_after_seconds,
-    strict_schema,
 )
+from llmextract.extractors.profiles import PROFILES, bounded_schema, detect_profile, strict_schema
 from llmextract.extractors.prompts import PromptSet
-from llmextract.text.index import EvidenceIndex
 from llmextract.schema import Article, Claim, ClaimList, Count, Evidence, ExtractionResult
+from llmextract.text.index import EvidenceIndex
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 TEXT = ("date 2018-01-01\n\nTwenty civilians were killed in an airstrike on the town of Hajin on Saturday, "

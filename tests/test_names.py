@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from llmextract.text import names
-from llmextract.text.names import (
-    Gazetteer,
-    NameMention,
-    canonical_alias,
-    find_names,
-    fold,
-    get_gazetteer,
-    match_name,
-    skeleton,
-)
+from llmextract.text import aliases, gazetteer, names
+from llmextract.text.aliases import canonical_alias
+from llmextract.text.folding import fold, skeleton
+from llmextract.text.gazetteer import Gazetteer, get_gazetteer
+from llmextract.text.names import NameMention, find_names, match_name
 
 ARTICLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
@@ -187,14 +181,14 @@ def test_canonical_alias_leaves_ordinary_words_alone(word: str) -> None:
 
 
 def test_alias_table_is_consistent() -> None:
-    raw = json.loads((Path(names.__file__).parent.parent / "data" / "aliases.json").read_text(encoding="utf-8"))
+    raw = json.loads((Path(aliases.__file__).parent.parent / "data" / "aliases.json").read_text(encoding="utf-8"))
     claimed: dict[str, str] = {}
     for canonical, spec in raw.items():
         if canonical.startswith("_"):
             continue
         assert spec["kind"] in {"org", "person", "place", "other"}, canonical
         for alias in [canonical, *spec["aliases"]]:
-            key = names._alias_key(alias)
+            key = aliases._alias_key(alias)
             assert claimed.setdefault(key, canonical) == canonical, (alias, claimed[key], canonical)
             assert canonical_alias(alias) == canonical, alias
 
@@ -237,13 +231,13 @@ def test_gazetteer_same_place_and_variants() -> None:
 
 
 def test_gazetteer_keeps_latin_and_arabic_names_only() -> None:
-    assert names._keep_alternate("Dayr al-Zawr")
-    assert names._keep_alternate("Dayr az Zūr")
-    assert names._keep_alternate("‘Ayn al ‘Arab")
-    assert names._keep_alternate("دير الزور")
-    assert not names._keep_alternate("Дейр-эз-Зор")  # Cyrillic
-    assert not names._keep_alternate("dai er zu er")  # machine romanisation, no capital
-    assert not names._keep_alternate("DEZ")  # airport code
+    assert gazetteer._keep_alternate("Dayr al-Zawr")
+    assert gazetteer._keep_alternate("Dayr az Zūr")
+    assert gazetteer._keep_alternate("‘Ayn al ‘Arab")
+    assert gazetteer._keep_alternate("دير الزور")
+    assert not gazetteer._keep_alternate("Дейр-эз-Зор")  # Cyrillic
+    assert not gazetteer._keep_alternate("dai er zu er")  # machine romanisation, no capital
+    assert not gazetteer._keep_alternate("DEZ")  # airport code
 
 
 CITIES = [
@@ -278,7 +272,7 @@ def test_get_gazetteer_survives_an_unwritable_cache(tmp_path: Path, monkeypatch:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
     monkeypatch.setenv("LLMEXTRACT_CACHE_DIR", str(blocker / "cache"))
-    monkeypatch.setattr(names, "_GAZETTEER", None)
+    monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
     tiny = Gazetteer.build(CITIES, {}, PLACES)
     monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: tiny))
     assert get_gazetteer() is tiny
@@ -288,18 +282,18 @@ def test_get_gazetteer_survives_an_unwritable_cache(tmp_path: Path, monkeypatch:
 
 def test_get_gazetteer_reads_its_own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLMEXTRACT_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(names, "_GAZETTEER", None)
+    monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
     tiny = Gazetteer.build(CITIES, {}, PLACES)
     monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: tiny))
     get_gazetteer()
     cached = list(tmp_path.glob("gazetteer-*.pickle"))
     assert len(cached) == 1
-    monkeypatch.setattr(names, "_GAZETTEER", None)
+    monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
     monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: 1 / 0))
     again = get_gazetteer()  # from the disk cache: from_geonames would raise
     assert again is not tiny and again.lookup("Hajine").name == "Hajīn"
     cached[0].write_bytes(b"not a pickle")
-    monkeypatch.setattr(names, "_GAZETTEER", None)
+    monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
     monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: tiny))
     assert get_gazetteer() is tiny  # a corrupt cache is rebuilt, not fatal
 
@@ -521,12 +515,12 @@ def test_match_name_fuzzy_and_none() -> None:
     ],
 )
 def test_case_ok(written: str, alias: str, ok: bool) -> None:
-    assert names._case_ok(written, alias) is ok
+    assert aliases._case_ok(written, alias) is ok
 
 
 def test_normalise_alias() -> None:
-    assert names._normalise_alias("  Syria’s \n official  news – agency ") == "Syria's official news-agency"
-    assert names._normalise_alias("al‑Qaeda ʼs") == "al-Qaeda 's"
+    assert aliases._normalise_alias("  Syria’s \n official  news – agency ") == "Syria's official news-agency"
+    assert aliases._normalise_alias("al‑Qaeda ʼs") == "al-Qaeda 's"
 
 
 def test_run_inside_an_alias_is_only_the_alias() -> None:

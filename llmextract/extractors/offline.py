@@ -13,10 +13,6 @@ import time
 from dataclasses import dataclass, field
 
 from llmextract._version import __version__
-from llmextract.text.dates import resolve
-from llmextract.text.index import EvidenceIndex, Sentence
-from llmextract.text.names import NameMention, fold, get_gazetteer
-from llmextract.text.numbers import NumberMention
 from llmextract.schema import (
     Article,
     Attribution,
@@ -29,6 +25,12 @@ from llmextract.schema import (
     Provenance,
     Qualifier,
 )
+from llmextract.text.dates import resolve
+from llmextract.text.folding import fold
+from llmextract.text.gazetteer import get_gazetteer
+from llmextract.text.index import EvidenceIndex, Sentence
+from llmextract.text.names import NameMention
+from llmextract.text.numbers import NumberMention
 
 _KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|"
          r"stabbed\s+to\s+death|murder|died|die|deaths?|death\s+toll|toll|lost\s+their\s+lives|perished|slain|"
