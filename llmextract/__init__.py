@@ -18,7 +18,30 @@ from typing import TYPE_CHECKING, Any
 
 from llmextract import _deprecated
 from llmextract._version import __version__
-from llmextract.schema import Article, Claim, Count, ExtractionResult, Finding, Verdict
+from llmextract.errors import (
+    CassetteError,
+    ConfigError,
+    EndpointError,
+    InputError,
+    LLMExtractError,
+    ModelOutputError,
+)
+from llmextract.schema import (
+    Article,
+    Attribution,
+    Claim,
+    ClaimKind,
+    Count,
+    EventDate,
+    Evidence,
+    ExtractionResult,
+    Finding,
+    Place,
+    Provenance,
+    Qualifier,
+    Span,
+    Verdict,
+)
 
 _deprecated.install()
 
@@ -58,5 +81,8 @@ def ground(extraction: Any, text_or_article: Article | str) -> GroundingReport:
     return _ground(extraction, text_or_article)
 
 
-__all__ = ["Article", "Claim", "Count", "ExtractionResult", "Finding", "Verdict", "extract", "extract_many",
-           "ground", "__version__"]
+__all__ = [
+    "Article", "Attribution", "CassetteError", "Claim", "ClaimKind", "ConfigError", "Count", "EndpointError",
+    "EventDate", "Evidence", "ExtractionResult", "Finding", "InputError", "LLMExtractError", "ModelOutputError",
+    "Place", "Provenance", "Qualifier", "Span", "Verdict", "__version__", "extract", "extract_many", "ground",
+]

@@ -31,15 +31,18 @@ MOVED = {
 class _Loader(importlib.abc.Loader):
     def __init__(self, new: str) -> None:
         self._new = new
+        self._spec: Any = None
 
     def create_module(self, spec: Any) -> Any:
         warnings.warn(f"{spec.name} moved to {self._new}; the old path goes in the next release",
                       DeprecationWarning, stacklevel=2)
-        return importlib.import_module(self._new)
+        module = importlib.import_module(self._new)
+        self._spec = module.__spec__
+        return module
 
     def exec_module(self, module: Any) -> None:
         """The new module has run already; importlib stamped the old name's spec on it: put its own back."""
-        module.__spec__ = importlib.util.find_spec(self._new)
+        module.__spec__ = self._spec
 
 
 class _Finder(importlib.abc.MetaPathFinder):

@@ -152,21 +152,6 @@ def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int,
             for m in _CUE.finditer(sent.text)]
 
 
-def _breakdown_role(text: str, m: NumberMention, cue: str) -> str | None:
-    """children/women/men sub-count of a larger figure, judged by the words around the mention."""
-    before = text[max(0, m.start - 40):m.start]
-    after = text[m.end:m.end + 40]
-    if not _BREAKDOWN_BEFORE.search(before) and not re.match(r"^\s+(?:of\s+them|of\s+whom)", after, re.I):
-        return None
-    if _CHILD.match(after):
-        return "children_killed" if cue == "kill" else None
-    if _WOMAN.match(after):
-        return "women_killed" if cue == "kill" else None
-    if _MAN.match(after):
-        return "men_killed" if cue == "kill" else None
-    return None
-
-
 _RIGHT_GAP = re.compile(
     r"^\s*(?:[\w'’.,\[\]()/-]+\s+){0,14}?(?:(?:were|was|have|has|had|are|is|been|being|also|reportedly|allegedly|later|all|"
     r"confirmed|found|feared|left|lay|now|so\s+far|initially|among\s+the|among|who\s+were|who\s+had|that\s+were|"

@@ -1,0 +1,96 @@
+"""The pipeline's contract: the article is indexed once, whatever the extractor and policy."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import warnings
+
+import pytest
+
+from llmextract import extract
+from llmextract.pipeline import Pipeline
+from llmextract.schema import SCHEMA_VERSION, Article
+from llmextract.testing.scripted import ok, scripted_server
+from llmextract.text.index import EvidenceIndex
+
+# Written for these tests: two figures, a place, a claimant and a relay.
+TEXT = ("date 2023-05-08\nThe health office in Marib told the agency that eleven people were killed and "
+        "at least 30 wounded when a drone struck a market in the town on Sunday. Four of the dead were children.")
+MADE_UP = {"claims": [{"kind": "incident", "killed": {"phrase": "17 women and children"}, "evidence": []}]}
+EMPTY: dict = {"claims": []}
+
+
+@pytest.fixture()
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every EvidenceIndex made while the test runs (its text), however it was made."""
+    made: list[str] = []
+    real = EvidenceIndex.__post_init__
+
+    def counting(self: EvidenceIndex) -> None:
+        made.append(self.text)
+        real(self)
+
+    monkeypatch.setattr(EvidenceIndex, "__post_init__", counting)
+    return made
+
+
+def test_offline_indexes_the_article_once(builds: list[str]) -> None:
+    result = extract(TEXT)
+    assert result.claims and result.claims[0].killed.low == 11  # it did extract, from that one index
+    assert builds == [TEXT]
+
+
+@pytest.mark.parametrize("policy", ["flag", "strict"])
+@pytest.mark.parametrize("grounded", [False, True])
+def test_a_model_run_indexes_the_article_once(builds: list[str], policy: str, grounded: bool) -> None:
+    # strict: the first reply makes up a figure, the validator (grounding) re-asks, the second reply is empty
+    script = [ok(MADE_UP), ok(EMPTY)] if policy == "strict" else [ok(MADE_UP)]
+    with scripted_server(script=script) as server:
+        with Pipeline.create(server.url, "scripted-model", profile="llamacpp", policy=policy,
+                             grounded_schema=grounded, reask_budget=2, transport_retries=0) as pipeline:
+            result = pipeline.run(Article(text=TEXT))
+        assert server.count == len(script)
+    assert result.provenance.model_used and result.provenance.attempts == len(script)
+    if policy == "flag":  # the made-up figure was kept and flagged by grounding, which saw the same index
+        assert result.claims[0].killed.low == 17 and not result.findings_for(0)[0].ok
+    assert builds == [TEXT]
+
+
+def test_the_async_path_indexes_once_too(builds: list[str]) -> None:
+    async def run() -> object:
+        with scripted_server(script=[ok(MADE_UP), ok(EMPTY)]) as server:
+            pipeline = Pipeline.create(server.url, "scripted-model", profile="json", policy="strict",
+                                       reask_budget=2, transport_retries=0)
+            try:
+                return await pipeline.arun(TEXT)
+            finally:
+                await pipeline.aclose()
+
+    result = asyncio.run(run())
+    assert result.provenance.attempts == 2
+    assert builds == [TEXT]
+
+
+def test_every_result_carries_the_schema_version() -> None:
+    result = extract(TEXT)
+    assert result.schema_version == SCHEMA_VERSION
+    assert '"schema_version":' in result.model_dump_json()
+
+
+@pytest.mark.parametrize("old, new", [
+    ("llmextract.evidence", "llmextract.text.index"),
+    ("llmextract.cassettes", "llmextract.testing.cassettes"),
+    ("llmextract.offline", "llmextract.extractors.offline"),
+    ("llmextract.cache", "llmextract.batch.cache"),
+])
+def test_old_import_paths_still_work_with_a_warning(old: str, new: str) -> None:
+    import sys
+
+    sys.modules.pop(old, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = importlib.import_module(old)
+    assert module is importlib.import_module(new)
+    assert module.__spec__.name == new  # the real module keeps its own spec
+    assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught)
