@@ -15,11 +15,11 @@ from typing import Any
 from llmextract._version import __version__
 from llmextract.config import EndpointConfig
 from llmextract.errors import ConfigError
-from llmextract.text.index import EvidenceIndex
+from llmextract.extractors.offline import extract_offline
 from llmextract.grounding import POLICIES, apply_policy, claims_validator, ground
 from llmextract.io import as_article
-from llmextract.extractors.offline import extract_offline
 from llmextract.schema import Article, ExtractionResult
+from llmextract.text.index import EvidenceIndex
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from llmextract.text.caseless import CaselessPattern
 from llmextract.schema import DatePrecision, EventDate
+from llmextract.text.caseless import CaselessPattern
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llmextract.text.caseless import CaselessPattern
 from llmextract.schema import Count, Qualifier
+from llmextract.text.caseless import CaselessPattern
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
