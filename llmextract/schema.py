@@ -156,17 +156,44 @@ class Claim(BaseModel):
 
 
 class Verdict(StrEnum):
+    """How the text supports one value: grounded, unchecked, or a failure. The one place this is decided.
+
+    * grounded (``ok``): ``exact``, ``normalized`` (case, marks, number words), ``alias`` (another
+      name of the same party or place), ``fuzzy`` (a typo apart), ``inferred`` (reached through a
+      back-reference in the claim's scope: "in the same province");
+    * ``unchecked``: nothing could check it (a string under a key no rule or marker covers). Listed
+      and shown, never a failure: the CLI exits 0 and ``strict`` keeps it;
+    * failures (``failed``): ``derived`` (only a sum or product of stated figures), ``misattached``
+      (stated, but in another claim, another role, or as a reference point), ``unsupported`` (not
+      in the text), ``unanchored`` (the claim has no evidence or counts to say where it is stated),
+      ``suspicious_source`` (stated only in text addressed to a model). ``report.ok`` is False, the
+      CLI exits 1, ``strict`` re-asks and then drops the value's claim.
+    """
+
     exact = "exact"
     normalized = "normalized"
     alias = "alias"
     fuzzy = "fuzzy"
+    inferred = "inferred"
+    unchecked = "unchecked"
     derived = "derived"
     misattached = "misattached"
     unsupported = "unsupported"
+    unanchored = "unanchored"
+    suspicious_source = "suspicious_source"
 
     @property
     def ok(self) -> bool:
-        return self in (Verdict.exact, Verdict.normalized, Verdict.alias, Verdict.fuzzy)
+        """Grounded: the text says it, in this claim and this role."""
+        return self in _GROUNDED
+
+    @property
+    def failed(self) -> bool:
+        """Neither grounded nor merely unchecked."""
+        return self not in _GROUNDED and self is not Verdict.unchecked
+
+
+_GROUNDED = frozenset({Verdict.exact, Verdict.normalized, Verdict.alias, Verdict.fuzzy, Verdict.inferred})
 
 
 class Finding(BaseModel):
@@ -182,6 +209,10 @@ class Finding(BaseModel):
     @property
     def ok(self) -> bool:
         return self.verdict.ok
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict.failed
 
 
 class Usage(BaseModel):
@@ -258,7 +289,8 @@ class ExtractionResult(BaseModel):
 
     @property
     def unsupported(self) -> list[Finding]:
-        return [f for f in self.findings if not f.ok]
+        """The findings that fail (see :class:`Verdict`); unchecked values are not among them."""
+        return [f for f in self.findings if f.failed]
 
     def findings_for(self, claim_index: int) -> list[Finding]:
         prefix = f"claims[{claim_index}]"
