@@ -3,8 +3,8 @@
 Every call llmextract makes goes over HTTP (``openai`` -> ``httpx2``), so vcrpy can record it
 and play it back. This module wraps vcrpy with the rules that make a cassette trustworthy::
 
-    from llmextract.testing.cassettes import use_cassette, PLACEHOLDER_URL
     from llmextract import extract
+    from llmextract.testing import PLACEHOLDER_URL, use_cassette
 
     with use_cassette("cassettes/my-test.yaml", record_mode="none"):
         result = extract(text, endpoint=PLACEHOLDER_URL, model="my-model")
@@ -45,17 +45,31 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import openai
 
+from llmextract.config import safe_url
 from llmextract.errors import CassetteError
+from llmextract.testing._common import PLACEHOLDER_URL, RECORD_MODES, message_text
+
+__all__ = [
+    "KEEP_REQUEST_HEADERS",
+    "KEEP_RESPONSE_HEADERS",
+    "PLACEHOLDER_URL",
+    "RECORD_MODES",
+    "REDACTED",
+    "SECRET_ENV",
+    "SECRET_HEADERS",
+    "CassetteMiss",
+    "CassetteSession",
+    "env_secrets",
+    "scrub_url",
+    "use_cassette",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Where replays point the extractor: a reserved name (RFC 2606), so nothing could ever answer it.
-PLACEHOLDER_URL = "http://llmx-cassette.invalid/v1"
-RECORD_MODES: tuple[str, ...] = ("none", "once", "new_episodes", "all")
 REDACTED = "REDACTED"
 
 #: Request headers written to a cassette; every other header (keys, cookies, client details) is dropped.
@@ -73,7 +87,7 @@ _SECRET_QUERY = re.compile(
     r"^(?:api[-_]?key|key|access[-_]?token|token|auth|authorization|secret|client[-_]?secret|password|passwd|"
     r"sig|signature|code|session|apikey)$", re.IGNORECASE)
 #: Token shapes scrubbed from bodies whatever their origin.
-KEY_PATTERNS: tuple[re.Pattern[str], ...] = (
+_KEY_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{8,}"),
 )
@@ -123,7 +137,7 @@ def _body_bytes(request: Any) -> bytes:
 
 
 
-def body_data(request: Any) -> Any:
+def _body_data(request: Any) -> Any:
     """The request body parsed as JSON (``None`` for no body); raw bytes when it is not JSON."""
     raw = _body_bytes(request)
     if not raw.strip():
@@ -135,16 +149,12 @@ def body_data(request: Any) -> Any:
 
 
 def _message_text(message: Any) -> str:
+    """The message's text; for a tool call with no content, its calls as canonical JSON."""
     if not isinstance(message, dict):
         return ""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    if message.get("tool_calls"):
-        return json.dumps(message["tool_calls"], sort_keys=True)
-    return ""
+    if isinstance(message.get("content"), str | list) or not message.get("tool_calls"):
+        return message_text(message)
+    return json.dumps(message["tool_calls"], sort_keys=True)
 
 
 _SCHEMA_INTRO = re.compile(r"json_schema:\s*", re.IGNORECASE)
@@ -167,7 +177,7 @@ def _embedded_schema(text: str) -> tuple[Any, str]:
 
 
 @dataclass(frozen=True)
-class RequestSummary:
+class _RequestSummary:
     """What a chat request asks, in the terms a stale cassette is explained with."""
 
     model: str | None = None
@@ -183,7 +193,7 @@ class RequestSummary:
     followups_text: str = field(default="", repr=False)
 
 
-def summarize(data: Any) -> RequestSummary | None:
+def _summarize(data: Any) -> _RequestSummary | None:
     """Summarise a chat-completions body; ``None`` when it is not one."""
     if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
         return None
@@ -230,7 +240,7 @@ def summarize(data: Any) -> RequestSummary | None:
             article_text = message
     tail = [[m.get("role"), _message_text(m)] for m in messages[at + 1:]]
     preview = " ".join(article_text.split())[:60]
-    return RequestSummary(
+    return _RequestSummary(
         model=data.get("model") if isinstance(data.get("model"), str) else None,
         prompt=_digest(head),
         schema=_digest(schema) if schema is not None else None,
@@ -257,7 +267,7 @@ def _first_difference(now: str, recorded: str) -> str:
             f"now {now[start:i + 30]!r}")
 
 
-def json_paths_differing(a: Any, b: Any, path: str = "", limit: int = 6) -> list[str]:
+def _json_paths_differing(a: Any, b: Any, path: str = "", limit: int = 6) -> list[str]:
     """Up to ``limit`` JSON paths where two documents differ (``messages[3].content``, ``model``)."""
     out: list[str] = []
 
@@ -292,7 +302,7 @@ def _route(path: str) -> list[str]:
     return [part for part in (path or "/").split("/") if part]
 
 
-def match_path(r1: Any, r2: Any) -> None:
+def _match_path(r1: Any, r2: Any) -> None:
     """Same path, allowing one to carry an extra prefix (a base URL under a sub-path)."""
     a, b = _route(r1.path), _route(r2.path)
     shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
@@ -300,14 +310,14 @@ def match_path(r1: Any, r2: Any) -> None:
         raise AssertionError(f"{r1.path} != {r2.path}")
 
 
-def match_json_body(r1: Any, r2: Any) -> None:
+def _match_json_body(r1: Any, r2: Any) -> None:
     """The bodies are equal as JSON data (key order and whitespace do not count); else as bytes."""
-    a, b = body_data(r1), body_data(r2)
+    a, b = _body_data(r1), _body_data(r2)
     if a != b:
-        raise AssertionError(", ".join(json_paths_differing(a, b)) or "the bodies differ")
+        raise AssertionError(", ".join(_json_paths_differing(a, b)) or "the bodies differ")
 
 
-MATCH_ON = ("method", "llmx_path", "llmx_body")
+_MATCH_ON = ("method", "llmx_path", "llmx_body")
 
 
 # --------------------------------------------------------------------------- scrubbing
@@ -317,7 +327,7 @@ def _scrub_text(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted(set(secrets), key=len, reverse=True):
         if secret and secret not in _NOT_SECRETS:
             text = text.replace(secret, REDACTED)
-    for pattern in KEY_PATTERNS:
+    for pattern in _KEY_PATTERNS:
         text = pattern.sub(lambda m: m.group(0)[:3] + REDACTED if m.group(0).startswith("sk-") else
                            m.group(0).split()[0] + " " + REDACTED, text)
     return text
@@ -334,25 +344,24 @@ def _scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
 
 
 def scrub_url(url: str, secrets: Iterable[str] = ()) -> str:
-    """``url`` without userinfo, with secret-looking query values replaced; a loopback host loses its port."""
+    """A request URL as a cassette stores it: stable from run to run and without secrets.
+
+    This does more than :func:`llmextract.config.safe_url` (the redaction for display, which it
+    uses for the scheme, host and path, so the userinfo goes the same way): the query is kept
+    (a replay sends the same parameters) with secret-looking values replaced; known ``secrets``
+    are replaced wherever they appear in the URL (a key in the path); a loopback host is stored as
+    ``localhost`` without its port (a local endpoint's port changes from run to run); the path is
+    kept as sent, trailing slash included.
+    """
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if host.lower() in _LOOPBACK:
-        netloc = "localhost"  # a local endpoint's port changes from run to run
-    else:
-        netloc = f"{host}:{port}" if port is not None else host
-    query = parts.query
-    if query:
+    netloc = "localhost" if (parts.hostname or "") in _LOOPBACK else parts.netloc
+    scrubbed = safe_url(f"{parts.scheme}://{netloc}{parts.path}")
+    scrubbed += parts.path[len(parts.path.rstrip("/")):]  # safe_url trims trailing slashes for display
+    if parts.query:
         pairs = [(k, REDACTED if _SECRET_QUERY.match(k) else v)
-                 for k, v in parse_qsl(query, keep_blank_values=True)]
-        query = urlencode(pairs)
-    return _scrub_text(urlunsplit((parts.scheme, netloc, parts.path, query, "")), secrets)
+                 for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        scrubbed += "?" + urlencode(pairs)
+    return _scrub_text(scrubbed, secrets)
 
 
 def env_secrets(names: Iterable[str] = SECRET_ENV) -> set[str]:
@@ -450,7 +459,7 @@ class CassetteSession:
 
     # -- misses
     def miss(self, cassette: Any, request: Any) -> CassetteMiss:
-        reason, lines = diagnose(cassette, self.before_record_request(copy.deepcopy(request)), self)
+        reason, lines = _diagnose(cassette, self.before_record_request(copy.deepcopy(request)), self)
         command = self.rerecord_command
         label = self.name or str(self.path)
         where = f"{request.method} {urlsplit(request.uri).path}"
@@ -481,7 +490,7 @@ def _current_prompt_hash() -> str | None:
         return None
 
 
-def _describe(summary: RequestSummary | None, recorded: RequestSummary | None) -> list[str]:
+def _describe(summary: _RequestSummary | None, recorded: _RequestSummary | None) -> list[str]:
     if summary is None or recorded is None:
         return []
     lines = []
@@ -513,7 +522,7 @@ def _describe(summary: RequestSummary | None, recorded: RequestSummary | None) -
     return lines
 
 
-def diagnose(cassette: Any, request: Any, session: CassetteSession | None = None) -> tuple[str, list[str]]:
+def _diagnose(cassette: Any, request: Any, session: CassetteSession | None = None) -> tuple[str, list[str]]:
     """Why ``request`` (already scrubbed) found no reply in ``cassette``: (reason, explanation lines)."""
     path = Path(str(cassette._path))
     if not getattr(cassette, "rewound", False) and len(cassette) == 0:
@@ -525,7 +534,7 @@ def diagnose(cassette: Any, request: Any, session: CassetteSession | None = None
         if recorded.method != request.method:
             continue
         try:
-            match_path(request, recorded)
+            _match_path(request, recorded)
         except AssertionError:
             continue
         same_route.append((index, recorded))
@@ -535,17 +544,17 @@ def diagnose(cassette: Any, request: Any, session: CassetteSession | None = None
         lines.append("nothing was recorded for this method and path; the cassette holds "
                      + ", ".join(f"{route} x{n}" for route, n in sorted(routes.items())))
         return "unknown_route", lines
-    mine = body_data(request)
-    equal = [(i, r) for i, r in same_route if body_data(r) == mine]
+    mine = _body_data(request)
+    equal = [(i, r) for i, r in same_route if _body_data(r) == mine]
     if equal:
         played = sum(1 for i, _r in equal if cassette.play_counts[i])
         lines.append(f"the same request was recorded {len(equal)} time(s) and already replayed {played} time(s): "
                      "the code now sends it more often than when the cassette was recorded")
         return "already_played", lines
-    summary = summarize(mine)
+    summary = _summarize(mine)
 
     def closeness(item: tuple[int, Any]) -> tuple[int, int]:
-        other = summarize(body_data(item[1]))
+        other = _summarize(_body_data(item[1]))
         if summary is None or other is None:
             return (0, -item[0])
         score = sum((
@@ -560,13 +569,13 @@ def diagnose(cassette: Any, request: Any, session: CassetteSession | None = None
         return (score, -item[0])
 
     index, closest = max(same_route, key=closeness)
-    other = summarize(body_data(closest))
+    other = _summarize(_body_data(closest))
     described = _describe(summary, other)
     lines.append(f"closest recorded request: interaction {index + 1} of {len(cassette.requests)} "
                  f"({request.method} {urlsplit(closest.uri).path}); it differs in:")
     lines += [f"- {line}" for line in described]
     if not described:
-        fields = json_paths_differing(mine, body_data(closest))
+        fields = _json_paths_differing(mine, _body_data(closest))
         lines.append(f"- body fields: {', '.join(fields) or 'the raw bytes'}")
     recorded_hash = ((session.metadata if session else {}).get("llmextract") or {}).get("prompt_hash")
     now_hash = _current_prompt_hash() if recorded_hash else None
@@ -595,7 +604,7 @@ def _vcr_cassette_class() -> type:
     return _Cassette
 
 
-def cassette_metadata() -> dict[str, Any]:
+def _cassette_metadata() -> dict[str, Any]:
     """What a recording stores about the llmextract that made it."""
     from llmextract._version import __version__
 
@@ -646,15 +655,15 @@ def use_cassette(
     )
     recorder = vcr.VCR(
         record_mode=record_mode,
-        match_on=MATCH_ON,
+        match_on=_MATCH_ON,
         before_record_request=session.before_record_request,
         before_record_response=session.before_record_response,
         before_save_interaction=session.before_save,
         decode_compressed_response=True,
         drop_unused_requests=record_mode == "all",
     )
-    recorder.register_matcher("llmx_path", match_path)
-    recorder.register_matcher("llmx_body", match_json_body)
+    recorder.register_matcher("llmx_path", _match_path)
+    recorder.register_matcher("llmx_body", _match_json_body)
     config = recorder.get_merged_config(path=str(target), allow_playback_repeats=allow_playback_repeats)
     cls = type("LLMXCassette", (_vcr_cassette_class(),), {"session": session})
     context = CassetteContextDecorator.from_args(cls, **config)
@@ -662,7 +671,7 @@ def use_cassette(
     session.cassette = cassette
     session.metadata = copy.deepcopy(getattr(cassette, "_metadata", {}) or {})
     if not cassette.write_protected:  # this session may record: say which llmextract did
-        cassette._metadata["llmextract"] = cassette_metadata()
+        cassette._metadata["llmextract"] = _cassette_metadata()
     try:
         yield session
     except BaseException:

@@ -21,7 +21,7 @@ default: ``cassettes/`` next to each test file), ``--llmx-endpoint`` (or ``$LLME
 the endpoint recordings are made against. Ini ``llmx_secret_headers`` and ``llmx_secrets_env``
 name more headers and environment variables whose values must never be written.
 
-Fixtures: ``llmx_cassette`` (the :class:`~llmextract.testing.cassettes.CassetteSession` the test runs
+Fixtures: ``llmx_cassette`` (the :class:`~llmextract.testing.CassetteSession` the test runs
 under; requesting it, or using the marker, activates the cassette), ``llmx_endpoint`` (the live
 endpoint while recording, a placeholder that nothing answers while replaying) and
 ``llmx_record_mode``.
@@ -38,12 +38,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from llmextract.testing._common import PLACEHOLDER_URL, RECORD_MODES
+
 if TYPE_CHECKING:
     from llmextract.testing.cassettes import CassetteSession
 
-RECORD_MODES = ("none", "once", "new_episodes", "all")  # kept in step with llmextract.testing.cassettes.RECORD_MODES
-LIVE_ENV = "LLMEXTRACT_LIVE_URL"
-MARKER = "llmx_cassette"
+_LIVE_ENV = "LLMEXTRACT_LIVE_URL"
+_MARKER = "llmx_cassette"
 _SESSION = pytest.StashKey["CassetteSession"]()
 
 
@@ -56,7 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="directory of the cassettes (default: ini llmx_cassette_dir, else cassettes/ "
                          "next to each test file)")
     group.addoption("--llmx-endpoint", dest="llmx_endpoint", default=None,
-                    help=f"OpenAI-compatible base URL to record against (default: ${LIVE_ENV})")
+                    help=f"OpenAI-compatible base URL to record against (default: ${_LIVE_ENV})")
     parser.addini("llmx_record", "default cassette record mode (none, once, new_episodes, all)", default="none")
     parser.addini("llmx_cassette_dir", "cassette directory, relative to the rootdir", default="")
     parser.addini("llmx_secret_headers", "more request headers whose values must never be recorded",
@@ -68,7 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(name=None, *, record=None, allow_playback_repeats=False): run the test under the "
+        f"{_MARKER}(name=None, *, record=None, allow_playback_repeats=False): run the test under the "
         "llmextract cassette NAME (default: <test module>/<test name>); record overrides the record mode "
         "unless --llmx-record is given",
     )
@@ -81,7 +82,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     mode = config.getoption("llmx_record") or config.getini("llmx_record") or "none"
     if mode == "none":
         return None
-    live = config.getoption("llmx_endpoint") or os.environ.get(LIVE_ENV) or "(none given)"
+    live = config.getoption("llmx_endpoint") or os.environ.get(_LIVE_ENV) or "(none given)"
     return f"llmextract cassettes: record mode {mode}, endpoint {live}"
 
 
@@ -105,7 +106,7 @@ def _cassette_dir(request: pytest.FixtureRequest) -> Path:
 
 
 def _marker(request: pytest.FixtureRequest) -> Any:
-    return request.node.get_closest_marker(MARKER)
+    return request.node.get_closest_marker(_MARKER)
 
 
 def _cassette_name(request: pytest.FixtureRequest) -> str:
@@ -120,13 +121,13 @@ def _cassette_name(request: pytest.FixtureRequest) -> str:
 
 
 def _live_url(config: pytest.Config) -> str | None:
-    return config.getoption("llmx_endpoint") or os.environ.get(LIVE_ENV) or None
+    return config.getoption("llmx_endpoint") or os.environ.get(_LIVE_ENV) or None
 
 
 def _rerecord_command(request: pytest.FixtureRequest, mode: str) -> str:
     config = request.config
     parts = ["pytest", shlex.quote(request.node.nodeid), f"--llmx-record={mode}"]
-    if not os.environ.get(LIVE_ENV):
+    if not os.environ.get(_LIVE_ENV):
         parts.append(f"--llmx-endpoint {shlex.quote(_live_url(config) or 'URL_OF_A_LIVE_ENDPOINT')}")
     option_dir = config.getoption("llmx_cassette_dir")
     if option_dir:
@@ -158,7 +159,7 @@ def llmx_record_mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def llmx_cassette(request: pytest.FixtureRequest, llmx_record_mode: str) -> Iterator[CassetteSession]:
-    """Run the test under its cassette; yields the :class:`~llmextract.testing.cassettes.CassetteSession`."""
+    """Run the test under its cassette; yields the :class:`~llmextract.testing.CassetteSession`."""
     from llmextract.testing.cassettes import use_cassette
 
     name = _cassette_name(request)
@@ -188,8 +189,6 @@ def _llmx_cassette_marker(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def llmx_endpoint(request: pytest.FixtureRequest, llmx_cassette: CassetteSession) -> str:
     """The base URL to give the extractor: the live endpoint while recording, a placeholder while replaying."""
-    from llmextract.testing.cassettes import PLACEHOLDER_URL
-
     mode = llmx_cassette.record_mode
     may_record = mode in ("new_episodes", "all") or (mode == "once" and not llmx_cassette.existed)
     if not may_record:
@@ -197,7 +196,7 @@ def llmx_endpoint(request: pytest.FixtureRequest, llmx_cassette: CassetteSession
     live = _live_url(request.config)
     if not live:
         pytest.fail(f"recording cassette {llmx_cassette.name!r} (record mode {mode}) needs a live endpoint: "
-                    f"pass --llmx-endpoint URL or set {LIVE_ENV} (`llmextract serve` starts a local one)",
+                    f"pass --llmx-endpoint URL or set {_LIVE_ENV} (`llmextract serve` starts a local one)",
                     pytrace=False)
     return live
 

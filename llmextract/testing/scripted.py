@@ -41,6 +41,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from llmextract.testing._common import message_text
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -167,7 +169,7 @@ class ScriptedRequest:
 
     @property
     def user_texts(self) -> list[str]:
-        return [_message_text(m) for m in self.messages if m.get("role") == "user"]
+        return [message_text(m) for m in self.messages if m.get("role") == "user"]
 
     @property
     def first_user_text(self) -> str:
@@ -177,7 +179,7 @@ class ScriptedRequest:
     @property
     def prompt_text(self) -> str:
         """Every message's text, joined: what a token count would be based on."""
-        return "\n".join(_message_text(m) for m in self.messages)
+        return "\n".join(message_text(m) for m in self.messages)
 
     @property
     def article_text(self) -> str:
@@ -198,15 +200,6 @@ class ScriptedRequest:
 
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).digest()
-
-
-def _message_text(message: Mapping[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
 
 
 Responder = Callable[[ScriptedRequest], "str | Mapping[str, Any] | BaseModel"]
@@ -418,7 +411,7 @@ class ScriptedServer:
         for m in messages:
             role = m.get("role")
             if role == "assistant":
-                text = _message_text(m) or "".join(
+                text = message_text(m) or "".join(
                     str(c.get("function", {}).get("arguments", "")) for c in m.get("tool_calls") or []
                     if isinstance(c, dict))
                 if _digest(text) in self._served:
@@ -426,7 +419,7 @@ class ScriptedServer:
                     if found is None:
                         found = last_user
             elif role == "user":
-                last_user = _message_text(m)
+                last_user = message_text(m)
         return (last_user if found is None else found), quoted
 
     def _choose(self, req: ScriptedRequest) -> Step:
