@@ -8,6 +8,7 @@ subprocess inside a network namespace with no interfaces up (``unshare -rn``).
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import re
@@ -23,28 +24,35 @@ import openai
 import pytest
 import yaml
 
-from llmextract.testing.cassettes import (
-    KEEP_REQUEST_HEADERS,
-    PLACEHOLDER_URL,
-    SECRET_HEADERS,
-    CassetteMiss,
-    use_cassette,
-)
 from llmextract.config import EndpointConfig
 from llmextract.errors import CassetteError, EndpointError, ModelOutputError
 from llmextract.pipeline import Pipeline
-from llmextract.record import (
-    CASSETTE_DIR,
-    CassetteSpec,
-    cassette_paths,
-    load_expected,
-    project_specs,
-    replay,
-    rerecord_command,
-)
-from llmextract.testing.scripted import echo_claims, http_error, scripted_server
+from llmextract.testing import PLACEHOLDER_URL, CassetteMiss, scripted_server, use_cassette
+from llmextract.testing.cassettes import KEEP_REQUEST_HEADERS, SECRET_HEADERS
+from llmextract.testing.scripted import echo_claims, http_error
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_record_script() -> Any:
+    """``scripts/record_cassettes.py``, the maintainer's tool that records (and here replays) the cassettes."""
+    path = ROOT / "scripts" / "record_cassettes.py"
+    spec = importlib.util.spec_from_file_location("record_cassettes", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+record_cassettes = _load_record_script()
+CASSETTE_DIR = record_cassettes.CASSETTE_DIR
+CassetteSpec = record_cassettes.CassetteSpec
+cassette_paths = record_cassettes.cassette_paths
+load_expected = record_cassettes.load_expected
+project_specs = record_cassettes.project_specs
+replay = record_cassettes.replay
+rerecord_command = record_cassettes.rerecord_command
 SPECS = project_specs(ROOT)
 SPEC_IDS = [s.name for s in SPECS]
 FAKE_KEY = "sk-test-FAKE-1234567890"
@@ -89,7 +97,7 @@ def test_no_orphan_files_in_the_cassette_folder() -> None:
     names = {s.name for s in SPECS}
     for path in (ROOT / CASSETTE_DIR).iterdir():
         if path.suffix in (".yaml", ".json"):
-            assert path.stem in names, f"{path.name} belongs to no cassette spec (llmextract.record.project_specs)"
+            assert path.stem in names, f"{path.name} belongs to no cassette spec (record_cassettes.project_specs)"
 
 
 # --------------------------------------------------------------------------- replay equals recording
@@ -450,7 +458,7 @@ def test_replays_pass_with_the_network_blocked(tmp_path: Path) -> None:
     assert int(re.search(r"(\d+) passed", summary).group(1)) >= len(SPECS) + 6  # type: ignore[union-attr]
 
 
-# --------------------------------------------------------------------------- the async path, the record command
+# --------------------------------------------------------------------------- the async path, the record script
 
 
 async def test_the_async_path_records_and_replays(tmp_path: Path) -> None:
@@ -483,27 +491,19 @@ class _apipeline:  # noqa: N801 - used like a function
         await self.pipeline.aclose()
 
 
-def test_llmextract_record_rerecords_the_scripted_cassettes_in_one_step(tmp_path: Path,
-                                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    import argparse
-
-    from llmextract.record import add_record_parser
-
+def test_the_record_script_rerecords_the_scripted_cassettes_in_one_step(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "checkout"
     shutil.copytree(ROOT / "examples" / "articles", root / "examples" / "articles")
     (root / CASSETTE_DIR).mkdir()
     shutil.copyfile(ROOT / "pyproject.toml", root / "pyproject.toml")
-    parser = argparse.ArgumentParser(prog="llmextract")
-    add_record_parser(parser.add_subparsers(dest="command"), None)
 
-    args = parser.parse_args(["record", "--root", str(root), "--list"])
-    assert args.func(args) == 0
+    assert record_cassettes.main(["--root", str(root), "--list"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in listed] == SPEC_IDS
     assert all(line.endswith("(not recorded)") for line in listed)
 
-    args = parser.parse_args(["record", "--root", str(root), "--only", "scripted-*"])
-    assert args.func(args) == 0
+    assert record_cassettes.main(["--root", str(root), "--only", "scripted-*"]) == 0
     out = capsys.readouterr().out
     assert "2 of 2 cassette(s) written" in out and out.count("replay matches") == 2
     for spec in SPECS:

@@ -1,11 +1,16 @@
-"""The project's own cassettes: what they hold, how to record them again, how to replay them.
+#!/usr/bin/env python3
+"""Re-record this repository's own cassettes (``cassettes/``): a maintainer's tool, not part of the package.
 
-``llmextract record`` re-records every cassette under ``cassettes/`` in one step::
+What the cassettes hold, how to record them again, how to replay them::
 
-    llmextract record                       # starts the local llama.cpp server itself (n_ctx 8192)
-    llmextract record --endpoint URL        # or records against a running endpoint
-    llmextract record --only 'scripted-*'   # a subset (shell-style patterns); --list shows the names
-    llmextract record --replay-only         # no network: replay the cassettes, rewrite the expected results
+    python scripts/record_cassettes.py                       # starts the local llama.cpp server itself (n_ctx 8192)
+    python scripts/record_cassettes.py --endpoint URL        # or records against a running endpoint
+    python scripts/record_cassettes.py --only 'scripted-*'   # a subset (shell-style patterns); --list shows names
+    python scripts/record_cassettes.py --replay-only         # no network: replay, rewrite the expected results
+
+Run it with the project's virtualenv (``.venv/bin/python scripts/record_cassettes.py``): it
+imports the installed llmextract. ``tests/test_cassettes.py`` imports this file by its path to
+replay the cassettes with the same settings they were recorded with.
 
 Each cassette ``cassettes/NAME.yaml`` comes with ``cassettes/NAME.json``: the run's settings
 (article, profile, model, token cap, policy) and what the extraction gave (the ExtractionResult
@@ -31,6 +36,7 @@ import fnmatch
 import json
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -38,8 +44,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmextract.testing.cassettes import PLACEHOLDER_URL, env_secrets, use_cassette
 from llmextract.errors import ConfigError, EndpointError, ModelOutputError
+from llmextract.testing.cassettes import PLACEHOLDER_URL, env_secrets, use_cassette
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +127,8 @@ def cassette_paths(root: Path, name: str) -> tuple[Path, Path]:
 
 
 def rerecord_command(name: str) -> str:
-    return f"llmextract record --only {name}"
+    """The command that records the cassette ``name`` again (quoted in a miss's message)."""
+    return f"python scripts/record_cassettes.py --only {name}"
 
 
 def project_specs(root: Path) -> list[CassetteSpec]:
@@ -149,7 +156,7 @@ def select(specs: Sequence[CassetteSpec], patterns: Sequence[str] | None) -> lis
         return list(specs)
     chosen = [s for s in specs if any(fnmatch.fnmatchcase(s.name, p) for p in patterns)]
     if not chosen:
-        raise ConfigError(f"no cassette matches {', '.join(patterns)}; `llmextract record --list` shows the names")
+        raise ConfigError(f"no cassette matches {', '.join(patterns)}; --list shows the names")
     return chosen
 
 
@@ -360,33 +367,39 @@ def record_project(
 # --------------------------------------------------------------------------- command line
 
 
-def add_record_parser(subparsers: Any, add_endpoint_args: Callable[[argparse.ArgumentParser], None] | None = None,
-                      ) -> None:
-    """Add ``llmextract record`` to the CLI's subparsers (``add_endpoint_args`` is not needed: the
-    profiles, policies and models are each cassette's own)."""
-    p = subparsers.add_parser(
-        "record", help="re-record the project's cassettes (cassettes/) against a live endpoint",
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python scripts/record_cassettes.py",
         description="Re-record the project's own cassettes in one step. Without --endpoint a local llama.cpp "
                     f"server (SmolLM2-135M, n_ctx {RECORD_N_CTX}) is started for the run. Scripted cassettes "
                     "(scripted-*) are recorded from a scripted endpoint and need no model.")
-    p.add_argument("--only", action="append", metavar="PATTERN",
-                   help="record only the cassettes whose name matches (shell-style; repeatable)")
-    p.add_argument("--endpoint", help="record against this OpenAI-compatible base URL instead of starting "
-                   f"`llmextract serve` (it needs a context of {RECORD_N_CTX} tokens)")
-    p.add_argument("--model", help="model name (default: the endpoint's first model)")
-    p.add_argument("--timeout", type=float, default=RECORD_TIMEOUT, help="seconds per request")
-    p.add_argument("--n-ctx", type=int, default=RECORD_N_CTX, help="context size of the local server")
-    p.add_argument("--root", help="the llmextract checkout (default: found from the current directory)")
-    p.add_argument("--list", action="store_true", help="list the cassettes and exit")
-    p.add_argument("--replay-only", action="store_true",
-                   help="send nothing: replay the cassettes and rewrite their expected results (after an "
-                        "intended change to grounding or post-processing)")
-    p.set_defaults(func=_cmd_record)
+    parser.add_argument("--only", action="append", metavar="PATTERN",
+                        help="record only the cassettes whose name matches (shell-style; repeatable)")
+    parser.add_argument("--endpoint", help="record against this OpenAI-compatible base URL instead of starting "
+                        f"`llmextract serve` (it needs a context of {RECORD_N_CTX} tokens)")
+    parser.add_argument("--model", help="model name (default: the endpoint's first model)")
+    parser.add_argument("--timeout", type=float, default=RECORD_TIMEOUT, help="seconds per request")
+    parser.add_argument("--n-ctx", type=int, default=RECORD_N_CTX, help="context size of the local server")
+    parser.add_argument("--root", help="the llmextract checkout (default: found from the current directory)")
+    parser.add_argument("--list", action="store_true", help="list the cassettes and exit")
+    parser.add_argument("--replay-only", action="store_true",
+                        help="send nothing: replay the cassettes and rewrite their expected results (after an "
+                             "intended change to grounding or post-processing)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the recording does")
+    return parser
 
 
-def _cmd_record(args: argparse.Namespace) -> int:
-    root = find_root(args.root) if args.root else find_root()
-    specs = select(project_specs(root), args.only)
+def main(argv: Sequence[str] | None = None) -> int:
+    """0 when every selected cassette was written and replays as recorded, 1 when one failed, 2 bad usage."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        root = find_root(args.root) if args.root else find_root()
+        specs = select(project_specs(root), args.only)
+    except ConfigError as exc:
+        print(f"record_cassettes: {exc}", file=sys.stderr)
+        return 2
     if args.list:
         for spec in specs:
             cassette, _ = cassette_paths(root, spec.name)
@@ -395,11 +408,15 @@ def _cmd_record(args: argparse.Namespace) -> int:
         return 0
 
     def show(report: RecordReport) -> None:
-        print(f"llmextract record: {report.summary()}", flush=True)
+        print(f"record_cassettes: {report.summary()}", flush=True)
 
     reports = record_project(root, args.only, endpoint=args.endpoint, model=args.model, timeout=args.timeout,
                              n_ctx=args.n_ctx, replay_only=args.replay_only, on_report=show)
     bad = [r for r in reports if r.problem]
-    print(f"llmextract record: {len(reports) - len(bad)} of {len(reports)} cassette(s) written under "
+    print(f"record_cassettes: {len(reports) - len(bad)} of {len(reports)} cassette(s) written under "
           f"{root / CASSETTE_DIR}", flush=True)
     return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
