@@ -15,3 +15,22 @@ def test_the_findings_cell_shows_values_as_a_reader_writes_them() -> None:
         Finding(path="claims[0].place.province", value="Idlib", verdict=Verdict.unsupported),
     ]).plain
     assert cell.splitlines() == ["1 ok", "unsupported: date.date=2017-08-15", "unsupported: place.province='Idlib'"]
+
+
+def _choices(command: str, dest: str) -> tuple[str, ...]:
+    import argparse
+
+    from llmextract.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    action = next(a for a in sub.choices[command]._actions if a.dest == dest)
+    return tuple(action.choices or ())
+
+
+def test_the_endpoint_options_offer_what_the_library_accepts() -> None:
+    from llmextract.config import PROFILES
+    from llmextract.grounding import POLICIES
+
+    for command in ("extract", "batch"):
+        assert _choices(command, "profile") == PROFILES
+        assert _choices(command, "policy") == POLICIES  # spelled in the CLI so that --help imports no grounding
