@@ -6,8 +6,8 @@
 On the sample articles and their gold extractions (``examples/gold``), in one run:
 
 * building the evidence index of an article (reported apart: grounding is given the index);
-* ``ground(result, article, index=index)`` for the article's whole extraction: cold (the first
-  call on a fresh index, which builds the grounding layer's look-up tables) and warm;
+* ``ground(result, index)`` for the article's whole extraction: cold (the first
+  call on a fresh index, which builds the index's look-up tables grounding asks for) and warm;
 * grounding the offline extractor's results on the first ``--wad`` WAD rows (short reports, one
   or two claims each), cold;
 * aligning every quote of the extraction (evidence quotes, count and date phrases) with the
@@ -115,17 +115,17 @@ def main() -> None:
         for _ in range(max(5, args.repeat // 5)):
             fresh = EvidenceIndex.build(article)
             c, t = time.thread_time(), time.perf_counter()
-            report = ground(result, article, index=fresh)
+            report = ground(result, fresh)
             cold.append(time.perf_counter() - t)
             cold_cpu.append(time.thread_time() - c)
         CPU[id(cold)] = cold_cpu
         index = EvidenceIndex.build(article)
-        ground(result, article, index=index)
-        warm = time_it(lambda r=result, a=article, i=index: ground(r, a, index=i), args.repeat)
+        ground(result, index)
+        warm = time_it(lambda r=result, i=index: ground(r, i), args.repeat)
 
         evidence = [Evidence(quote=q) for q in quotes]
-        ours = time_it(lambda e=evidence, a=article, i=index: ground(e, a, index=i), args.repeat)
-        ours_found = sum(1 for f in ground(evidence, article, index=index).findings if f.ok)
+        ours = time_it(lambda e=evidence, i=index: ground(e, i), args.repeat)
+        ours_found = sum(1 for f in ground(evidence, index).findings if f.ok)
 
         lx_ms = lx_cpu = lx_found = None
         if Resolver is not None:
@@ -196,7 +196,7 @@ def main() -> None:
             res = extract_offline(art, idx)
             idx = EvidenceIndex.build(art)  # a fresh index: the first ground() call on it pays for its tables
             c, t = time.thread_time(), time.perf_counter()
-            rep = ground(res, art, index=idx)
+            rep = ground(res, idx)
             walls.append(time.perf_counter() - t)
             cpus.append(time.thread_time() - c)
             leaves.append(len(rep.findings))

@@ -48,10 +48,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llmextract.text.index import EvidenceIndex  # noqa: E402
 from llmextract.grounding import ground  # noqa: E402
-from llmextract.text.index import EvidenceIndex  # noqa: E402
 from llmextract.schema import Article, Claim, ClaimList, Count, Evidence, ExtractionResult, Place  # noqa: E402
+from llmextract.text.index import EvidenceIndex  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wad_dev.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "hallucination.json"
@@ -362,7 +361,7 @@ def run(data: Path, limit: int | None, seed: int) -> dict:
     fp: dict[str, dict[str, int]] = {src: Counter() for src in ("gold", "wad")}
     fp_examples: list[str] = []
     for item in items:
-        report = ground(ClaimList(claims=item.claims), item.article, index=item.index)
+        report = ground(ClaimList(claims=item.claims), item.index)
         bad = report.unsupported
         fp[item.source]["leaves"] += len(report.findings)
         fp[item.source]["bad_leaves"] += len(bad)
@@ -382,7 +381,7 @@ def run(data: Path, limit: int | None, seed: int) -> dict:
         rng = random.Random(f"{seed}:{item.id}")
         others = [items[(n + k) % len(items)] for k in (1, 2, 3)]
         for mut in mutations(item, rng, places, others):
-            report = ground(ClaimList(claims=mut.claims), item.article, index=item.index)
+            report = ground(ClaimList(claims=mut.claims), item.index)
             found = [f for f in report.findings if f.path in mut.targets]
             bad = [f for f in found if not f.ok]
             flagged = bool(bad) if mut.kind not in MUST_PASS else bool(found) and not bad

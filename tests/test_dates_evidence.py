@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from llmextract.schema import Article, DatePrecision
 from llmextract.text.dates import DATE_PATTERNS, MONTHS, WEEKDAYS, consistent, find_dates, resolve
 from llmextract.text.index import EvidenceIndex
-from llmextract.schema import Article, DatePrecision
 
 PUBLISHED = dt.date(2018, 1, 1)  # a Monday, as in the sample "date 2018-01-01"
 

@@ -15,17 +15,16 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel
 
+from llmextract.cli.render_findings import render_findings
 from llmextract.config import EndpointConfig
+from llmextract.errors import ConfigError, InputError
 from llmextract.extractors.grounded import from_grounded, grounded_schema
-from llmextract.errors import ConfigError
-from llmextract.text.index import EvidenceIndex
 from llmextract.grounding import (
     POLICIES,
     GroundingReport,
     apply_policy,
     claims_validator,
     ground,
-    render_findings,
 )
 from llmextract.markers import Grounded, Name, Quote, Skip
 from llmextract.schema import (
@@ -42,6 +41,7 @@ from llmextract.schema import (
     Qualifier,
     Verdict,
 )
+from llmextract.text.index import EvidenceIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "examples" / "gold"
@@ -288,6 +288,9 @@ def test_dates_follow_from_phrase_and_published(deir: str, hajin: str) -> None:
     assert f.verdict is Verdict.unsupported and "Tuesday" in f.reason
     f = ground(EventDate(phrase="On December 14", date=dt.date(2017, 12, 14)), article).by_path["date"]
     assert f.verdict is Verdict.exact
+    # the bare text is read as an Article: its "date" header is the published date
+    f = ground(EventDate(phrase="on Monday", date=dt.date(2018, 1, 1)), deir).by_path["date"]
+    assert f.verdict is Verdict.exact
     # no published date: a weekday cannot be resolved
     f = ground(EventDate(phrase="on Saturday", date=dt.date(2017, 11, 25)), hajin).by_path["date"]
     assert f.verdict is Verdict.unsupported and "no published date" in f.reason
@@ -363,9 +366,28 @@ def test_offline_results_ground_and_slice(texts: dict[str, str]) -> None:
     for text in texts.values():
         article = Article(text=text)
         index = EvidenceIndex.build(article)
-        report = ground(extract_offline(article, index), article, index=index)
+        report = ground(extract_offline(article, index), index)
         assert_spans_slice(report, text)
         assert report.findings
+
+
+def test_ground_asks_the_index_it_is_handed_and_keeps_none(hajin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = EvidenceIndex.build(Article(text=hajin))
+    built: list[str] = []
+    real = EvidenceIndex.__post_init__
+
+    def counting(self: EvidenceIndex) -> None:
+        built.append(self.text)
+        real(self)
+
+    monkeypatch.setattr(EvidenceIndex, "__post_init__", counting)
+    claim = Claim(killed=Count(phrase="Twenty", low=20, high=20), evidence=[Evidence(quote=HAJIN_LEDE)])
+    assert ground(claim, index).ok and ground(claim, index).ok
+    assert built == []  # the index handed in is the one asked
+    assert ground(claim, hajin).ok and ground(claim, Article(text=hajin)).ok
+    assert built == [hajin, hajin]  # a text or an Article is indexed for that call: no cache keeps it
+    with pytest.raises(InputError):
+        ground(claim, 20)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- report, policies, validator

@@ -1,0 +1,98 @@
+"""What a run does with the findings: the policies (strict, flag, off) and the re-ask validator.
+
+* ``off``: the result as the extractor made it.
+* ``flag``: every finding attached to the result.
+* ``strict``: as ``flag``, then every claim whose killed, injured, place or claimant still has a
+  failure (:mod:`llmextract.grounding.report`) moves to ``dropped``, with a note saying why.
+
+:func:`claims_validator` gives the LLM extractor the same findings as messages, so a model is
+re-asked about exactly the values that failed before anything is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from llmextract.errors import ConfigError
+from llmextract.grounding.report import GroundingReport, show_value
+from llmextract.grounding.walk import ground
+from llmextract.schema import ClaimList, ExtractionResult, Finding
+from llmextract.text.index import EvidenceIndex
+
+POLICIES = ("strict", "flag", "off")
+
+_STRICT_FIELDS = ("killed", "injured", "place", "attribution.claimant")
+_CLAIM_PATH = re.compile(r"^claims\[(\d+)\]")
+
+
+def claims_validator() -> Callable[[ClaimList, EvidenceIndex], list[str]]:
+    """A validator for ``LLMExtractor(validator=...)``: the problems of a ClaimList, one message each.
+
+    It is handed the article's evidence index (the pipeline's; never built again). Every
+    unsupported, misattached or derived finding becomes a message naming the path, the value and
+    what the text says near it, so a re-ask can fix exactly that.
+    """
+
+    def validate(claims: ClaimList, index: EvidenceIndex) -> list[str]:
+        return ground(claims, index).to_messages()
+
+    return validate
+
+
+def apply_policy(result: ExtractionResult, report: GroundingReport, policy: str) -> ExtractionResult:
+    """Attach the findings to ``result`` according to ``policy``.
+
+    * ``off``: ``result`` unchanged.
+    * ``flag``: a copy with ``findings`` set to the report's.
+    * ``strict``: as ``flag``, then every claim whose killed, injured, place or claimant still has
+      an unsupported (or misattached, or derived) finding moves to ``result.dropped``, with a
+      provenance note per claim saying why. Finding paths follow the claims: the findings of a
+      kept claim are re-indexed to its new position (``claims[2]`` -> ``claims[1]``) and those of
+      a dropped claim point into ``dropped`` (``claims[1]`` -> ``dropped[0]``), so every path
+      always names a claim of the returned result.
+    """
+    if policy not in POLICIES:
+        raise ConfigError(f"unknown grounding policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    if policy == "off":
+        return result
+    findings = list(report.findings)
+    if policy == "flag":
+        return result.model_copy(update={"findings": findings})
+    bad = {f.path for f in report.unsupported}
+    drop: dict[int, list[str]] = {}
+    for i in range(len(result.claims)):
+        for f in findings:
+            if f.path not in bad:
+                continue
+            for name in _STRICT_FIELDS:
+                prefix = f"claims[{i}].{name}"
+                if f.path == prefix or f.path.startswith(prefix + ".") or f.path.startswith(prefix + "["):
+                    drop.setdefault(i, []).append(f"{f.path}={show_value(f.value)} {f.verdict.value}")
+    if not drop:
+        return result.model_copy(update={"findings": findings})
+    kept = [c for i, c in enumerate(result.claims) if i not in drop]
+    dropped = list(result.dropped)
+    new_path: dict[int, str] = {}
+    k = 0
+    for i in range(len(result.claims)):
+        if i in drop:
+            new_path[i] = f"dropped[{len(dropped)}]"
+            dropped.append(result.claims[i])
+        else:
+            new_path[i] = f"claims[{k}]"
+            k += 1
+    renamed = [_repath(f, new_path) for f in findings]
+    notes = list(result.provenance.notes)
+    for i, why in drop.items():
+        notes.append(f"grounding (strict): claims[{i}] moved to {new_path[i]}: {'; '.join(why)}")
+    provenance = result.provenance.model_copy(update={"notes": notes})
+    return result.model_copy(update={"claims": kept, "dropped": dropped, "findings": renamed,
+                                     "provenance": provenance})
+
+
+def _repath(f: Finding, new_path: dict[int, str]) -> Finding:
+    m = _CLAIM_PATH.match(f.path)
+    if m is None or int(m.group(1)) not in new_path:
+        return f
+    return f.model_copy(update={"path": new_path[int(m.group(1))] + f.path[m.end():]})
