@@ -214,10 +214,10 @@ def main() -> None:
     except (AttributeError, OSError):
         pass
     try:
-        import langextract
+        from importlib.metadata import PackageNotFoundError, version
 
-        lx_version = getattr(langextract, "__version__", None)
-    except ImportError:
+        lx_version: str | None = version("langextract")
+    except PackageNotFoundError:
         lx_version = None
     res = {
         "benchmark": "grounding speed",
@@ -230,7 +230,7 @@ def main() -> None:
         "processor": platform.processor(),
         "notes": [
             "ground_* times exclude building the evidence index (reported as index_build_ms); cold includes the "
-            "grounding layer's per-index look-up tables, warm re-grounds with them built",
+            "index's look-up tables that grounding asks for (built on first use), warm re-grounds with them built",
             "quotes: every evidence quote, count phrase and date phrase of the gold extraction; langextract aligns "
             "them with Resolver().align (its defaults: exact, then fuzzy LCS)",
         ],
