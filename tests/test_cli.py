@@ -14,7 +14,8 @@ def test_the_findings_cell_shows_values_as_a_reader_writes_them() -> None:
         Finding(path="claims[0].date.date", value=dt.date(2017, 8, 15), verdict=Verdict.unsupported),
         Finding(path="claims[0].place.province", value="Idlib", verdict=Verdict.unsupported),
     ]).plain
-    assert cell.splitlines() == ["1 ok", "unsupported: date.date=2017-08-15", "unsupported: place.province='Idlib'"]
+    # the same display as the findings table of `llmextract ground` (grounding.report.show_value)
+    assert cell.splitlines() == ["1 ok", "unsupported: date.date=2017-08-15", 'unsupported: place.province="Idlib"']
 
 
 def _choices(command: str, dest: str) -> tuple[str, ...]:

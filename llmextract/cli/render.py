@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Any
 
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from llmextract.grounding.report import show_value
 from llmextract.schema import Claim, Count, ExtractionResult, Finding
 
 
@@ -17,11 +17,6 @@ def console(stream: Any = None) -> Console:
     """A console on ``stream`` (stdout): the terminal's width, else 160 columns; no syntax highlighting."""
     stream = stream or sys.stdout
     return Console(file=stream, width=None if stream.isatty() else 160, highlight=False, soft_wrap=False)
-
-
-def shown(value: Any) -> str:
-    """A checked value as a reader expects it: text quoted, a date as YYYY-MM-DD, a number as it is."""
-    return value.isoformat() if isinstance(value, dt.date) else repr(value)
 
 
 def _count(c: Count | None) -> str:
@@ -71,7 +66,7 @@ def findings_cell(findings: list[Finding]) -> Text:
     text = Text(f"{len(findings) - len(bad)} ok", style="green")
     for f in bad:
         rel = f.path.split(".", 1)[1] if "." in f.path else f.path
-        text.append(f"\n{f.verdict.value}: {rel}={shown(f.value)}", style="red" if f.verdict.value == "unsupported"
+        text.append(f"\n{f.verdict.value}: {rel}={show_value(f.value)}", style="red" if f.verdict.value == "unsupported"
                     else "yellow")
     return text
 
