@@ -17,8 +17,6 @@ from llmextract.text.dates import resolve
 from llmextract.text.index import EvidenceIndex
 from llmextract.text.numbers import parse_count
 
-_NOT_A_COUNT = ("year", "date", "measure")
-
 
 def _names_of(index: EvidenceIndex, kinds: tuple[str, ...]) -> list[str]:
     seen: dict[str, None] = {}
@@ -49,7 +47,7 @@ def grounded_schema(index: EvidenceIndex) -> dict[str, Any]:
     """
     schema = copy.deepcopy(claimlist_schema())  # changed below: a copy of the shared one
     defs = schema["$defs"]
-    numbers = list(dict.fromkeys(m.text for m in index.numbers if m.kind not in _NOT_A_COUNT))
+    numbers = list(dict.fromkeys(m.text for m in index.counts))
     places = _names_of(index, ("place", "other"))
     parties = _names_of(index, ("org", "person", "other"))
     sentences = list(dict.fromkeys(s.text for s in index.sentences))
@@ -109,7 +107,7 @@ def from_grounded(data: dict[str, Any] | BaseModel, index: EvidenceIndex) -> Cla
         data = data.model_dump(mode="json")
     published = index.published if isinstance(index.published, dt.date) else None
     canon = {n.text: n.canonical for n in index.names if n.canonical}
-    stated = {m.text: m for m in reversed(index.numbers) if m.kind not in _NOT_A_COUNT}
+    stated = {m.text: m for m in reversed(index.counts)}
     claims: list[dict[str, Any]] = []
     for raw in data.get("claims") or []:
         if not isinstance(raw, dict):
