@@ -47,6 +47,7 @@ _deprecated.install()
 
 if TYPE_CHECKING:
     from llmextract.grounding import GroundingReport
+    from llmextract.text.index import EvidenceIndex
 
 
 def extract(article: Article | str, *, endpoint: str | None = None, model: str | None = None,
@@ -74,11 +75,15 @@ def extract_many(articles: Iterable[Article | str], *, endpoint: str | list[str]
     return _extract_many(articles, endpoint=endpoint, model=model, concurrency=concurrency, **options)
 
 
-def ground(extraction: Any, text_or_article: Article | str) -> GroundingReport:
-    """Check every number, name, quote and date of an extraction against the source text."""
+def ground(extraction: Any, source: Article | str | EvidenceIndex) -> GroundingReport:
+    """Check every value of every claim of an extraction against the source text, in its claim and role.
+
+    ``source`` is the text, an :class:`Article` (its published date resolves relative dates) or an
+    already built :class:`~llmextract.text.index.EvidenceIndex`.
+    """
     from llmextract.grounding import ground as _ground
 
-    return _ground(extraction, text_or_article)
+    return _ground(extraction, source)
 
 
 __all__ = [
