@@ -1,14 +1,38 @@
-"""Typed errors raised by the library. Only the CLI turns them into messages and exit codes."""
+"""The typed errors the library raises, each naming its ``kind``; only the CLI turns them into messages and exit codes.
+
+The tree, with each class's ``kind``::
+
+    LLMExtractError              "other"         every error llmextract raises on purpose
+     ├── InputError              "input"         an article could not be read as text
+     ├── ConfigError             "config"        settings incomplete or contradictory
+     ├── EndpointError           "endpoint"      the endpoint unreachable, or failing past the retry budget
+     ├── ModelOutputError        "model_output"  the replies never fitted the schema within the re-ask budget
+     └── CassetteError           "other"         a recorded cassette is missing or stale
+          └── llmextract.testing.cassettes.CassetteMiss
+
+``kind`` is a class attribute, so the class says what went wrong and nothing guesses it from a
+message or a module name; a subclass (or, where one class covers several causes, the raise site)
+may give a narrower kind. A batch error record carries it as ``error.kind``. Exceptions that are
+not an LLMExtractError get a kind only from what they are: a ``TimeoutError`` (an article's
+deadline) is ``"timeout"``, a ``ConnectionError`` is ``"endpoint"``, anything else is
+``"internal"`` (a bug: see :func:`llmextract.batch.outcomes.error_kind`).
+"""
 
 from __future__ import annotations
+
+__all__ = ["CassetteError", "ConfigError", "EndpointError", "InputError", "LLMExtractError", "ModelOutputError"]
 
 
 class LLMExtractError(Exception):
     """Base class of every error llmextract raises on purpose."""
 
+    kind: str = "other"
+
 
 class InputError(LLMExtractError):
     """The article could not be read as text (empty, binary, not UTF-8, too large, missing)."""
+
+    kind = "input"
 
     def __init__(self, message: str, *, source: str | None = None) -> None:
         self.source = source
@@ -18,6 +42,8 @@ class InputError(LLMExtractError):
 class ConfigError(LLMExtractError):
     """The configuration (endpoint, model, profile, policy) is incomplete or contradictory."""
 
+    kind = "config"
+
 
 class EndpointError(LLMExtractError):
     """The model endpoint could not be reached or kept failing after the retry budget.
@@ -25,6 +51,8 @@ class EndpointError(LLMExtractError):
     ``attempts`` counts the tries of the request that failed; ``transport_retries`` every
     transport retry the extraction made before giving up (its earlier requests' too).
     """
+
+    kind = "endpoint"
 
     def __init__(self, message: str, *, endpoint: str | None = None, attempts: int = 0,
                  status_code: int | None = None, transport_retries: int = 0) -> None:
@@ -41,6 +69,8 @@ class ModelOutputError(LLMExtractError):
     ``raw_replies`` keeps every reply the model sent, so nothing is lost; ``attempts`` counts
     them; ``transport_retries`` counts the transport retries made on the way.
     """
+
+    kind = "model_output"
 
     def __init__(self, message: str, *, raw_replies: list[str] | None = None,
                  attempts: int = 0, transport_retries: int = 0) -> None:
