@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from llmextract.markers import Grounded, Name, Quote, Skip
 
@@ -39,6 +40,20 @@ class Qualifier(StrEnum):
     vague = "vague"  # "dozens", "scores", "hundreds" (conservative low bound)
 
 
+class Victims(StrEnum):
+    """Who a count counts, from the words of its phrase ("civilians", "fighters", "people")."""
+
+    civilians = "civilians"
+    combatants = "combatants"
+    mixed = "mixed"  # "civilians and fighters", "including 12 soldiers"
+    unknown = "unknown"  # "people", "persons", no victim noun
+
+
+#: A value the toolkit derives (from the gazetteer, the calendar or the phrase), never asked of a model:
+#: kept out of the JSON schema the model is sent, and not grounded against the text.
+Derived = SkipJsonSchema
+
+
 class Count(BaseModel):
     """A casualty figure as the text states it."""
 
@@ -55,6 +70,8 @@ class Count(BaseModel):
         default=None, ge=0, description="Highest figure the phrase allows; null when open-ended."
     )
     qualifier: Annotated[Qualifier, Skip()] = Qualifier.exact
+    victims: Annotated[Derived[Victims], Skip()] = Field(
+        default=Victims.unknown, description="Whom the figure counts: civilians, combatants, a mix, or unknown.")
 
     @model_validator(mode="before")
     @classmethod
@@ -121,6 +138,10 @@ class EventDate(BaseModel):
         default=None, description="Resolved against the published date when it allows; else null."
     )
     precision: Annotated[DatePrecision, Skip()] = DatePrecision.unknown
+    start: Annotated[Derived[dt.date | None], Skip()] = Field(
+        default=None, description="First day of the period the phrase allows ('between October 23 and ...').")
+    end: Annotated[Derived[dt.date | None], Skip()] = Field(
+        default=None, description="Last day of that period; equal to start for a single day.")
 
 
 class Place(BaseModel):
@@ -130,6 +151,16 @@ class Place(BaseModel):
     )
     province: Annotated[str | None, Name(kind="place")] = Field(default=None, description="'Deir ez-Zor'.")
     country: Annotated[str | None, Name(kind="place")] = Field(default=None, description="'Syria'.")
+    admin1: Annotated[Derived[str | None], Skip()] = Field(
+        default=None, description="The province's one canonical spelling (GeoNames admin1).")
+    country_code: Annotated[Derived[str | None], Skip()] = Field(default=None, description="ISO 3166-1 alpha-2.")
+    geonames_id: Annotated[Derived[int | None], Skip()] = Field(default=None, description="GeoNames id.")
+    latitude: Annotated[Derived[float | None], Skip()] = None
+    longitude: Annotated[Derived[float | None], Skip()] = None
+    precision: Annotated[Derived[int | None], Skip()] = Field(
+        default=None, ge=1, le=7,
+        description="UCDP where_prec: 1 the exact place, 2 within 25 km, 3 the district, 4 the province, "
+                    "6 the country, 7 wider; None when nothing resolved.")
 
 
 class Claim(BaseModel):
@@ -138,6 +169,8 @@ class Claim(BaseModel):
     kind: Annotated[ClaimKind, Skip()] = ClaimKind.incident
     attribution: Attribution = Field(default_factory=Attribution)
     date: EventDate | None = None
+    reported: Annotated[Derived[EventDate | None], Skip()] = Field(
+        default=None, description="When the claim was made ('reported on Monday'), kept apart from the event's date.")
     place: Place | None = None
     perpetrator: Annotated[str | None, Name(kind="org")] = Field(
         default=None, description="Who is said to have done it: 'the US-led coalition'."
