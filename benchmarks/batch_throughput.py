@@ -46,7 +46,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llmextract.batch import BatchEndpoint, async_http_client, build_endpoints, iter_articles, run_batch  # noqa: E402
+from llmextract.batch import BatchEndpoint, iter_articles, run_batch  # noqa: E402
+from llmextract.batch.endpoints import async_http_client, build_endpoints  # noqa: E402
 from llmextract.config import EndpointConfig  # noqa: E402
 from llmextract.schema import Article, ClaimList  # noqa: E402
 

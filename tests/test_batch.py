@@ -18,21 +18,19 @@ from typing import Any
 import pytest
 
 from llmextract.batch import (
-    ArticleError,
     BadRecord,
     BatchEndpoint,
     BatchItem,
     BatchSummary,
-    _Writer,
     iter_articles,
     iter_extract,
     read_records,
     run_batch,
-    scan_output,
-    summary_table,
 )
-from llmextract.batch.cache import CacheScope, ResponseCache, redact_url
-from llmextract.config import EndpointConfig
+from llmextract.batch.cache import CacheScope, ResponseCache
+from llmextract.batch.output import _Writer, scan_output
+from llmextract.cli.batch import summary_table
+from llmextract.config import EndpointConfig, safe_url
 from llmextract.errors import EndpointError, InputError, ModelOutputError
 from llmextract.schema import Article, Claim, ExtractionResult, Finding, Provenance, Usage, Verdict
 from llmextract.testing.scripted import (
@@ -299,6 +297,51 @@ async def test_without_resume_the_output_is_replaced(tmp_path: Path) -> None:
     assert "old" not in ids_in(out) and len(ids_in(out)) == 3
 
 
+async def test_progress_is_reported_through_the_callback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llmextract.batch import BatchProgress
+
+    seen: list[BatchProgress] = []
+    articles: list[Any] = make_articles(6)
+    articles.append(BadRecord(id="broken", message="not JSON"))
+    out = tmp_path / "o.jsonl"
+    await run_batch(articles[:2], [FakeExtractor()], out)
+    summary = await run_batch(articles, [FakeExtractor()], out, resume=True, progress=seen.append)
+    assert [p.articles for p in seen] == list(range(1, 6))  # one call per record written
+    last = seen[-1]
+    assert (last.done, last.skipped, last.failed, last.claims) == (7, 2, 1, 4)
+    assert (summary.articles, summary.skipped, summary.failed, summary.claims) == (5, 2, 1, 4)
+    assert last.requests == summary.requests == 4 * 3
+    assert capsys.readouterr() == ("", "")  # the library drew and printed nothing
+    with pytest.raises(TypeError, match="callable"):
+        await run_batch(articles, [FakeExtractor()], tmp_path / "x.jsonl", progress=True)  # type: ignore[arg-type]
+
+
+def test_the_library_loads_no_cli_and_no_drawing() -> None:
+    import ast
+
+    code = ("import sys, llmextract.batch, llmextract.batch.engine, llmextract.batch.runner\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich' or m.startswith('llmextract.cli')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().strip() == "[]"
+    # nor in any function: no import of rich or the CLI, no print, no log level set
+    sources = sorted((ROOT / "llmextract" / "batch").glob("*.py"))
+    assert len(sources) >= 8
+    found = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}: import {n}" for n in names if n.split(".")[0] == "rich"
+                      or n.startswith("llmextract.cli")]
+            if isinstance(node, ast.Call):
+                f = node.func
+                called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+                if called in ("print", "setLevel", "basicConfig"):
+                    found.append(f"{path.name}:{node.lineno}: {called}()")
+    assert found == []
+
+
 async def test_cache_answers_a_rerun_and_skips_failures(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "cache.sqlite3")
     articles = make_articles(10)
@@ -321,7 +364,7 @@ async def test_cache_answers_a_rerun_and_skips_failures(tmp_path: Path) -> None:
     cache.close()
     raw = (tmp_path / "cache.sqlite3").read_bytes()
     assert b"secret" not in raw
-    assert redact_url("http://user:secret@host:8/v1?api_key=sk-1") == "http://host:8/v1"
+    assert safe_url("http://user:secret@host:8/v1?api_key=sk-1") == "http://host:8/v1"
 
 
 async def test_cache_hits_any_endpoint_of_the_run(tmp_path: Path) -> None:
@@ -333,6 +376,42 @@ async def test_cache_hits_any_endpoint_of_the_run(tmp_path: Path) -> None:
     s = await run_batch(articles, [BatchEndpoint(fa, "a", a), BatchEndpoint(fb, "b", b)], tmp_path / "2.jsonl",
                         cache=cache)
     assert s.cached == 6 and fa.calls == fb.calls == 0
+
+
+async def test_cache_key_changes_with_schema_and_package_version(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import llmextract.batch.cache as cache_module
+    from llmextract._version import __version__
+    from llmextract.schema import SCHEMA_VERSION
+
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    scope = CacheScope.of("http://a/v1", "m", "p")
+    articles = make_articles(3)
+    await run_batch(articles, [BatchEndpoint(FakeExtractor(), "a", scope)], tmp_path / "1.jsonl", cache=cache)
+    assert cache.get(scope, articles[0].content_hash) is not None
+    monkeypatch.setattr(cache_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)  # the result layout changed
+    assert cache.get(scope, articles[0].content_hash) is None
+    fake = FakeExtractor()
+    again = await run_batch(articles, [BatchEndpoint(fake, "a", scope)], tmp_path / "2.jsonl", cache=cache)
+    assert again.cached == 0 and fake.calls == 3  # nothing stale was served
+    monkeypatch.setattr(cache_module, "SCHEMA_VERSION", SCHEMA_VERSION)
+    monkeypatch.setattr(cache_module, "__version__", __version__ + ".post1")  # a new release
+    assert cache.get(scope, articles[0].content_hash) is None
+    monkeypatch.setattr(cache_module, "__version__", __version__)
+    assert cache.get(scope, articles[0].content_hash) is not None
+    cache.close()
+
+
+def test_cache_lives_in_the_cache_dir_and_keeps_no_credentials(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmextract.config import cache_dir
+
+    monkeypatch.setenv("LLMEXTRACT_CACHE_DIR", str(tmp_path / "here"))
+    with ResponseCache() as cache:
+        assert cache.path == cache_dir() / "results.sqlite3" == tmp_path / "here" / "results.sqlite3"
+    scope = CacheScope.of("http://user:pw@[::1]:8080/v1/?key=sk-1#f", "m", "p")
+    assert scope.endpoint == "http://[::1]:8080/v1"  # the one redaction: IPv6 hosts keep their brackets
+    assert CacheScope.of(None, "m", "p").endpoint == ""
 
 
 def test_iter_extract_ordered_and_early_exit() -> None:
@@ -647,10 +726,46 @@ def test_cli_batch_against_a_flaky_server(tmp_path: Path) -> None:
 
 
 def test_article_error_type_for_extract_many() -> None:
-    err = ArticleError("x", None, kind="input", message="empty")
-    assert not err.ok
+    err = BatchItem("x", None, error=InputError("empty"))
+    assert not err.ok and err.kind == "input" and err.message == "empty"
     with pytest.raises(InputError):
-        err.raise_()
+        err.unwrap()
+
+
+def test_article_error_is_a_deprecated_alias_of_batch_item() -> None:
+    import llmextract.batch as batch
+
+    with pytest.warns(DeprecationWarning, match="BatchItem"):
+        from llmextract.batch import ArticleError
+    assert ArticleError is BatchItem
+    with pytest.warns(DeprecationWarning, match="llmextract.batch.output.scan_output"):
+        assert batch.scan_output is scan_output  # the other moved names too, for one release
+    with pytest.raises(AttributeError):
+        batch.run_batch_sync  # noqa: B018  (dead code, gone)
+
+
+def test_error_kind_is_the_typed_errors_own() -> None:
+    from llmextract.batch.outcomes import error_kind
+    from llmextract.errors import CassetteError, ConfigError, LLMExtractError
+
+    class Refused(EndpointError):
+        kind = "auth"
+
+    class LooksLikeOpenAI(Exception):
+        pass
+
+    LooksLikeOpenAI.__module__ = "openai"  # a module name says nothing about the kind
+    cases: list[tuple[BaseException, str]] = [
+        (EndpointError("down"), "endpoint"), (ModelOutputError("bad"), "model_output"), (InputError("empty"), "input"),
+        (ConfigError("no model"), "config"), (CassetteError("stale"), "other"), (LLMExtractError("?"), "other"),
+        (Refused("401"), "auth"), (TimeoutError(), "timeout"),
+        (ConnectionResetError(), "endpoint"), (LooksLikeOpenAI("x"), "internal"), (ValueError("bug"), "internal"),
+    ]
+    for exc, kind in cases:
+        assert error_kind(exc) == kind, exc
+        item = BatchItem("x", None, error=exc)
+        assert item.kind == kind and item.record()["error"]["kind"] == kind and item.record()["status"] == "error"
+    assert BatchItem("x", None, result=fake_result(make_articles(1)[0])).kind is None
 
 
 def _pipeline_available() -> bool:
@@ -673,7 +788,7 @@ def test_extract_many_through_the_pipeline_in_input_order() -> None:
         assert server.count == 2 * 12  # one 503 and one success per article
     assert len(outcomes) == 13
     bad = outcomes[5]
-    assert isinstance(bad, ArticleError) and bad.kind == "input"
+    assert isinstance(bad, BatchItem) and bad.kind == "input"
     good = [o for i, o in enumerate(outcomes) if i != 5]
     assert [o.article_id for o in good] == [a.id for a in make_articles(12)]
     assert all(isinstance(o, ExtractionResult) and o.provenance.model_used for o in good)
@@ -710,7 +825,7 @@ def test_the_written_line_is_the_record_as_json(tmp_path: Path, articles: dict[s
     for name, text in sorted(articles.items()):
         result = extract(Article(text=text, id=name))
         items.append(BatchItem(article_id=name, content_hash=result.content_hash, result=result, endpoint="e"))
-    items.append(BatchItem(article_id="bad", content_hash=None, error_info={"kind": "input", "message": "empty"}))
+    items.append(BatchItem(article_id="bad", content_hash=None, error=InputError("empty")))
     for item in items:
         writer.write(item._head(), item.result)
     writer.close()

@@ -1,19 +1,22 @@
-"""An on-disk cache of extraction results, so a re-run of an unchanged batch sends nothing.
+"""The result cache: finished results on disk, so a re-run of an unchanged batch sends nothing.
 
 What is cached is the finished :class:`~llmextract.schema.ExtractionResult` of one article
 (claims, findings, provenance with the raw replies), keyed by
 
-    endpoint (without credentials) + model + prompt hash + options digest + article content hash
+    store format + result schema version + llmextract version
+    + endpoint (without credentials) + model + prompt hash + options digest + article content hash
 
 where the options digest covers whatever else changes a result (structured-output profile,
-grounding policy, hints, the llmextract version). Results rather than raw HTTP replies,
-because a hit then costs nothing at all (no re-grounding) and a result already carries
-its raw replies for review; the price is that a change to the grounding code must change
-the options digest, which the package version in it does on every release.
+grounding policy, grounded schema). Results rather than raw HTTP replies, because a hit then
+costs nothing at all (no re-grounding) and a result already carries its raw replies for review;
+the price is that a change to the extractor or grounding code must change the key, which the
+package version in it does on every release, and a change to the result's layout bumps
+:data:`~llmextract.schema.SCHEMA_VERSION`: neither ever serves a stale result.
 
 Only successful results are stored: an article that failed is tried again on the next run.
-The store is one SQLite file (stdlib ``sqlite3``, WAL mode), safe to share between
-processes; a key never holds a secret: URLs lose their user info and query before use.
+The store is one SQLite file (stdlib ``sqlite3``, WAL mode), ``results.sqlite3`` in
+:func:`~llmextract.config.cache_dir`, safe to share between processes; a key never holds a
+secret: endpoints pass through :func:`~llmextract.config.safe_url` before use.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -29,37 +31,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from llmextract._version import __version__
-from llmextract.schema import ExtractionResult
+from llmextract.config import cache_dir, safe_url
+from llmextract.schema import SCHEMA_VERSION, ExtractionResult
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CacheScope", "ResponseCache", "default_cache_path", "redact_url"]
+__all__ = ["CacheScope", "ResponseCache"]
 
-CACHE_ENV = "LLMEXTRACT_CACHE_DIR"
-DEFAULT_DIR = ".llmextract-cache"
+#: The cache's file in :func:`~llmextract.config.cache_dir`.
+FILENAME = "results.sqlite3"
 _FORMAT = 1  # bump when the stored layout changes
 
 
-def default_cache_path() -> Path:
-    """``$LLMEXTRACT_CACHE_DIR/results.sqlite3``, else ``./.llmextract-cache/results.sqlite3``."""
-    return Path(os.environ.get(CACHE_ENV) or DEFAULT_DIR) / "results.sqlite3"
-
-
-def redact_url(url: str | None) -> str:
-    """An endpoint URL without user info, query or fragment (where keys hide); '' for None."""
-    if not url:
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable-url>"
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+def _safe(url: str | None) -> str:
+    return safe_url(url) if url else ""
 
 
 @dataclass(frozen=True)
@@ -74,22 +61,23 @@ class CacheScope:
     @classmethod
     def of(cls, endpoint: str | None, model: str | None, prompt_hash: str | None,
            **options: Any) -> CacheScope:
-        """Build a scope; ``options`` (JSON-able settings) are digested together with the package version."""
-        blob = json.dumps({"v": __version__, **options}, sort_keys=True, default=str)
-        return cls(endpoint=redact_url(endpoint), model=model or "", prompt_hash=prompt_hash or "",
+        """Build a scope; ``options`` (JSON-able settings) are digested."""
+        blob = json.dumps(options, sort_keys=True, default=str)
+        return cls(endpoint=_safe(endpoint), model=model or "", prompt_hash=prompt_hash or "",
                    options=hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16])
 
     def key(self, content_hash: str) -> str:
-        blob = "\x1f".join((str(_FORMAT), redact_url(self.endpoint), self.model, self.prompt_hash, self.options,
-                            content_hash))
+        """The store's key of an article's result under this scope, in this schema and package version."""
+        blob = "\x1f".join((str(_FORMAT), str(SCHEMA_VERSION), __version__, _safe(self.endpoint), self.model,
+                            self.prompt_hash, self.options, content_hash))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 class ResponseCache:
-    """A SQLite file of ExtractionResults. Thread-safe; share one per process."""
+    """A SQLite file of ExtractionResults, ``cache_dir() / "results.sqlite3"`` unless given. Thread-safe."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_cache_path()
+        self.path = Path(path) if path is not None else cache_dir() / FILENAME
         self.hits = 0
         self.misses = 0
         self.writes = 0
@@ -160,7 +148,7 @@ class ResponseCache:
             self._db().execute(
                 "INSERT OR REPLACE INTO results (key, endpoint, model, prompt_hash, content_hash, created, value)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (scope.key(content_hash), redact_url(scope.endpoint), scope.model, scope.prompt_hash, content_hash,
+                (scope.key(content_hash), _safe(scope.endpoint), scope.model, scope.prompt_hash, content_hash,
                  time.time(), value),
             )
             self.writes += 1

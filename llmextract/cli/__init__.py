@@ -41,7 +41,7 @@ def _add_endpoint_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from llmextract.batch import add_batch_parser
+    from llmextract.cli.batch import add_batch_parser
     from llmextract.cli.extract import add_extract_parser
     from llmextract.cli.ground import add_ground_parser
     from llmextract.cli.serve import add_serve_parser
