@@ -15,7 +15,7 @@ The record of an outcome (one JSON object a line)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from llmextract.errors import LLMExtractError
@@ -41,10 +41,12 @@ class BatchItem:
 
     ``cached``: the result came from the result cache, no request sent. ``endpoint``: the label of
     the endpoint that served it. ``article``: the article itself, when the caller asked to keep it.
+    All but the id and the content hash are keyword-only.
     """
 
     article_id: str | None
     content_hash: str | None
+    _: KW_ONLY
     result: ExtractionResult | None = None
     error: BaseException | None = None
     cached: bool = False
