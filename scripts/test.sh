@@ -34,7 +34,17 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test,local]'
+.venv/bin/python -m pip install -q -e '.[test,local,pandas]'
+# Debian's chromium for the review page's browser test (tests/test_review_browser.py), installed while
+# the network is still there; only when missing. Under CI=true that test fails without a browser.
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || echo "installing chromium failed: the browser test will fail under CI=true"
+  else
+    echo "chromium is missing and needs root to install (apt-get install chromium): the browser test will skip"
+  fi
+fi
 
 if [ "${LLMEXTRACT_TEST_NETWORK:-0}" != 1 ]; then
   if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
