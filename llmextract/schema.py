@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -25,7 +24,6 @@ SCHEMA_VERSION = 2
 #: A claim's count fields, totals first, then the breakdowns of the killed.
 COUNT_FIELDS = ("killed", "injured", "children_killed", "women_killed", "men_killed")
 
-_DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b")
 
 
 class Qualifier(StrEnum):
@@ -281,7 +279,11 @@ class Provenance(BaseModel):
 
 
 class Article(BaseModel):
-    """An article's text, unmodified, and what is known about it."""
+    """An article's text, unmodified, and what is known about it.
+
+    ``published``, when not given, is read off the head of the text (a ``date YYYY-MM-DD`` line,
+    an ISO date line, a "Published ..." line, a dateline): see :func:`llmextract.text.dates.find_published`.
+    """
 
     text: str
     id: str | None = None
@@ -292,12 +294,9 @@ class Article(BaseModel):
 
     def model_post_init(self, __context: Any) -> None:
         if self.published is None:
-            m = _DATE_HEADER.match(self.text)
-            if m:
-                try:
-                    self.published = dt.date.fromisoformat(m.group(1))
-                except ValueError:
-                    pass
+            from llmextract.text.dates import find_published  # text/ builds on the schema: imported when used
+
+            self.published = find_published(self.text)
         if self.id is None:
             self.id = self.content_hash[:16]
 

@@ -1,13 +1,26 @@
-"""Date phrases in news text, and their resolution against a publication date.
+"""Date phrases in news text, their resolution against a publication date, and the publication date itself.
 
 "on Monday" in an article published 2018-01-01 (a Monday) is that day or an earlier Monday:
 the resolver takes the most recent one on or before publication. "last week" resolves to a
 week, "November 23" to the latest such day not after publication. Without a publication
 date nothing relative is resolved; the phrase is kept.
+
+Every resolved phrase has a ``start`` and an ``end`` (equal for one day): a week, a month,
+a range ("between October 23 and November 23", "from 3 to 9 May"), an open period up to
+publication ("since September 2014", "since October 7", "over the past 38 months") keep
+their span, and a range has no single ``date``.
+
+:func:`find_published` reads the publication date off the text itself, in this order: a
+leading ``date YYYY-MM-DD`` line; an ISO date or datetime alone at the start of a line; a
+"Published ..." line; a dateline ("KYIV, June 3 (Reuters) -", "Sept. 29, 2020 -"). A dateline
+without a year takes the year only from another such line; a scrape timestamp ("04:44
+GMT29 September 2020") is never taken. Only the head of the text (the first 600 characters)
+is read.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -21,8 +34,21 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 _MONTH_RE = r"(?:" + "|".join(MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
 
+_DAY_MONTH = r"\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?:,?\s+\d{4}\b)?"
+_MONTH_DAY = _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4}\b)?"
+_POINT = r"(?:" + _MONTH_DAY + r"|" + _DAY_MONTH + r"|" + _MONTH_RE + r"(?:\s+\d{4})?)"
+_SPAN_NUMBER = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+few|several)"
 _DATE_SOURCE = (
-    r"\b(?:(?:on|last|this|early|late)\s+)?(?:" + "|".join(WEEKDAYS) + r")(?:\s+(?:morning|night|evening|afternoon))?\b"
+    # periods first: at one position the longest reading wins
+    r"\bbetween\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+and\s+" + _DAY_MONTH + r"|" + _POINT + r"\s+and\s+" + _POINT
+    + r"|(?:19|20)\d\d\s+and\s+(?:19|20)\d\d)\b"
+    r"|\bfrom\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|till|through)\s+" + _DAY_MONTH + r"|" + _POINT
+    + r"\s+(?:to|until|till|through)\s+" + _POINT + r")\b"
+    r"|\bsince\s+(?:(?:the\s+)?" + _DAY_MONTH + r"|" + _MONTH_DAY + r"|(?:19|20)\d\d\b)"
+    r"|\b(?:over|in|during|for|within)\s+the\s+(?:past|last|previous)\s+" + _SPAN_NUMBER
+    + r"\s+(?:days|weeks|months|years)\b"
+    r"|\b(?:(?:on|last|this|early|late)\s+)?(?:" + "|".join(WEEKDAYS)
+    + r")(?:\s+(?:morning|night|evening|afternoon))?\b"
     r"|\b(?:on\s+)?" + _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"
     r"|\b(?:on\s+)?\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?:,?\s+\d{4})?\b"
     r"|\b(?:last|this|next)\s+(?:week|month|year|weekend)\b"
@@ -30,8 +56,9 @@ _DATE_SOURCE = (
     r"|\b(?:in|since|early|late|mid-?)\s*" + _MONTH_RE + r"(?:\s+\d{4})?\b"
 )
 # Every alternative starts with a digit or one of these letters (weekdays, months, and on, last,
-# this, early, late, next, yesterday, today, a, the, earlier, in, since, mid).
-_DATE_FIRST = "".join(sorted({w[0] for w in WEEKDAYS + MONTHS} | set("oltenyaism")))
+# this, early, late, next, yesterday, today, a, the, earlier, in, since, mid, between, during, from,
+# for, over, within).
+_DATE_FIRST = "".join(sorted({w[0] for w in WEEKDAYS + MONTHS} | set("oltenyaismbdfw")))
 _DATES = CaselessPattern(_DATE_SOURCE, rf"\d{_DATE_FIRST}")
 DATE_PATTERNS = _DATES.caseless
 
@@ -55,8 +82,94 @@ def _month(token: str) -> int | None:
     return _MONTH_ABBR.get(t[:4] if t.startswith("sept") else t[:3])
 
 
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "eleven": 11, "twelve": 12}
+_PAST = re.compile(r"\b(?:past|last|previous)\s+(\d{1,3}|[a-z]+)\s+(days|weeks|months|years)\b")
+_BETWEEN = re.compile(r"^\s*(?:between|from)\s+(.+?)\s+(?:and|to|until|till|through)\s+(.+?)\s*$", re.I)
+_BARE_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_SINCE = re.compile(r"^\s*since\s+(?:the\s+)?(.+?)\s*$", re.I)
+
+
 def resolve(phrase: str, published: dt.date | None) -> EventDate:
-    """Resolve a date phrase; the verbatim phrase is always kept."""
+    """Resolve a date phrase into a day (``date``) and the period it allows (``start``, ``end``).
+
+    The verbatim phrase is always kept. A period (a range, "since ...", "over the past N months")
+    has ``start`` and ``end`` but no single ``date``; an open period ends on the published date
+    (unknown without one).
+    """
+    period = _resolve_period(phrase, published)
+    if period is not None:
+        return period
+    point = _resolve_point(phrase, published)
+    start, end = _span(point)
+    return point.model_copy(update={"start": start, "end": end})
+
+
+def _span(point: EventDate) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day a resolved point covers."""
+    if point.date is None:
+        return None, None
+    if point.precision is DatePrecision.week:
+        return point.date, point.date + dt.timedelta(days=6)
+    if point.precision is DatePrecision.month:
+        last = calendar.monthrange(point.date.year, point.date.month)[1]
+        return point.date, point.date.replace(day=last)
+    if point.precision is DatePrecision.year:
+        return point.date, point.date.replace(month=12, day=31)
+    return point.date, point.date
+
+
+def _year_point(text: str) -> EventDate | None:
+    if _BARE_YEAR.match(text.strip()):
+        return EventDate(phrase=text, date=dt.date(int(text), 1, 1), precision=DatePrecision.year)
+    return None
+
+
+def _resolve_period(phrase: str, published: dt.date | None) -> EventDate | None:
+    p = phrase.lower()
+    m = _BETWEEN.match(p)
+    if m:
+        first, second = m.group(1), m.group(2)
+        if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", first):  # "from 3 to 9 May": the month follows the second day
+            month = re.search(_MONTH_RE + r"(?:,?\s+\d{4})?", second)
+            first = f"{first} {month.group(0)}" if month else first
+        elif not re.search(r"\d{4}", first) and (year := re.search(r"\d{4}", second)):
+            first = f"{first} {year.group(0)}"  # "between October 23 and November 23, 2018"
+        a = _year_point(first) or _resolve_point(first, published)
+        b = _year_point(second) or _resolve_point(second, published)
+        start, end = _span(a)[0], _span(b)[1]
+        if start is None or end is None:
+            return EventDate(phrase=phrase)
+        if start > end and not re.search(r"\d{4}", m.group(1)):
+            start = start.replace(year=start.year - 1)  # "between December 28 and January 3"
+        return EventDate(phrase=phrase, start=start, end=end)
+    m = _SINCE.match(p)
+    if m and (re.search(r"\d", m.group(1)) or _month(m.group(1).split()[0])):
+        point = _year_point(m.group(1)) or _resolve_point(m.group(1), published)
+        start = _span(point)[0]
+        return EventDate(phrase=phrase, start=start, end=published if start is not None else None)
+    m = _PAST.search(p)
+    if m and published is not None:
+        n = int(m.group(1)) if m.group(1).isdigit() else _WORD_NUMBERS.get(m.group(1))
+        if n is None:
+            return EventDate(phrase=phrase, end=published)
+        unit = m.group(2)
+        if unit == "days":
+            start = published - dt.timedelta(days=n)
+        elif unit == "weeks":
+            start = published - dt.timedelta(weeks=n)
+        else:
+            months = n * (12 if unit == "years" else 1)
+            year, month = divmod(published.year * 12 + published.month - 1 - months, 12)
+            start = dt.date(year, month + 1, min(published.day, calendar.monthrange(year, month + 1)[1]))
+        return EventDate(phrase=phrase, start=start, end=published)
+    if m:
+        return EventDate(phrase=phrase)
+    return None
+
+
+def _resolve_point(phrase: str, published: dt.date | None) -> EventDate:
+    """One day, week or month (no period), without start and end."""
     p = phrase.lower()
     for i, day in enumerate(WEEKDAYS):
         if re.search(rf"\b{day}\b", p):
@@ -104,6 +217,13 @@ def resolve(phrase: str, published: dt.date | None) -> EventDate:
 
 def consistent(phrase: str, resolved: dt.date, published: dt.date | None) -> tuple[bool, str]:
     """Whether ``resolved`` can follow from ``phrase`` and the published date, with a reason."""
+    period = _resolve_period(phrase, published)
+    if period is not None:
+        if period.start is None or period.end is None:
+            return False, f"'{phrase}' does not fix a period without a published date"
+        ok = period.start <= resolved <= period.end
+        within = f"{period.start.isoformat()} to {period.end.isoformat()}"
+        return ok, (f"within {within}" if ok else f"outside {within}")
     p = phrase.lower()
     for i, day in enumerate(WEEKDAYS):
         if re.search(rf"\b{day}\b", p):
@@ -125,3 +245,45 @@ def consistent(phrase: str, resolved: dt.date, published: dt.date | None) -> tup
         return ok, ("within that month" if ok else "not in that month")
     ok = resolved == expected.date
     return ok, ("matches" if ok else f"the phrase gives {expected.date.isoformat()}")
+
+
+_HEAD = 600
+_FULL_DATE = (r"(?:\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH_RE + r",?\s+\d{4}|" + _MONTH_RE
+              + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2})")
+_PUBLISHED = [
+    re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b"),
+    re.compile(r"^[ \t]*(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?[ \t]*$",
+               re.M),
+    re.compile(r"^[ \t]*(?:first\s+)?(?:published|posted)(?:\s+on)?\s*:?\s+(?:[a-z]+day,?\s+)?(" + _FULL_DATE + r")",
+               re.I | re.M),
+    re.compile(r"^[ \t]*(" + _MONTH_RE + r"\s+\d{1,2},?\s+\d{4})\s*[-–—]", re.I | re.M),  # "Sept. 29, 2020 -"
+]
+# "KYIV, June 3 (Reuters) -": a place in capitals, the day, an agency in brackets, a dash
+_DATELINE = re.compile(r"^[ \t]*[A-Z][A-Z .'’-]{1,40},\s+(" + _MONTH_RE + r"\s+\d{1,2})(?:,?\s+(\d{4}))?\s*"
+                       r"(?:\([^)\n]{1,40}\)\s*)?[-–—]", re.I | re.M)
+_ANY_FULL_DATE = re.compile(r"\b" + _FULL_DATE + r"\b", re.I)
+
+
+def _parse_full(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    point = _resolve_point(text, None)
+    return point.date if point.precision is DatePrecision.day else None
+
+
+def find_published(text: str) -> dt.date | None:
+    """The publication date the text states in its head (see the module docstring), or None."""
+    head = text[:_HEAD]
+    for pattern in _PUBLISHED:
+        m = pattern.search(head)
+        if m and (when := _parse_full(m.group(1))) is not None:
+            return when
+    m = _DATELINE.search(head)
+    if m is None:
+        return None
+    if m.group(2):
+        return _parse_full(f"{m.group(1)}, {m.group(2)}")
+    years = [d.year for d in (_parse_full(x.group(0)) for x in _ANY_FULL_DATE.finditer(text)) if d is not None]
+    return _parse_full(f"{m.group(1)}, {max(years)}") if years else None
