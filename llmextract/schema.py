@@ -324,6 +324,18 @@ class ExtractionResult(BaseModel):
         """The findings that fail (see :class:`Verdict`); unchecked values are not among them."""
         return [f for f in self.findings if f.failed]
 
+    def to_rows(self, **options: Any) -> list[dict[str, Any]]:
+        """One flat dict per claim, in the columns conflict researchers use (see :mod:`llmextract.review.export`)."""
+        from llmextract.review.export import to_rows
+
+        return to_rows(self, **options)
+
+    def to_dataframe(self, **options: Any) -> Any:
+        """:meth:`to_rows` as a pandas DataFrame (``pip install 'llmextract[pandas]'``)."""
+        from llmextract.review.export import to_dataframe
+
+        return to_dataframe([self], **options)
+
     def findings_for(self, claim_index: int) -> list[Finding]:
         prefix = f"claims[{claim_index}]"
         return [f for f in self.findings if f.path == prefix or f.path.startswith(prefix + ".")]

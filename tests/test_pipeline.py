@@ -94,3 +94,12 @@ def test_old_import_paths_still_work_with_a_warning(old: str, new: str) -> None:
     assert module is importlib.import_module(new)
     assert module.__spec__.name == new  # the real module keeps its own spec
     assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught)
+
+
+def test_a_result_flattens_to_one_row_per_claim() -> None:
+    result = extract(TEXT)
+    rows = result.to_rows()
+    assert len(rows) == len(result.claims) >= 1
+    row = rows[0]
+    assert (row["killed_low"], row["injured_low"], row["published"]) == (11, 30, "2023-05-08")
+    assert row["article_id"] == result.article_id and row["claim_index"] == 0
