@@ -18,8 +18,9 @@ from pydantic.json_schema import SkipJsonSchema
 from llmextract.markers import Grounded, Name, Quote, Skip
 
 #: The version of the result layout: bumped whenever a field of a result changes meaning or shape.
-#: Every result records it, and the batch result cache keys on it.
-SCHEMA_VERSION = 2
+#: Every result records it, and the batch result cache keys on it. 1: 0.1.0 (unrecorded); 2: schema_version,
+#: Provenance.transport_retries; 3: derived fields (victims, date start/end, place data, report date).
+SCHEMA_VERSION = 3
 
 #: A claim's count fields, totals first, then the breakdowns of the killed.
 COUNT_FIELDS = ("killed", "injured", "children_killed", "women_killed", "men_killed")
