@@ -1,4 +1,4 @@
-"""One article through the whole flow: text -> EvidenceIndex -> extractor -> grounding -> result.
+"""One article through the whole flow: text -> EvidenceIndex -> extractor -> derived values -> grounding -> result.
 
 This is the one place that builds an article's evidence index: the extractor (and its re-ask
 validator and grounded schema) and the grounding layer are all handed the same index.
@@ -15,6 +15,7 @@ from typing import Any
 from llmextract._version import __version__
 from llmextract.config import EndpointConfig
 from llmextract.errors import ConfigError
+from llmextract.extractors.derive import derive
 from llmextract.extractors.offline import extract_offline
 from llmextract.grounding import POLICIES, apply_policy, claims_validator, ground
 from llmextract.io import as_article
@@ -67,6 +68,7 @@ class Pipeline:
         return {"endpoint": self._llm.endpoint, "model": self._llm.model, "prompt_hash": self._llm.prompts.hash}
 
     def _finish(self, article: Article, index: EvidenceIndex, result: ExtractionResult) -> ExtractionResult:
+        result = derive(result, index)
         if self.policy == "off":
             return result
         report = ground(result, index)

@@ -287,3 +287,13 @@ def find_published(text: str) -> dt.date | None:
         return _parse_full(f"{m.group(1)}, {m.group(2)}")
     years = [d.year for d in (_parse_full(x.group(0)) for x in _ANY_FULL_DATE.finditer(text)) if d is not None]
     return _parse_full(f"{m.group(1)}, {max(years)}") if years else None
+
+
+_REPORTED_BY = re.compile(r"\b(?:said|says|say|reported|reports|announced|announces|told|tells|stated|states|added|"
+                          r"claimed|claims|confirmed|confirms|tweeted|wrote|published|issued|released)"
+                          r"(?:\s+[\w'’-]+){0,2}\s*$", re.I)
+
+
+def is_report_date(text: str, start: int) -> bool:
+    """Whether the date phrase at ``start`` dates a statement ("the ministry said on Monday") rather than an event."""
+    return _REPORTED_BY.search(text[max(0, start - 40):start]) is not None

@@ -1,0 +1,76 @@
+"""What the toolkit derives for any extractor's claims, from the index and data rather than from a model.
+
+Run by the pipeline on every result, offline or from a model, before grounding, so both paths
+give the same kind of data: each count says whom it counts (:mod:`llmextract.text.victims`);
+each date phrase gets its span (a day, a week, a range, an open period up to publication); a
+date that dates a statement ("the ministry said on Monday") becomes the claim's ``reported``
+date, and the event keeps the claim's other date phrase, if any. Only fields the schema marks as
+derived are written, and what the extractor set is never overwritten.
+"""
+
+from __future__ import annotations
+
+from llmextract.schema import COUNT_FIELDS, Claim, Count, EventDate, ExtractionResult
+from llmextract.text.dates import DateMention, is_report_date, resolve
+from llmextract.text.index import EvidenceIndex
+from llmextract.text.numbers import NumberMention
+from llmextract.text.victims import victims_after
+
+__all__ = ["derive"]
+
+
+def derive(result: ExtractionResult, index: EvidenceIndex) -> ExtractionResult:
+    """``result`` with its claims' derived fields filled in (the claims are changed in place)."""
+    published = result.published or index.published
+    for claim in [*result.claims, *result.dropped]:
+        spans = _evidence_spans(claim)
+        for name in COUNT_FIELDS:
+            count: Count | None = getattr(claim, name)
+            if count is not None and count.phrase:
+                mention = _located(index.numbers, count.phrase, spans)
+                if mention is not None:
+                    sentence = index.sentence_at(mention.start)
+                    count.victims = victims_after(index.text, mention.end, sentence.end)
+        _dates(claim, index, spans, published)
+    return result
+
+
+def _evidence_spans(claim: Claim) -> list[tuple[int, int]]:
+    return [(e.start, e.end) for e in claim.evidence if e.start is not None and e.end is not None]
+
+
+def _located(mentions: list[NumberMention] | list[DateMention], phrase: str,
+             spans: list[tuple[int, int]]) -> NumberMention | DateMention | None:
+    """The mention written ``phrase``: inside the claim's evidence first, else the first in the text."""
+    key = phrase.strip().lower()
+    same = [m for m in mentions if m.text.lower() == key]
+    inside = [m for m in same if any(s <= m.start and m.end <= e for s, e in spans)]
+    return (inside or same or [None])[0]
+
+
+def _dates(claim: Claim, index: EvidenceIndex, spans: list[tuple[int, int]], published: object) -> None:
+    date = claim.date
+    if date is None or not date.phrase:
+        return
+    mention = _located(index.dates, date.phrase, spans)
+    if mention is not None and claim.reported is None and is_report_date(index.text, mention.start):
+        claim.reported = _filled(date, published)
+        others = [d for d in index.dates if any(s <= d.start and d.end <= e for s, e in spans)
+                  and d.start != mention.start and not is_report_date(index.text, d.start)]
+        claim.date = resolve(others[0].text, published) if others else None  # type: ignore[arg-type]
+        return
+    claim.date = _filled(date, published)
+
+
+def _filled(date: EventDate, published: object) -> EventDate:
+    """``date`` with its span from the phrase; a date the extractor gave is kept as it is."""
+    if date.start is not None or not date.phrase:
+        return date
+    resolved = resolve(date.phrase, published)  # type: ignore[arg-type]
+    update = {"start": resolved.start, "end": resolved.end}
+    if date.date is None and resolved.date is not None:
+        update |= {"date": resolved.date, "precision": resolved.precision}
+    elif date.date is not None and not (resolved.start and resolved.end
+                                        and resolved.start <= date.date <= resolved.end):
+        update = {"start": date.date, "end": date.date}  # the extractor's own day (grounding judges it)
+    return date.model_copy(update=update)

@@ -1,0 +1,66 @@
+"""Whom a figure counts: civilians, combatants, a mix, or unknown, from the words that follow it.
+
+"20 civilians", "Twenty civilians, including nine children" -> civilians; "14 soldiers",
+"dozens of fighters" -> combatants; "civilians and fighters", "11 people, among them three
+policemen" -> mixed; "people", "persons", "others" or no noun at all -> unknown, and unknown
+people whose breakdown names only civilians ("eight people, including five children") ->
+civilians. Only the noun
+phrase after the figure and a breakdown clause of the same sentence ("including", "among them")
+are read, so a figure is never classed by another figure's noun.
+"""
+
+from __future__ import annotations
+
+import re
+
+from llmextract.schema import Victims
+
+_CIVILIAN = re.compile(
+    r"\b(?:civilians?|children|child|kids|babies|infants|toddlers|minors|women|woman|girls?|boys?|elderly|"
+    r"residents?|villagers?|worshippers?|students?|pupils?|schoolchildren|patients?|passengers?|pilgrims?|"
+    r"farmers?|shepherds?|shoppers?|mourners?|wedding\s+guests|guests|refugees|displaced|journalists?|"
+    r"reporters?|(?:aid|health|medical|humanitarian|rescue)\s+workers?|paramedics?|doctors?|nurses?|"
+    r"teachers?|family\s+members?|relatives|fishermen|labou?rers|protesters|demonstrators|bystanders|"
+    r"non-?combatants?|noncombatants?)\b", re.I)
+_COMBATANT = re.compile(
+    r"\b(?:fighters?|militants?|soldiers?|troops|insurgents?|rebels?|jihadists?|gunmen|gunman|attackers?|"
+    r"assailants?|servicemen|militiamen|militia(?:\s+members)?|combatants?|mercenaries|"
+    r"(?:security|government|regime|pro-government|army|armed|allied)\s+(?:forces|personnel|members)|"
+    r"policemen|police(?:\s+officers)?|officers|guards|paramilitaries|terrorists|extremists|"
+    r"(?:IS|ISIS|ISIL|Daesh|al-Shabaab|Taliban|Houthi|SDF|PKK|YPG|HTS)\s+(?:members|fighters|militants))\b",
+    re.I)
+# The noun phrase after a figure ends where its clause does.
+_PHRASE_END = re.compile(r"[.,;:!?()\[\]]|\b(?:were|was|are|is|have|has|had|died|killed|wounded|injured|who|"
+                         r"when|after|in|on|at|by|during|as|while|said|according)\b")  # lower case: "IS" is a name
+_BREAKDOWN = re.compile(r"\b(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+dead)\b",
+                        re.I)
+_NOUN_WINDOW = 60
+
+
+def _classes(words: str) -> set[str]:
+    found = set()
+    if _CIVILIAN.search(words):
+        found.add("civilians")
+    if _COMBATANT.search(words):
+        found.add("combatants")
+    return found
+
+
+def victims_after(text: str, end: int, sentence_end: int) -> Victims:
+    """Whom the figure ending at ``end`` counts, reading up to ``sentence_end``."""
+    window = text[end:min(sentence_end, end + _NOUN_WINDOW)]
+    stop = _PHRASE_END.search(window)
+    noun = window[:stop.start()] if stop else window
+    found = _classes(noun)
+    rest = text[end + len(noun):sentence_end]
+    breakdown = _BREAKDOWN.search(rest)
+    if breakdown:
+        among = _classes(rest[breakdown.end():breakdown.end() + _NOUN_WINDOW])
+        if not found and among == {"combatants"}:
+            among.add("civilians")  # "11 people, among them three policemen": some were not
+        found |= among
+    if found == {"civilians", "combatants"}:
+        return Victims.mixed
+    if found:
+        return Victims(found.pop())
+    return Victims.unknown
