@@ -1,35 +1,20 @@
-"""The extractor that needs no model: claims built from the evidence index by rules.
+"""Casualty figures of one sentence: each count mention attached to the cue it counts.
 
-It attaches count mentions to casualty cues ("killed", "wounded", "among the dead"), keeps
-breakdowns ("including nine children") apart from the main figure, finds the claimant and
-relays from speech verbs ("told SANA", "according to Press TV"), the place from place cues
-and name mentions, the date from date mentions, and tells cumulative tallies from incidents.
+Cues are the words of killing and wounding ("killed", "wounded", "among the dead"); a figure
+attaches to a cue before it ("killing at least 13") or after it ("13 people were killed"), a
+breakdown ("including nine children") is kept apart from the main figure, coordinated groups
+("nine men and four women") are summed with their parts kept, and a victim named without a
+figure ("A muezzin was shot dead", "killing a mother and four children") counts one (or one
+more).
 """
 
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from llmextract._version import __version__
-from llmextract.schema import (
-    Article,
-    Attribution,
-    Claim,
-    ClaimKind,
-    Count,
-    Evidence,
-    ExtractionResult,
-    Place,
-    Provenance,
-    Qualifier,
-)
-from llmextract.text.dates import resolve
-from llmextract.text.folding import fold
-from llmextract.text.gazetteer import get_gazetteer
+from llmextract.schema import Qualifier
 from llmextract.text.index import EvidenceIndex, Sentence
-from llmextract.text.names import NameMention
 from llmextract.text.numbers import NumberMention
 
 _KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assassination|gunned\s+down|"
@@ -83,68 +68,14 @@ _CHILD = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:children|child|kids|minors|b
                     r"students|schoolchildren|teenagers)\b", re.I)
 _WOMAN = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:women|woman|girls|mothers|female)\b", re.I)
 _MAN = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:men|man|boys|fathers|male)\b", re.I)
-_TALLY = re.compile(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\s+beginning|\w+\s+\d{4}|\d{4})|"
-                    r"over\s+the\s+(?:past|last)|so\s+far|to\s+date|this\s+year|since\s+the|overall|"
-                    r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
-                    r"as\s+a\s+result\s+of\s+the\s+attacks)\b", re.I)
-# A superlative, then no figure, up to the "since the" that follows it.
-_SUPERLATIVE_SINCE = re.compile(r"\b(?:largest|biggest|deadliest|bloodiest|worst|heaviest|highest|greatest|first|"
-                                r"most\s+(?!of\b)\w+)\b[^.;\d]{0,60}$", re.I)
-_SINCE_THE = re.compile(r"since\s+the", re.I)
-
-
-def _is_tally(text: str) -> bool:
-    """A cumulative count ("since the start of the war", "so far this year"); "the deadliest attack since the
-    crackdown" dates an incident, it does not add one up (only a bare "since the" after a superlative, with no
-    figure between them, is read so: "since the start" always adds up)."""
-    return any(not (_SINCE_THE.fullmatch(m.group(0)) and _SUPERLATIVE_SINCE.search(text, 0, m.start()))
-               for m in _TALLY.finditer(text))
-
-
-_SPEECH = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|stated|states|noted|added|claimed|claims|"
-                     r"announced|confirmed|quoted|cited|according\s+to|citing|reporting)\b", re.I)
-_GENERIC_CLAIMANT = re.compile(
-    r"\b((?:(?:the|a|an|local|official|medical|security|military|police|hospital|government|state|rescue|"
-    r"health|activist|opposition|humanitarian|monitoring|eyewitness|several|two|other|some|unnamed|anonymous|"
-    r"various|multiple|informed|reliable|credible|diplomatic|intelligence|tribal|medical|"
-    r"Britain-based|UK-based|London-based|provincial|district|regional|residents')\s+){0,4}"
-    r"(?:sources?|group|officials?|police|observatory|agency|ministry|army|military|witnesses|residents|"
-    r"spokes(?:man|woman|person)|activists|monitor|media|reports|authorities|governor|medics|doctors|"
-    r"paramedics|rescuers|villagers|survivors|statement|official))\b",
-    re.I,
-)
-_PLACE_CUE = re.compile(r"\b(?:village|town|city|province|district|area|neighbou?rhood|settlement|region|governorate|"
-                        r"camp|county|state|suburb|market|municipality|locality|outskirts)\s+of\s+$|\b(?:in|near|at|"
-                        r"outside|around|across|from)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
-_PROVINCE_CUE = re.compile(r"\b(?:province|governorate|region|state|district)\s+of\s+\[?$", re.I)
-_MEANS = re.compile(r"\b(air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s+raids?|warplanes|"
-                    r"shelling|artillery|mortars?|rockets?|missiles?|drones?|suicide\s+(?:bomb(?:ing|er)s?|attack)|"
-                    r"car\s+bomb|roadside\s+bomb|IEDs?|explosions?|bomb(?:ing)?s?|gunmen|shooting|gunfire|"
-                    r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes)\b", re.I)
-_PERPETRATOR = re.compile(r"\b((?:the\s+)?US-led\s+(?:coalition|military\s+aircraft|warplanes|air\s+raids?|strikes)|"
-                          r"(?:the\s+)?coalition(?:\s+led\s+by\s+the\s+United\s+States)?|Boko\s+Haram|(?:the\s+)?Taliban|"
-                          r"al-Shabaa?b|Daesh|ISIS|ISIL|Islamic\s+State|(?:the\s+)?Russian\s+(?:warplanes|air\s*force|army)|"
-                          r"(?:the\s+)?Syrian\s+(?:army|regime|government\s+forces)|Fulani\s+(?:herdsmen|militants|gunmen)|"
-                          r"(?:the\s+)?Saudi-led\s+coalition|Houthis?|al-Qaeda|security\s+forces|gunmen|militants)\b",
-                          re.I)
-_RISE = re.compile(r"\b(?:expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
-                   r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured))\b", re.I)
-_ALLEGE = re.compile(r"\b(?:accused\s+of|used\s+(?:internationally-banned\s+)?(?:white\s+phosphorus|banned|chemical)|"
-                     r"white\s+phosphorus|war\s+crimes?|crimes\s+against\s+humanity|targeting\s+civilian)\b", re.I)
 
 
 @dataclass
-class _Attach:
+class Attach:
     mention: NumberMention
     role: str  # killed, injured, children_killed, women_killed, men_killed
     distance: int
 
-
-@dataclass
-class _Draft:
-    sentences: list[Sentence]
-    counts: dict[str, NumberMention] = field(default_factory=dict)
-    kind: ClaimKind = ClaimKind.incident
 
 
 def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int, str]]:
@@ -246,7 +177,7 @@ def _group_at(text: str, mentions: list[NumberMention], i: int) -> list[NumberMe
     return group
 
 
-def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
+def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
     """Attach each count mention of a sentence to the casualty cue it counts."""
     text = index.text
     cues = _sentence_cues(index, sent)
@@ -255,7 +186,7 @@ def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
     mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
     among_dead = bool(_AMONG_DEAD.search(sent.text))
     toll = _TOLL.search(sent.text)
-    attaches: list[_Attach] = []
+    attaches: list[Attach] = []
     grouped: set[int] = set()
     for i, m in enumerate(mentions):
         if m.start in grouped or among_dead:
@@ -276,16 +207,16 @@ def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
         if hit is None or hit[1] != "kill":
             continue
         grouped.update(g.start for g in group)
-        attaches.append(_Attach(whole, "killed", hit[0]))
+        attaches.append(Attach(whole, "killed", hit[0]))
         for g in group:
             role = _victim_role(text[g.end:sent.end])
             if role and role != "mixed":
-                attaches.append(_Attach(g, role, hit[0]))
+                attaches.append(Attach(g, role, hit[0]))
     for m in mentions:
         if m.start in grouped:
             continue
         if toll and m.start == sent.start + toll.end():
-            attaches.append(_Attach(m, "killed", -1))  # "the death toll rose to 16": the latest figure
+            attaches.append(Attach(m, "killed", -1))  # "the death toll rose to 16": the latest figure
             continue
         after = text[m.end:sent.end]
         if _ATTACKER.match(after):
@@ -296,7 +227,7 @@ def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
             continue  # "two communities", "three attacks", "one of the villages"
         if among_dead and _victim_role(after) not in (None, "mixed"):
             # "nine children and eight women were among the dead": each is a breakdown of the toll
-            attaches.append(_Attach(m, _victim_role(after) or "", 0))
+            attaches.append(Attach(m, _victim_role(after) or "", 0))
             continue
         left = _left_cue(text, m, cues)
         headed = (_VICTIM_NOUN.match(after) or m.qualifier is Qualifier.vague
@@ -321,7 +252,7 @@ def _attach_counts(index: EvidenceIndex, sent: Sentence) -> list[_Attach]:
             role = victim
         else:
             role = "killed" if kind == "kill" else "injured"
-        attaches.append(_Attach(m, role, dist))
+        attaches.append(Attach(m, role, dist))
     return attaches
 
 
@@ -399,7 +330,7 @@ _ALONG_WITH_ONE = re.compile(r"^[^.;:]{0,30}?,?\s+(?:along\s+with|alongside|toge
                              r"(?:his|her|their|an?|the)\s+(?![\w'’-]+s\b)", re.I)
 
 
-def _singular_victim(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
+def singular_victim(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
     """One unnamed or named victim: "A muezzin ... was shot dead", "Gunmen killed a cleric"."""
     for pattern in (_PAIR_SUBJECT, _SINGULAR_SUBJECT, _SINGULAR_OBJECT, _NAMED_VICTIM, _SINGULAR_START,
                     _PRONOUN_OBJECT):
@@ -442,7 +373,7 @@ _THEY_KILLED = re.compile(r"^[^.;:]{0,60}?\b(?:were|have\s+been|had\s+been|are)\
                           r"later|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?" + _KILL_VERB + r"\b")
 
 
-def _with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
+def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
     """One victim and a counted group killed with them: "killing a mother and four children" is five."""
     text = index.text
     for c in index.numbers_in(sent.start, sent.end):
@@ -486,7 +417,7 @@ _PASSIVE_KILLED = re.compile(
     r"fatally\s+shot|lynched|found\s+dead)\b", re.I)
 
 
-def _subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
+def subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
     """The counted subject of a passive kill, however long the noun phrase between them:
     "Two members of the Citizens for Liberty Party were killed", "Nine people are said to have been killed"."""
     text = index.text
@@ -516,293 +447,3 @@ def _subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None
         return NumberMention(m.start, end, text[m.start:end], low, None if hedged else low,
                              Qualifier.at_least if hedged else Qualifier.exact, m.start, end, "sum")
     return m
-
-
-def _claimant(index: EvidenceIndex, sent: Sentence) -> Attribution:
-    """Claimant, relays and outlet from the speech verbs of one sentence."""
-    text = index.text
-    names = index.names_in(sent.start, sent.end)
-    claimant: str | None = None
-    relays: list[str] = []
-    outlet: str | None = None
-    for sm in _SPEECH.finditer(sent.text):
-        verb = sm.group(0).lower()
-        vs, ve = sent.start + sm.start(), sent.start + sm.end()
-        if verb.startswith("according") or verb == "citing":
-            after = [n for n in names if n.start >= ve and n.start - ve <= 12 and n.kind != "place"]
-            if after:
-                party = after[0].text
-                if claimant is None:
-                    claimant = party
-                elif party != claimant:
-                    outlet = party
-            else:
-                g = _GENERIC_CLAIMANT.match(text[ve:sent.end].lstrip())
-                if g and claimant is None:
-                    claimant = g.group(1)
-            continue
-        before_names = [n for n in names if n.end <= vs and vs - n.end <= 40 and n.kind != "place"]
-        subject: str | None = None
-        subject_end = -1
-        if before_names:
-            n = before_names[-1]
-            earlier = [x for x in before_names[:-1] if x.canonical and x.canonical == n.canonical
-                       and re.fullmatch(r"\s*\(", text[x.end:n.start])]
-            n = earlier[-1] if earlier else n  # "the Syrian Arab News Agency (SANA) reported"
-            subject, subject_end = n.text, n.end
-        generic = list(_GENERIC_CLAIMANT.finditer(text[sent.start:vs]))
-        if generic and sent.start + generic[-1].end() >= vs - 30 and sent.start + generic[-1].end() > subject_end \
-                and not (before_names
-                         and before_names[-1].start < sent.start + generic[-1].end() <= before_names[-1].end):
-            subject = generic[-1].group(1)
-        if subject and claimant is None:
-            claimant = subject.strip(" ,")
-        elif subject and subject.strip(" ,") != claimant:
-            outlet = subject.strip(" ,")
-        if verb in ("told", "tells"):
-            obj = [n for n in names if n.start >= ve and n.start - ve <= 60 and n.kind != "place"]
-            if obj:
-                same = [n for n in obj if obj[0].canonical and n.canonical == obj[0].canonical]
-                relays.append(same[-1].text if same else obj[0].text)  # "Syria's official news agency, SANA"
-    return Attribution(claimant=claimant, relays=relays, outlet=outlet)
-
-
-def _is_country(n: NameMention) -> bool:
-    entry = get_gazetteer().lookup(n.canonical or n.text, prefer="country")
-    return entry is not None and entry.kind == "country" and fold(entry.name) == fold(n.canonical or n.text)
-
-
-def _place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
-    text = index.text
-    best: NameMention | None = None
-    province: str | None = None
-    country: str | None = None
-    for sent in sents:
-        for n in index.names_in(sent.start, sent.end):
-            if n.kind != "place":
-                continue
-            before = text[max(0, n.start - 40):n.start]
-            if re.match(r"^-(?:led|backed|based|allied|run|born|made)\b", text[n.end:n.end + 10]):
-                continue  # "US-led": an adjective, not where it happened
-            if _is_country(n):
-                country = country or n.text.replace("'s", "").replace("’s", "")
-                continue
-            if _PROVINCE_CUE.search(before) or (
-                    re.match(r"^\]?\s+(?:province|governorate)", text[n.end:n.end + 14])
-                    and not re.fullmatch(r"[A-Z][a-z]+(?:ian|ese|ish|i)", n.text)):
-                province = province or n.text
-                continue
-            if n.canonical in ("Syria", "Iraq") or n.text in ("Syria", "Iraq", "Syria's"):
-                country = country or n.text.replace("'s", "")
-                continue
-            if best is None and _PLACE_CUE.search(before):
-                best = n
-        if best is None:
-            places = [n for n in index.names_in(sent.start, sent.end)
-                      if n.kind == "place" and n.text not in (province, country) and not _is_country(n)
-                      and not re.match(r"^-(?:led|backed|based|allied|run)\b", text[n.end:n.end + 10])
-                      and not re.fullmatch(r"[A-Z][a-z]+(?:ian|ese|ish|i)", n.text)]
-            if places:
-                best = places[0]
-        if best is not None:
-            break
-    if best is None and province is None:
-        return None
-    phrase = best.text if best else province
-    assert phrase is not None
-    gaz = get_gazetteer()
-    entry = gaz.lookup(phrase)
-    name = entry.name if entry else (best.canonical if best and best.canonical else phrase)
-    if best is not None and province is None and entry is not None and entry.admin1:
-        # the gazetteer's province, written as the article writes it, and only if the article names it
-        province = next((n.text for n in index.names if n.kind == "place" and gaz.same_place(n.text, entry.admin1)),
-                        None)
-    if country is None and entry is not None and entry.country_code:
-        country = next((n.text for n in index.names if n.kind == "place" and _is_country(n)
-                        and (c := gaz.lookup(n.canonical or n.text, prefer="country")) is not None
-                        and c.country_code == entry.country_code), None)
-    if province is not None and fold(province) == fold(phrase):
-        province = None
-    return Place(phrase=phrase, name=name, province=province if best else None, country=country)
-
-
-def _merge_repeats(drafted: list[tuple[Claim, int, int]]) -> list[Claim]:
-    """One incident told twice (a headline and its lede, "20" and "Twenty") becomes one claim.
-
-    Two incident claims merge when their killed figures are equal and within three sentences'
-    distance of each other; fields missing from the later one are taken from the earlier one, and
-    the evidence of both is kept.
-    """
-    out: list[Claim] = []
-    last_sentence: list[int] = []
-    for claim, first, last in drafted:
-        j = next((j for j in range(len(out) - 1, -1, -1)
-                  if out[j].kind is claim.kind is ClaimKind.incident and out[j].killed and claim.killed
-                  and out[j].killed.best == claim.killed.best and first - last_sentence[j] <= 3), None)
-        if j is None:
-            out.append(claim)
-            last_sentence.append(last)
-            continue
-        twin = out[j]
-        last_sentence[j] = last
-        richer, other = (claim, twin) if _richness(claim) >= _richness(twin) else (twin, claim)
-        merged = richer.model_copy(deep=True)
-        for name in ("date", "place", "perpetrator", "means", "injured", "children_killed", "women_killed",
-                     "men_killed"):
-            if getattr(merged, name) is None and getattr(other, name) is not None:
-                setattr(merged, name, getattr(other, name))
-        a, b = merged.attribution, other.attribution
-        a.claimant = a.claimant or b.claimant
-        a.outlet = a.outlet or b.outlet
-        a.relays = a.relays or b.relays
-        merged.toll_may_rise = merged.toll_may_rise or other.toll_may_rise
-        merged.evidence = sorted([*twin.evidence, *claim.evidence], key=lambda e: e.start or 0)
-        out[j] = merged
-    return out
-
-
-def _richness(c: Claim) -> int:
-    return sum(x is not None for x in (c.place, c.date, c.attribution.claimant, c.children_killed, c.women_killed,
-                                       c.injured)) + len(c.attribution.relays)
-
-
-def extract_offline(article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
-    """Claims from rules over the evidence index. No model is used."""
-    t0 = time.perf_counter()
-    index = index or EvidenceIndex.build(article)
-    text = index.text
-    drafts: list[_Draft] = []
-    for sent in index.sentences:
-        attaches = _attach_counts(index, sent)
-        group = _with_companions(index, sent)
-        if group is not None:
-            # "killing a tribal elder and five other people": the one and the five, not the five alone
-            attaches = [a for a in attaches if a.role != "killed" or not group.start <= a.mention.start < group.end]
-            if not any(a.role == "killed" for a in attaches):
-                attaches.insert(0, _Attach(group, "killed", 0))
-        if not any(a.role == "killed" for a in attaches):
-            subject = _subject_count(index, sent)
-            if subject is not None:
-                attaches.insert(0, _Attach(subject, "killed", 0))
-        if not any(a.role == "killed" for a in attaches) and not any(d.counts for d in drafts):
-            # "A tribal leader was killed and two others injured": the injured count is not the only one
-            single = _singular_victim(index, sent)
-            if single is not None:
-                attaches.insert(0, _Attach(single, "killed", 0))
-        if not attaches:
-            if _ALLEGE.search(sent.text) and _SPEECH.search(sent.text):
-                drafts.append(_Draft([sent], kind=ClaimKind.allegation))
-            continue
-        main = [a for a in attaches if a.role in ("killed", "injured")]
-        prev = drafts[-1] if drafts and drafts[-1].kind is not ClaimKind.allegation and \
-            drafts[-1].sentences[-1].index >= sent.index - 2 else None
-        if prev is not None and (not main or (
-                not {a.role for a in attaches} & set(prev.counts) and not _is_tally(sent.text)
-                and not re.match(r"^\s*(?:in\s+(?:a\s+)?(?:separate|another)|separately|meanwhile|elsewhere)",
-                                 sent.text, re.I))):
-            # details of the last claim: "nine children and eight women were among the dead",
-            # "At least 45 people were wounded"
-            draft = prev
-            draft.sentences.append(sent)
-        else:
-            draft = _Draft([sent])
-            drafts.append(draft)
-        for a in sorted(attaches, key=lambda a: (a.distance >= 1000, a.distance >= 0, a.mention.start)):
-            if a.role in draft.counts and a.role in ("killed", "injured"):
-                continue
-            draft.counts.setdefault(a.role, a.mention)
-        if _is_tally(sent.text):
-            draft.kind = ClaimKind.tally
-    taken = {s.index for d in drafts for s in d.sentences}
-    claims = _merge_repeats([(_build_claim(index, article, d, taken), d.sentences[0].index, d.sentences[-1].index)
-                             for d in drafts])
-    provenance = Provenance(
-        extractor="offline", model_used=False, version=__version__,
-        latency_s=time.perf_counter() - t0,
-        notes=["No model was used: claims come from rules over the evidence index. "
-               "Set an endpoint (endpoint=..., LLMEXTRACT_BASE_URL or --endpoint) to use a language model."],
-    )
-    _ = text
-    return ExtractionResult(article_id=article.id, content_hash=article.content_hash, published=article.published,
-                            claims=claims, provenance=provenance)
-
-
-def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[int]) -> Claim:
-    """A claim from a draft; ``taken`` holds the sentences that belong to other claims."""
-    text = index.text
-    first = d.sentences[0]
-    neighbourhood = [first] + d.sentences[1:]
-    if first.index + 1 < len(index.sentences) and index.sentences[first.index + 1] not in neighbourhood:
-        neighbourhood.append(index.sentences[first.index + 1])
-    attribution = Attribution()
-    last = d.sentences[-1].index
-    around = [index.sentences[i] for i in range(first.index, min(last + 2, len(index.sentences)))
-              if i <= last or i not in taken]
-    if first.index > 0 and first.index - 1 not in taken:
-        around.append(index.sentences[first.index - 1])
-    for sent in around:
-        a = _claimant(index, sent)
-        if a.claimant and not attribution.claimant:
-            attribution.claimant = a.claimant
-        for r in a.relays:
-            if r not in attribution.relays:
-                attribution.relays.append(r)
-        if a.outlet and not attribution.outlet:
-            attribution.outlet = a.outlet
-    if attribution.outlet is None:
-        m = re.search(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)", text[: max(200, first.start)])
-        if m:
-            attribution.outlet = m.group(1).strip()
-    event_date = None
-    for sent in d.sentences:
-        found = index.dates_in(sent.start, sent.end)
-        if found:
-            event_date = resolve(found[0].text, article.published)
-            break
-    means = None
-    perpetrator = None
-    for sent in neighbourhood:
-        if means is None and (mm := _MEANS.search(sent.text)):
-            means = mm.group(1)
-        if perpetrator is None and (pm := _PERPETRATOR.search(sent.text)):
-            perpetrator = pm.group(1)
-    counts = {role: m.to_count() for role, m in d.counts.items()}
-    rise = any(_RISE.search(s.text) for s in neighbourhood)
-    return Claim(
-        kind=d.kind,
-        attribution=attribution,
-        date=event_date,
-        place=_place(index, d.sentences),
-        perpetrator=perpetrator,
-        means=means,
-        killed=counts.get("killed"),
-        injured=counts.get("injured"),
-        children_killed=counts.get("children_killed"),
-        women_killed=counts.get("women_killed"),
-        men_killed=counts.get("men_killed"),
-        toll_may_rise=rise,
-        evidence=[Evidence(quote=s.text, start=s.start, end=s.end) for s in d.sentences],
-    )
-
-
-def primary_counts(result: ExtractionResult, *, refine_vague: bool = True) -> tuple[Count | None, Count | None]:
-    """The first incident's killed and injured counts (how a one-event description is scored).
-
-    With ``refine_vague``, a vague first figure ("Several") gives way to the next incident's stated
-    figure when that is at least as large (its injured count too, when the first has none).
-    """
-    incidents = [c for c in result.claims if c.kind is ClaimKind.incident and (c.killed or c.injured)]
-    if incidents:
-        first = incidents[0]
-        if refine_vague and first.killed is not None and first.killed.qualifier is Qualifier.vague:
-            # "Several civilians were killed ... the strike killed at least 11 civilians": the figure refines the
-            # vague word when the next incident claim states one at least as large
-            nxt = next((c for c in incidents[1:] if c.killed is not None), None)
-            if nxt is not None and nxt.killed is not None and nxt.killed.qualifier is not Qualifier.vague \
-                    and (nxt.killed.low or 0) >= (first.killed.low or 0):
-                return nxt.killed, first.injured or nxt.injured
-        return first.killed, first.injured
-    for claim in result.claims:
-        if claim.killed or claim.injured:
-            return claim.killed, claim.injured
-    return None, None
