@@ -27,11 +27,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
 
+from llmextract.choices import PROFILES
 from llmextract.errors import ConfigError
 
-#: The structured-output profiles, "auto" first; :mod:`llmextract.extractors.profiles` says what each sends.
+#: The structured-output profiles (:data:`llmextract.choices.PROFILES`), as a type.
 Profile = Literal["auto", "openai", "vllm", "ollama", "llamacpp", "json"]
-PROFILES: tuple[str, ...] = typing.get_args(Profile)
+assert typing.get_args(Profile) == PROFILES
 
 #: Where llmextract keeps what it can rebuild (results of batch runs, the gazetteer index).
 CACHE_ENV = "LLMEXTRACT_CACHE_DIR"

@@ -34,4 +34,4 @@ def test_the_endpoint_options_offer_what_the_library_accepts() -> None:
 
     for command in ("extract", "batch"):
         assert _choices(command, "profile") == PROFILES
-        assert _choices(command, "policy") == POLICIES  # spelled in the CLI so that --help imports no grounding
+        assert _choices(command, "policy") == POLICIES  # llmextract.choices: one spelling, no grounding at --help

@@ -16,12 +16,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from llmextract.config import PROFILES
+from llmextract.choices import POLICIES, PROFILES
 from llmextract.errors import ConfigError, InputError, LLMExtractError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
-#: The grounding policies (``llmextract.grounding.POLICIES``; spelled here so that --help imports no grounding).
-_POLICIES = ("strict", "flag", "off")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +34,7 @@ def _add_endpoint_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model name (default: $LLMEXTRACT_MODEL, or the endpoint's first model)")
     p.add_argument("--profile", choices=PROFILES, help="structured-output profile (default: detect)")
     p.add_argument("--timeout", type=float, help="seconds per request")
-    p.add_argument("--policy", choices=_POLICIES, default="flag",
+    p.add_argument("--policy", choices=POLICIES, default="flag",
                    help="grounding: strict re-asks then drops unsupported claims; flag keeps them with findings")
 
 

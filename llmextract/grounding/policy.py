@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from llmextract.choices import POLICIES
 from llmextract.errors import ConfigError
 from llmextract.grounding.report import GroundingReport, show_value
 from llmextract.grounding.walk import ground
 from llmextract.schema import ClaimList, ExtractionResult, Finding
 from llmextract.text.index import EvidenceIndex
-
-POLICIES = ("strict", "flag", "off")
 
 _STRICT_FIELDS = ("killed", "injured", "place", "attribution.claimant")
 _CLAIM_PATH = re.compile(r"^claims\[(\d+)\]")
