@@ -258,9 +258,9 @@ def test_gazetteer_build_save_and_load_round_trip(tmp_path: Path) -> None:
     assert built.lookup("hjyn") is None  # the machine romanisation was dropped
     assert built.lookup("Baghuz Fawqani").kind == "village"
     assert built.lookup("Syria").kind == "country"
-    path = tmp_path / "sub" / "gazetteer.pickle"
+    path = tmp_path / "sub" / "gazetteer.bin"
     built.save(path)
-    loaded = Gazetteer.load(path)
+    loaded = Gazetteer.load(path, verify=True)
     assert len(loaded) == len(built)
     for name in ("Hajin", "هجين", "Hamah", "Al-Baghuz Fawqani", "Syria"):
         assert loaded.lookup(name) == built.lookup(name)
@@ -273,29 +273,27 @@ def test_get_gazetteer_survives_an_unwritable_cache(tmp_path: Path, monkeypatch:
     blocker.write_text("x")
     monkeypatch.setenv("LLMEXTRACT_CACHE_DIR", str(blocker / "cache"))
     monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
-    tiny = Gazetteer.build(CITIES, {}, PLACES)
-    monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: tiny))
-    assert get_gazetteer() is tiny
-    assert get_gazetteer() is tiny  # built once, kept for the process
+    gaz = get_gazetteer()
+    assert gaz.lookup("Hajine").name == "Hajin"
+    assert get_gazetteer() is gaz  # opened once, kept for the process
     assert not (blocker / "cache").exists()
 
 
-def test_get_gazetteer_reads_its_own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_gazetteer_reads_the_shipped_index_and_survives_a_corrupt_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv("LLMEXTRACT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
-    tiny = Gazetteer.build(CITIES, {}, PLACES)
-    monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: tiny))
-    get_gazetteer()
-    cached = list(tmp_path.glob("gazetteer-*.pickle"))
-    assert len(cached) == 1
+    shipped = get_gazetteer()
+    assert shipped.source.endswith("gazetteer.bin") and len(shipped) > 100_000
+    assert list(tmp_path.iterdir()) == []  # nothing written to the cache folder
+    bad = tmp_path / "gazetteer.bin"
+    bad.write_bytes(b"not an index")
     monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
-    monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: 1 / 0))
-    again = get_gazetteer()  # from the disk cache: from_geonames would raise
-    assert again is not tiny and again.lookup("Hajine").name == "Hajīn"
-    cached[0].write_bytes(b"not a pickle")
-    monkeypatch.setattr(gazetteer, "_GAZETTEER", None)
-    monkeypatch.setattr(Gazetteer, "from_geonames", classmethod(lambda cls, min_population=0: tiny))
-    assert get_gazetteer() is tiny  # a corrupt cache is rebuilt, not fatal
+    monkeypatch.setattr(gazetteer, "_open_shipped", lambda: Gazetteer.load(bad))
+    with caplog.at_level("WARNING", logger="llmextract.text.gazetteer"):
+        fallback = get_gazetteer()  # a corrupt index is reported, not fatal
+    assert "unusable" in caplog.text
+    assert fallback.lookup("Baghouz").kind == "village"  # the curated places are still known
 
 
 # --------------------------------------------------------------------------------------------
