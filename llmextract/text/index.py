@@ -5,16 +5,35 @@ asks the index; nothing scans the raw text again. Besides the sentences, numbers
 dates found when it is built, the index answers the questions grounding asks, with look-up
 tables built on first use and kept on the index:
 
-* numbers: :attr:`EvidenceIndex.counts` (mentions that count something), :meth:`~EvidenceIndex.stating`
-  (the mentions that state a value);
+* numbers: :attr:`EvidenceIndex.counts` (mentions that count people), :meth:`~EvidenceIndex.stating`
+  (the mentions that state a value), :meth:`~EvidenceIndex.role_of` (what a count counts:
+  killed, injured, casualties; a total or children, women, men; a part of another figure);
 * names: :meth:`~EvidenceIndex.names_folding_to`, :meth:`~EvidenceIndex.names_of`,
-  :meth:`~EvidenceIndex.find_word` (a whole-word verbatim occurrence), :meth:`~EvidenceIndex.find_folded`
-  (a run of words that folds to a key: a name the mention finder missed);
+  :meth:`~EvidenceIndex.find_word` / :meth:`~EvidenceIndex.find_words` (whole-word verbatim
+  occurrences), :meth:`~EvidenceIndex.find_folded` / :meth:`~EvidenceIndex.find_all_folded`
+  (runs of words that fold to a key: a name the mention finder missed);
+* places named only as reference points ("455 km northeast of the capital Damascus"):
+  :attr:`~EvidenceIndex.references`, :meth:`~EvidenceIndex.reference_at`;
+* back-references ("in the same province", "as many women", "a day earlier", "the day before
+  February 12") and what each points to: :attr:`~EvidenceIndex.back_references`;
+* text addressed to a model ("Ignore previous instructions and ..."):
+  :attr:`~EvidenceIndex.instructions`, :meth:`~EvidenceIndex.instruction_at`
+  (:mod:`llmextract.text.instructions`);
 * quotes: :meth:`~EvidenceIndex.align` (one alignment: exact, normalised, fuzzy),
   :meth:`~EvidenceIndex.locate` (grounding's: whole words and preferred sentences first, a fuzzy
   match that keeps every figure and name, an ellipsis piece by piece), :meth:`~EvidenceIndex.nearest`;
 * places: :meth:`~EvidenceIndex.sentence_at`, :meth:`~EvidenceIndex.sentences_of`,
   :meth:`~EvidenceIndex.context` (a snippet to show a person).
+
+**Invisible marks.** Zero-width characters, bidirectional marks (LRM, RLM, the embeddings,
+overrides and isolates), the Arabic letter mark, the BOM and the soft hyphen split words
+without showing: "Ha\u200bjin" is "Hajin" to a reader. The index reads the text with them
+removed, and maps every offset back: spans always index the original text.
+
+**Bounds.** A quote longer than :data:`MAX_QUOTE_CHARS` (5,000 characters) is aligned verbatim
+or normalised only, never fuzzily; the nearest-passage search reads at most
+:data:`MAX_NEAREST_CHARS` (2,000) characters of a quote and picks its candidate passages by the
+words they share with it, in time linear in the quote's length.
 """
 
 from __future__ import annotations
@@ -23,15 +42,21 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from rapidfuzz import fuzz
 
 from llmextract.schema import Article, Qualifier
 from llmextract.text.dates import DateMention, find_dates
+from llmextract.text.instructions import Instruction, find_instructions
 from llmextract.text.names import NameMention, find_names, fold
-from llmextract.text.numbers import NumberMention, find_numbers
+from llmextract.text.numbers import CountRole, NumberMention, count_roles, find_numbers
+
+#: Quotes longer than this are aligned verbatim or normalised only, never fuzzily.
+MAX_QUOTE_CHARS = 5_000
+#: The nearest-passage search reads at most this many characters of a quote.
+MAX_NEAREST_CHARS = 2_000
 
 # Sentence ends: . ! ? (and a closing quote) followed by space and an upper-case letter, a
 # digit or a quote; or a blank line. Common abbreviations are not ends.
@@ -42,12 +67,53 @@ _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Col|Lt|Sgt|Capt|Maj|Prof|St|No|J
                      r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z]|\b(?:U\.S|U\.N|U\.K))\.$")
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
                               "`": "'", "´": "'", "–": "-", "—": "-", "‐": "-", "\u00a0": " "})
+# Marks that split words without showing: zero-width, bidirectional, the BOM, the soft hyphen.
+_MARKS = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u061c\u180e]")
 # A word: letters and digits (combining accents included), joined by apostrophes and hyphens.
 _WORDS = re.compile(r"[\w\u0300-\u036f]+(?:['’ʼ`\-‐‑][\w\u0300-\u036f]+)*")
 _ELLIPSIS = re.compile(r"\s*(?:\.\s?\.\s?\.|…|\[\.\.\.\])\s*")
 _CAP_TOKEN = re.compile(r"\b[A-Z]\w*")
-_NOT_A_COUNT = ("year", "date", "measure")  # number mentions that count nothing
 _HOW_RANK = {"exact": 0, "normalized": 1, "fuzzy": 2}
+# Number kinds the prompt's hints left out before kinds were refined (kept so a prompt does not change).
+_NOT_HINTED = frozenset({"year", "date", "measure", "age", "percent", "money", "time", "ordinal"})
+
+# Reference points: "455 kilometers northeast of the capital", "20 km south of", "north of".
+_DIRECTION = (r"(?:north|south|east|west|north[\s-]?east|north[\s-]?west|south[\s-]?east|south[\s-]?west|"
+              r"northern|southern|eastern|western)")
+_REFERENCE_LEAD = re.compile(
+    r"(?:\b(?:about|some|around|nearly|approximately|roughly|almost|over|just|only|less\s+than|more\s+than)\s+)?"
+    r"(?:\b\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|sixty|seventy|eighty|ninety|a\s+hundred|a\s+few|several|a\s+dozen)\b)"
+    r"[\s-]*(?:km|kms|kilomet(?:er|re)s?|miles?|mi|met(?:er|re)s?|m)\b(?:\s*\([^)]{1,30}\))?\s+"
+    r"(?:(?:to\s+the\s+)?" + _DIRECTION + r"\s+(?:of|from)|from|outside|away\s+from|off)\s+"
+    r"|(?<!\bthe\s)(?<!\bthe\s\s)\b(?<![-\w])(?:north|south|east|west|north[\s-]?east|north[\s-]?west|"
+    r"south[\s-]?east|south[\s-]?west)\s+of\s+",
+    re.I,
+)
+_REFERENCE_TAIL = re.compile(
+    r"(?:the\s+)?(?:(?:provincial|regional|state|district|country['’]s|syrian|iraqi|national)\s+)?"
+    r"(?:(?:capital|city|town|village|border\s+town|port\s+city|provincial\s+capital)(?:\s+city)?(?:\s+of)?\s+)?",
+    re.I,
+)
+# Back-references: a place, a figure or a day named through an earlier one.
+_PLACE_REF = re.compile(
+    r"\b(?:the|that|this)\s+(same\s+)?(province|governorate|town|city|village|area|district|region|"
+    r"neighbou?rhood|locality|camp|country|settlement)\b(?!\s+(?:of|council|hall|centre|center)\b)(?!\s+[A-Z])",
+    re.I,
+)
+_NUMBER_REF = re.compile(r"\bas\s+many\s+(?!as\b)(women|children|men|girls|boys|minors|people|civilians|others)\b",
+                         re.I)
+_DAY_SHIFT = {"same": 0, "before": -1, "earlier": -1, "previous": -1, "after": 1, "later": 1, "next": 1,
+              "following": 1, "that": 0, "prior": -1}
+_DAY_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+_DATE_REF = re.compile(
+    r"\b(?:(?P<n>a|one|two|three|four|five|six|seven|\d)\s+days?\s+(?P<dir1>earlier|later|before|after|prior)"
+    r"|the\s+(?:day|night)\s+(?P<dir2>before|after|prior)"
+    r"|the\s+(?P<dir3>previous|following|next|same)\s+(?:day|night)"
+    r"|(?P<dir4>that)\s+(?:same\s+)?day)\b",
+    re.I,
+)
+_PROVINCE_WORDS = frozenset({"province", "governorate", "region"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +147,35 @@ class Located:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A place named as a reference point: ``name`` is its span, ``start``/``end`` the whole phrase."""
+
+    start: int
+    end: int
+    name: tuple[int, int]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class BackReference:
+    """Words that point back to something named earlier: "the same province" -> "Deir Ezzor".
+
+    ``kind``: place (``what`` is the place word: province, town...), number (``value`` and the
+    group: "as many women" -> 4) or day (``shift`` in days from the day pointed to).
+    ``target``: the span pointed to, or None when the text names nothing it can point to.
+    """
+
+    start: int
+    end: int
+    text: str
+    kind: str
+    what: str
+    target: tuple[int, int] | None
+    value: int | None = None
+    shift: int = 0
+
+
 @dataclass
 class EvidenceIndex:
     """Sentences, numbers, names and dates of one text, with offsets into it."""
@@ -93,17 +188,56 @@ class EvidenceIndex:
     dates: list[DateMention] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sentences = _split_sentences(self.text)
+        text = self.text
+        if _MARKS.search(text):
+            scan, back = _strip_marks(text)
+        else:
+            scan, back = text, None
+        self._scan = scan  # the text as read: invisible marks removed (the text itself when it has none)
+        self._back = back  # offsets of ``_scan`` in ``text`` (None: the same)
+        sentences = _split_sentences(scan)
+        numbers = find_numbers(scan)
+        names = find_names(scan)
+        dates = find_dates(scan)
+        self._scan_sentences = [(x.start, x.end) for x in sentences]
+        if back is not None:
+            sentences = [Sentence(x.index, *self._orig(x.start, x.end), x.text) for x in sentences]
+            numbers = [self._moved(m, num=True) for m in numbers]
+            names = [self._moved(n) for n in names]
+            dates = [self._moved(d) for d in dates]
+        self.sentences = sentences
         self._sentence_starts = [s.start for s in self.sentences]
-        self.numbers = find_numbers(self.text)
-        self.names = find_names(self.text)
-        self.dates = find_dates(self.text)
+        self.numbers = numbers
+        self.names = names
+        self.dates = dates
 
     @classmethod
     def build(cls, article: Article | str) -> EvidenceIndex:
         if isinstance(article, Article):
             return cls(article.text, article.published)
         return cls(article)
+
+    # -- offsets ----------------------------------------------------------------------------
+    def _orig(self, s: int, e: int) -> tuple[int, int]:
+        """Offsets of the text as read -> offsets of the original text."""
+        back = self._back
+        if back is None:
+            return s, e
+        return back[s], (back[e - 1] + 1 if e > s else back[s])
+
+    def _moved(self, mention, *, num: bool = False):  # type: ignore[no-untyped-def]
+        s, e = self._orig(mention.start, mention.end)
+        if num:
+            ns, ne = self._orig(mention.num_start, mention.num_end)
+            return replace(mention, start=s, end=e, num_start=ns, num_end=ne)
+        return replace(mention, start=s, end=e)
+
+    def _scan_offset(self, offset: int) -> int:
+        """An offset of the original text -> the offset of the text as read."""
+        back = self._back
+        if back is None:
+            return offset
+        return bisect.bisect_left(back, offset)
 
     # -- locating ---------------------------------------------------------------------------
     def sentence_at(self, offset: int) -> Sentence:
@@ -135,12 +269,12 @@ class EvidenceIndex:
 
     def context(self, start: int, end: int, width: int = 60) -> str:
         """The sentence around a span, for a person to read: cut to ``width`` characters either side
-        (an ellipsis marks a cut), whitespace runs as one space."""
+        (an ellipsis marks a cut), whitespace runs as one space, invisible marks dropped."""
         sent = self.sentence_at(start)
         a, b = sent.start, max(sent.end, end)
         if b - a > 2 * width + (end - start):
             a, b = max(a, start - width), min(b, end + width)
-        snippet = re.sub(r"\s+", " ", self.text[a:b]).strip()
+        snippet = re.sub(r"\s+", " ", _MARKS.sub("", self.text[a:b])).strip()
         return ("…" if a > sent.start else "") + snippet + ("…" if b < sent.end else "")
 
     def numbers_in(self, start: int, end: int) -> list[NumberMention]:
@@ -155,12 +289,13 @@ class EvidenceIndex:
     # -- numbers by value -------------------------------------------------------------------
     @cached_property
     def counts(self) -> list[NumberMention]:
-        """The number mentions that count something: not a year, a date or a measure."""
-        return [m for m in self.numbers if m.kind not in _NOT_A_COUNT]
+        """The number mentions that may count people: not a year, a date, a measure, an age, a count
+        of things, a phone number... (:data:`llmextract.text.numbers.KINDS`)."""
+        return [m for m in self.numbers if m.kind == "count"]
 
     @cached_property
     def _by_value(self) -> tuple[dict[int, list[NumberMention]], dict[int, list[NumberMention]]]:
-        """Mentions by each value they state: (any mention, counts only)."""
+        """Mentions by each value they state: (any mention, counts of people only)."""
         any_value: dict[int, list[NumberMention]] = {}
         count_value: dict[int, list[NumberMention]] = {}
         for m in self.numbers:
@@ -169,14 +304,35 @@ class EvidenceIndex:
                 if v is None:
                     continue
                 any_value.setdefault(v, []).append(m)
-                if m.kind not in _NOT_A_COUNT:
+                if m.kind == "count":
                     count_value.setdefault(v, []).append(m)
         return any_value, count_value
 
     def stating(self, value: int, *, counts_only: bool = False) -> list[NumberMention]:
         """The mentions whose bounds state ``value`` (a vague quantity: only its low bound), in text
-        order; ``counts_only``: only mentions that count something. The list is shared: do not change it."""
+        order; ``counts_only``: only mentions that may count people. The list is shared: do not change it."""
         return self._by_value[counts_only].get(value, [])
+
+    @cached_property
+    def _roles(self) -> dict[int, CountRole]:
+        back = self._back
+        if back is None:
+            return count_roles(self.text, self.numbers, [(s.start, s.end) for s in self.sentences])
+        # read in the text as read; keyed by the original start
+        scan_counts = [replace(m, start=self._scan_offset(m.start), end=self._scan_offset(m.end))
+                       for m in self.numbers]
+        roles = count_roles(self._scan, scan_counts, self._scan_sentences)
+        out: dict[int, CountRole] = {}
+        for m, sm in zip(self.numbers, scan_counts, strict=True):
+            r = roles.get(sm.start)
+            if r is not None:
+                out[m.start] = replace(r, cue=self._orig(*r.cue) if r.cue else None,
+                                       of=back[r.of] if r.of is not None else None)
+        return out
+
+    def role_of(self, m: NumberMention) -> CountRole:
+        """What a count counts (:class:`~llmextract.text.numbers.CountRole`); an empty role for other kinds."""
+        return self._roles.get(m.start) or CountRole()
 
     # -- names ------------------------------------------------------------------------------
     @cached_property
@@ -185,7 +341,7 @@ class EvidenceIndex:
         by_fold: dict[str, list[NameMention]] = {}
         by_canonical: dict[str, list[NameMention]] = {}
         for n in self.names:
-            key = fold(n.text)
+            key = fold(_MARKS.sub("", n.text) if self._back is not None else n.text)
             if key:
                 by_fold.setdefault(key, []).append(n)
             if n.canonical:
@@ -202,18 +358,29 @@ class EvidenceIndex:
 
     def find_word(self, phrase: str) -> tuple[int, int] | None:
         """The first verbatim occurrence of ``phrase`` that does not start or end inside a word."""
-        text = self.text
+        found = self.find_words(phrase, first=True)
+        return found[0] if found else None
+
+    def find_words(self, phrase: str, *, first: bool = False) -> list[tuple[int, int]]:
+        """Every verbatim occurrence of ``phrase`` that does not start or end inside a word, in text order."""
+        if self._back is not None:
+            phrase = _MARKS.sub("", phrase)
+        text = self._scan
+        out: list[tuple[int, int]] = []
         pos = text.find(phrase) if phrase else -1
         while pos >= 0:
             if _word_bounded(text, pos, pos + len(phrase)):
-                return pos, pos + len(phrase)
+                out.append(self._orig(pos, pos + len(phrase)))
+                if first:
+                    break
             pos = text.find(phrase, pos + 1)
-        return None
+        return out
 
     @cached_property
     def _words(self) -> tuple[list[tuple[int, int]], dict[str, list[int]]]:
-        """Every word's (start, end), and the positions of the words by the first token of their fold."""
-        text = self.text
+        """Every word's (start, end) in the text as read, and the positions of the words by the first
+        token of their fold."""
+        text = self._scan
         words = [(m.start(), m.end()) for m in _WORDS.finditer(text)]
         by_first: dict[str, list[int]] = {}
         for i, (ws, we) in enumerate(words):
@@ -225,14 +392,21 @@ class EvidenceIndex:
     def find_folded(self, key: str) -> tuple[int, int] | None:
         """The first run of 1-6 words of the text whose :func:`~llmextract.text.names.fold` is ``key``
         (a name the mention finder missed)."""
+        found = self.find_all_folded(key, first=True)
+        return found[0] if found else None
+
+    def find_all_folded(self, key: str, *, first: bool = False) -> list[tuple[int, int]]:
+        """Every run of 1-6 words whose fold is ``key``, in text order (one per starting word)."""
         if not key:
-            return None
+            return []
         words, by_first = self._words
-        text = self.text
-        first = key.split(" ", 1)[0]
+        text = self._scan
+        head = key.split(" ", 1)[0]
         starts: list[int] = []
-        for i in by_first.get(first, ()):
+        for i in by_first.get(head, ()):
             starts += [i - 1, i] if i > 0 else [i]  # the word before may be an article that folds away
+        out: list[tuple[int, int]] = []
+        seen: set[int] = set()
         for i in starts:
             for k in range(1, 7):
                 if i + k > len(words):
@@ -240,9 +414,127 @@ class EvidenceIndex:
                 s, e = words[i][0], words[i + k - 1][1]
                 got = fold(text[s:e])
                 if got == key:
-                    return s, e
+                    if s not in seen:
+                        seen.add(s)
+                        out.append(self._orig(s, e))
+                        if first:
+                            return out
+                    break
                 if len(got) > len(key) + 2:
                     break
+        return sorted(out)
+
+    # -- reference points and back-references ------------------------------------------------
+    @cached_property
+    def references(self) -> list[Reference]:
+        """Places named as reference points: "455 kilometers northeast of the capital Damascus",
+        "20 km south of Deir ez-Zor city", "north of Aleppo"."""
+        out: list[Reference] = []
+        places = [n for n in self.names if n.kind in ("place", "other")]
+        if not places:
+            return out
+        starts = [n.start for n in places]
+        text = self._scan
+        for m in _REFERENCE_LEAD.finditer(text):
+            tail = _REFERENCE_TAIL.match(text, m.end())
+            at = tail.end() if tail else m.end()
+            s0, _e0 = self._orig(m.start(), at)
+            name_start = self._orig(at, at)[0]
+            i = bisect.bisect_left(starts, name_start)
+            if i < len(places) and places[i].start == name_start:
+                n = places[i]
+                out.append(Reference(s0, n.end, (n.start, n.end), self.text[s0:n.end]))
+        return out
+
+    def reference_at(self, start: int, end: int) -> Reference | None:
+        """The reference point whose place name covers the span, if the span is one."""
+        for r in self.references:
+            if r.name[0] <= start and end <= r.name[1]:
+                return r
+        return None
+
+    @cached_property
+    def back_references(self) -> list[BackReference]:
+        """"The same province", "the city", "as many women", "a day earlier", "the day before
+        February 12", with what each points to (the nearest earlier name, figure or day that fits)."""
+        text = self._scan
+        out: list[BackReference] = []
+        low = text.lower()
+        if "same" in low or "the " in low:
+            for m in _PLACE_REF.finditer(text):
+                s, e = self._orig(*m.span())
+                out.append(BackReference(s, e, self.text[s:e], "place", m.group(2).lower(),
+                                         self._place_target(s, m.group(2).lower())))
+        if "as many" in low:
+            for m in _NUMBER_REF.finditer(text):
+                s, e = self._orig(*m.span())
+                sent = self.sentence_at(s)
+                before = [c for c in self.counts if sent.start <= c.start and c.end <= s and c.value is not None]
+                target = before[-1] if before else None
+                out.append(BackReference(s, e, self.text[s:e], "number", m.group(1).lower(),
+                                         (target.start, target.end) if target else None,
+                                         target.value if target else None))
+        if "day" in low or "night" in low:
+            for m in _DATE_REF.finditer(text):
+                s, e = self._orig(*m.span())
+                word = next(m.group(g) for g in ("dir1", "dir2", "dir3", "dir4") if m.group(g)).lower()
+                n = _DAY_NUMBERS.get((m.group("n") or "a").lower()) if not (m.group("n") or "").isdigit() \
+                    else int(m.group("n"))
+                shift = _DAY_SHIFT[word] * (n or 1)
+                out.append(BackReference(s, e, self.text[s:e], "day", word, self._day_target(s, e), shift=shift))
+        out.sort(key=lambda r: r.start)
+        return out
+
+    def _place_target(self, at: int, what: str) -> tuple[int, int] | None:
+        """The nearest place named before ``at`` that a ``what`` ("province", "town") can be."""
+        from llmextract.text.names import get_gazetteer
+
+        gaz = get_gazetteer()
+        for n in reversed([n for n in self.names if n.end <= at and n.kind in ("place", "other")]):
+            if self.reference_at(n.start, n.end) is not None:
+                continue  # "80 km northeast of Hasakah" locates another place: "the city" is not Hasakah
+            entry = gaz.lookup(n.canonical or n.text, prefer="province" if what in _PROVINCE_WORDS else None)
+            if entry is None:
+                continue
+            if what in _PROVINCE_WORDS:
+                if entry.kind == "province":
+                    return n.start, n.end
+            elif what == "country":
+                if entry.kind == "country":
+                    return n.start, n.end
+            elif entry.kind not in ("country", "province", "region", "river"):
+                return n.start, n.end
+        return None
+
+    def _day_target(self, start: int, end: int) -> tuple[int, int] | None:
+        """The date a day reference counts from: one written right after it ("the day before
+        February 12"), else the nearest date named before it."""
+        after = [d for d in self.dates if end <= d.start <= end + 12 and d.end > end]
+        if after:
+            return after[0].start, after[0].end
+        before = [d for d in self.dates if d.end <= start and not _DATE_REF.fullmatch(d.text.strip())
+                  and re.search(r"\d|day", d.text, re.I)]
+        return (before[-1].start, before[-1].end) if before else None
+
+    # -- instructions addressed to a model ----------------------------------------------------
+    @cached_property
+    def instructions(self) -> list[Instruction]:
+        """The sentences addressed to a model (:mod:`llmextract.text.instructions`), in text order."""
+        found = find_instructions(self._scan, self._scan_sentences)
+        if self._back is None:
+            return found
+        return [Instruction(*self._orig(i.start, i.end), i.why, self._orig(*i.cue)) for i in found]
+
+    @property
+    def instruction_spans(self) -> tuple[tuple[int, int], ...]:
+        """(start, end) of every sentence addressed to a model."""
+        return tuple((i.start, i.end) for i in self.instructions)
+
+    def instruction_at(self, start: int, end: int) -> Instruction | None:
+        """The instruction-like sentence that overlaps the span, if any."""
+        for i in self.instructions:
+            if start < i.end and end > i.start:
+                return i
         return None
 
     # -- quotes -----------------------------------------------------------------------------
@@ -252,7 +544,8 @@ class EvidenceIndex:
         out: list[str] = []
         offsets: list[int] = []
         prev_space = False
-        for i, ch in enumerate(self.text.translate(_QUOTE_MARKS)):
+        back = self._back
+        for i, ch in enumerate(self._scan.translate(_QUOTE_MARKS)):
             if ch.isspace():
                 if prev_space:
                     continue
@@ -260,37 +553,46 @@ class EvidenceIndex:
             else:
                 prev_space = False
             out.append(ch)
-            offsets.append(i)
+            offsets.append(i if back is None else back[i])
         offsets.append(len(self.text))
         return "".join(out), offsets
 
     def find(self, quote: str) -> tuple[int, int] | None:
         """The first verbatim occurrence of ``quote``: its (start, end) offsets, or None."""
-        pos = self.text.find(quote) if quote else -1
-        return (pos, pos + len(quote)) if pos >= 0 else None
+        if self._back is not None:
+            quote = _MARKS.sub("", quote)
+        pos = self._scan.find(quote) if quote else -1
+        return self._orig(pos, pos + len(quote)) if pos >= 0 else None
 
     def align(self, quote: str, threshold: float = 0.9) -> Alignment | None:
-        """Find ``quote`` in the text: exactly, after normalisation, or fuzzily above ``threshold``."""
+        """Find ``quote`` in the text: exactly, after normalisation, or fuzzily above ``threshold``
+        (not beyond :data:`MAX_QUOTE_CHARS`)."""
         if not quote or not quote.strip():
             return None
-        pos = self.text.find(quote)
+        if _MARKS.search(quote):
+            quote = _MARKS.sub("", quote)
+        pos = self._scan.find(quote)
         if pos >= 0:
-            return Alignment(pos, pos + len(quote), "exact", 1.0)
+            return Alignment(*self._orig(pos, pos + len(quote)), "exact", 1.0)
         norm_text, offsets = self._normalized
         q = _normalize(quote)
         pos = norm_text.find(q)
         if pos < 0:
-            low_text = norm_text.lower()
+            low_text = self._norm_lower
             pos = low_text.find(q.lower())
-        if pos >= 0:
+        if pos >= 0 and q:
             return Alignment(offsets[pos], offsets[pos + len(q) - 1] + 1, "normalized", 1.0)
-        if len(q) < 8:
+        if len(q) < 8 or len(q) > MAX_QUOTE_CHARS:
             return None
-        res = fuzz.partial_ratio_alignment(q.lower(), norm_text.lower(), score_cutoff=threshold * 100)
+        res = fuzz.partial_ratio_alignment(q.lower(), self._norm_lower, score_cutoff=threshold * 100)
         if res is None or res.score < threshold * 100:
             return None
         start, end = offsets[res.dest_start], offsets[max(res.dest_start, res.dest_end - 1)] + 1
         return Alignment(start, end, "fuzzy", res.score / 100)
+
+    @cached_property
+    def _norm_lower(self) -> str:
+        return self._normalized[0].lower()
 
     def locate(self, quote: str, threshold: float = 0.9,
                prefer: tuple[tuple[int, int], ...] = ()) -> Located | None:
@@ -305,28 +607,32 @@ class EvidenceIndex:
         """
         if not quote or not quote.strip():
             return None
-        text = self.text
+        if _MARKS.search(quote):
+            quote = _MARKS.sub("", quote)
+        text = self._scan
         pos = text.find(quote)
         if pos >= 0:
             best, best_rank = pos, (2, 2)
             while pos >= 0:
+                o = self._orig(pos, pos + len(quote))
                 rank = (0 if _word_bounded(text, pos, pos + len(quote)) else 1,
-                        0 if not prefer or _inside(pos, pos + len(quote), prefer) else 1)
+                        0 if not prefer or _inside(o[0], o[1], prefer) else 1)
                 if rank < best_rank:
                     best, best_rank = pos, rank
                 if rank == (0, 0):
                     break
                 pos = text.find(quote, pos + 1)
-            return Located(((best, best + len(quote)),), "exact", 1.0)
+            return Located((self._orig(best, best + len(quote)),), "exact", 1.0)
         a = self.align(quote, threshold)
         if a is not None:
             start, end = a.start, a.end
             if a.how == "fuzzy":  # snap to whole words
-                while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+                orig = self.text
+                while start > 0 and orig[start - 1].isalnum() and orig[start].isalnum():
                     start -= 1
-                while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+                while end < len(orig) and orig[end].isalnum() and orig[end - 1].isalnum():
                     end += 1
-            if a.how != "fuzzy" or _fuzzy_keeps_facts(quote, text[start:end], threshold):
+            if a.how != "fuzzy" or _fuzzy_keeps_facts(quote, _MARKS.sub("", self.text[start:end]), threshold):
                 return Located(((start, end),), a.how, round(a.score, 4))
         parts = [p for p in _ELLIPSIS.split(quote) if p.strip()]
         if len(parts) >= 2:
@@ -344,19 +650,51 @@ class EvidenceIndex:
         return None
 
     @cached_property
-    def _lower(self) -> str:
-        return self.text.lower()
+    def _sentence_words(self) -> tuple[list[str], dict[str, list[int]]]:
+        """Each sentence's normalised lower-case text, and the sentences each word occurs in."""
+        texts = [_normalize(_MARKS.sub("", s.text)).lower() for s in self.sentences]
+        by_word: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            for w in set(re.findall(r"\w+", t)):
+                by_word.setdefault(w, []).append(i)
+        return texts, by_word
 
     def nearest(self, quote: str) -> tuple[str, float] | None:
         """The passage closest to a quote that is not in the text, and its score (0-1), when it
-        scores 0.40 or more: to show a person what the text says instead."""
-        if len(quote.strip()) < 4:
+        scores 0.40 or more: to show a person what the text says instead.
+
+        Linear in the quote's length: the first :data:`MAX_NEAREST_CHARS` characters are read,
+        the three sentences sharing the most words with them are the candidates (with their
+        neighbours), and only those are compared character by character."""
+        q = _normalize(_MARKS.sub("", quote[:MAX_NEAREST_CHARS * 2]))[:MAX_NEAREST_CHARS].lower()
+        if len(q.strip()) < 4:
             return None
-        res = fuzz.partial_ratio_alignment(quote.lower(), self._lower)
-        if res is None or res.score < 40:
+        texts, by_word = self._sentence_words
+        shared: Counter[int] = Counter()
+        for w in set(re.findall(r"\w+", q)):
+            for i in by_word.get(w, ()):
+                shared[i] += 1
+        picks = [i for i, _n in shared.most_common(3)] or [0]
+        best: tuple[float, int, int] | None = None
+        for i in picks:
+            a, b = max(0, i - 1), min(len(self.sentences), i + 2)
+            window = " ".join(texts[a:b])
+            if len(window) > 4 * MAX_NEAREST_CHARS:
+                window = texts[i][:4 * MAX_NEAREST_CHARS]
+                a, b = i, i + 1
+            res = fuzz.partial_ratio_alignment(q, window)
+            if res is None:
+                continue
+            if best is None or res.score > best[0]:
+                best = (res.score, a, i)
+        if best is None or best[0] < 40:
             return None
-        s, e = res.dest_start, res.dest_end
-        return re.sub(r"\s+", " ", self.text[s:e]).strip(), round(res.score / 100, 2)
+        score, _a, i = best
+        # the passage shown: the best sentence, as the text writes it
+        passage = re.sub(r"\s+", " ", _MARKS.sub("", self.sentences[i].text)).strip()
+        if len(passage) > 400:
+            passage = passage[:400] + "…"
+        return passage, round(score / 100, 2)
 
     # -- hints for the model ----------------------------------------------------------------
     def hints(self) -> list[str]:
@@ -364,13 +702,29 @@ class EvidenceIndex:
         seen: set[str] = set()
         out: list[str] = []
         for item in sorted([*self.numbers, *self.names], key=lambda x: x.start):
-            if getattr(item, "kind", "count") in ("year", "measure", "date"):
+            if isinstance(item, NumberMention) and item.kind in _NOT_HINTED and not (
+                    item.kind == "measure" and item.qualifier is Qualifier.vague):
                 continue
             key = fold(item.text)
             if key and key not in seen:
                 seen.add(key)
                 out.append(item.text)
         return out
+
+
+def _strip_marks(text: str) -> tuple[str, list[int]]:
+    """``text`` without invisible marks, and each kept character's offset in ``text`` (one more at the end)."""
+    kept: list[str] = []
+    back: list[int] = []
+    pos = 0
+    for m in _MARKS.finditer(text):
+        kept.append(text[pos:m.start()])
+        back.extend(range(pos, m.start()))
+        pos = m.end()
+    kept.append(text[pos:])
+    back.extend(range(pos, len(text)))
+    back.append(len(text))
+    return "".join(kept), back
 
 
 def _normalize(s: str) -> str:

@@ -1,8 +1,23 @@
-"""Numbers as news text writes them: digits, words, hedges, ranges and vague quantities.
+"""Numbers as news text writes them: digits, words, hedges, ranges, vague quantities, and what each counts.
 
 ``find_numbers(text)`` returns every number mention with char offsets into ``text``; each
 mention carries the figure's low and high bounds and its qualifier. Vague quantities get a
 conservative low bound (ACLED's convention: "dozens" is coded 12) and no high bound.
+
+**Kinds** (:attr:`NumberMention.kind`, :data:`KINDS`): what a number is. Only a ``count``
+counts people (or says nothing of what it counts: "killing 11"); every other kind counts no
+people: ``things`` (missiles, raids, houses), ``year``, ``date`` (a day of the month),
+``measure`` (a distance, a weight, a duration), ``age`` ("12-year-old", "aged 25", "Ahmed
+Karimi, 34, was"), ``percent``, ``money``, ``time`` ("0400 GMT"), ``ordinal`` ("third",
+"2nd"), ``phone`` (each digit group of "0800 555 0199") and ``identifier`` ("Resolution
+2254", "Highway 4", "Flight 370").
+
+**Roles** (:func:`count_roles`): what a count counts in its sentence. The event (``killed``,
+``injured``, ``casualties`` for killed-or-wounded, ``other`` for the trapped, displaced or
+kidnapped), the group (``people``, ``children``, ``women``, ``men``, ``mixed``), and whether it
+is a part of another figure (a breakdown: "including five children", "nine children and eight
+women were among the dead"). Read from the words around the figure only; a role the words do
+not settle is None.
 """
 
 from __future__ import annotations
@@ -67,13 +82,119 @@ _MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|octo
 _MONTH_BEFORE = re.compile(_MONTHS + r"\s+$", re.I)
 _MONTH_AFTER = re.compile(r"^(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS + r"\b", re.I)
 _MEASURE_AFTER = re.compile(
-    r"^\s*-?\s*(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|mi\b|kg|tons?|tonnes?|percent|per\s+cent|%|"
-    r"(?:year|month|week|day|hour|minute)s?[\s-]+old|years?\b|months?\b|weeks?\b|days?\b|hours?\b|"
-    r"minutes?\b|seconds?\b|am\b|pm\b|a\.m\.|p\.m\.|gmt\b|utc\b|dollars?|usd|euros?)",
+    r"^\s*-?\s*(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|mi\b|kg|kilograms?|grams?|tons?|tonnes?|litres?|"
+    r"liters?|feet|foot|ft\b|inch(?:es)?|hectares?|acres?|"
+    r"years?\b|months?\b|weeks?\b|days?\b|hours?\b|minutes?\b|seconds?\b|decades?\b|centur(?:y|ies)\b)",
     re.I,
+)
+_AGE_AFTER = re.compile(r"^\s*-?\s*(?:year|month|week|day)s?[\s-]+old\b", re.I)
+_AGE_BEFORE = re.compile(r"\b(?:aged?|ages)\s+(?:of\s+|between\s+|about\s+|around\s+|just\s+|only\s+)?$", re.I)
+# "Ahmed Karimi, 34, was killed", "The official, 52, said": an age in apposition to a person
+_AGE_APPOSITION_BEFORE = re.compile(r"\b[A-Za-z][\w'’-]+,\s$")
+_AGE_APPOSITION_AFTER = re.compile(r"^,\s+(?!(?:and|or|including|among|of)\b)[a-z]")
+# "aged 41 and 57", "aged 19, 22 and 23": the ages after the first
+_AGE_LIST_GAP = re.compile(r"\s*(?:,|and|or|to|,\s*and)\s*")
+_PERCENT_AFTER = re.compile(r"^\s*(?:percent|per\s*cent|%|pc\b|percentage\s+points?)", re.I)
+_MONEY_BEFORE = re.compile(r"(?:[$£€¥₹₦]|\bUS\$|\b(?:USD|EUR|GBP|SYP|IQD|NGN|AFN|PKR|INR)\s?)\s*$")
+_MONEY_AFTER = re.compile(
+    r"^\s*(?:dollars?|usd\b|euros?|pounds?\s+sterling|pounds?\b(?!\s+of)|riyals?|liras?|lira\b|dinars?|rupees?|naira\b|"
+    r"shillings?|francs?|yuan\b|yen\b|rubles?|roubles?|cents?\b|pesos?|dirhams?|afghanis?|taka\b|birr\b)",
+    re.I,
+)
+_TIME_AFTER = re.compile(r"^\s*(?:am\b|pm\b|a\.m\.|p\.m\.|gmt\b|utc\b|hrs\b|o['’]clock\b|local\s+time\b|"
+                         r"hours?\s+(?:gmt|utc|local)\b)", re.I)
+# An identifier: a designator before the number ("Resolution 2254", "Highway 4", "Flight 370").
+# Lower case too for these; the capitalised-only ones below are ordinary words in lower case.
+_IDENT_WORDS_ANY_CASE = (
+    "resolution|resolutions|highway|route|motorway|page|flight|building|block|room|apartment|gate|platform|article|"
+    "section|chapter|paragraph|clause|decree|exit|terminal|ward|checkpoint|brigade|battalion|regiment|squadron|"
+    "division|corps|channel|kilometre|kilometer|km|road|rd\\.|apt\\.|para\\.|fig\\.|vol\\."
+)
+_IDENT_WORDS_CAPITALISED = (
+    "Line|Bus|Hall|Law|Bill|No\\.|Nos\\.|Number|Unit|Sector|Zone|Station|Bed|Cell|Flat|Lot|Plot|Street|Avenue|"
+    "Tower|Level|Floor|Phase|Episode|Volume|Part|Version|Model|Type|Mark|Mk\\.|Class|Category|Grade|Item|"
+    "Figure|Table|Hill|Point|Post|Base|District|Camp|Square|Lane|Gallery|Case|Act|Protocol|Annex|Ch\\.|Art\\.|Sec\\."
+)
+_IDENT_BEFORE = re.compile(
+    r"(?:\b(?i:" + _IDENT_WORDS_ANY_CASE + r")|\b(?:" + _IDENT_WORDS_CAPITALISED + r"))"
+    r"\s*(?:(?i:no\.?|number)\s*|#\s*)?$"
 )
 _YEAR_BEFORE = re.compile(r"\b(?:in|since|of|until|by|from|during|early|late|mid|summer|winter|spring|"
                           r"autumn|fall)\s+$", re.I)
+# Ordinals: "2nd", "21st", "third", "twenty-first", "hundredth"
+_ORDINAL_UNITS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+                  "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+                  "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+                  "nineteenth": 19}
+_ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60,
+                 "seventieth": 70, "eightieth": 80, "ninetieth": 90, "hundredth": 100, "thousandth": 1000}
+_ORDINAL_UNIT_WORDS = "|".join(sorted(_ORDINAL_UNITS, key=len, reverse=True))
+_ORDINALS = CaselessPattern(
+    r"\b(?:\d+(?:st|nd|rd|th)"
+    r"|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[\s-](?:" + _ORDINAL_UNIT_WORDS + r"))"
+    r"|(?:" + "|".join(sorted([*_ORDINAL_UNITS, *_ORDINAL_TENS], key=len, reverse=True)) + r"))\b",
+    r"\dfstnetho",
+)
+# Phone numbers: digit groups joined by single spaces, dots or dashes, with a leading + or 0, or
+# three groups or more; seven digits at least. An ISO date is not one.
+_PHONE = re.compile(
+    r"(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,5}(?![\w/]|[.,-]\d)"
+)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What a count counts, by the noun that follows it: things, or a time (a vague "few days").
+_THING_NOUNS = (
+    r"missiles?|rockets?|shells?|mortars?|bombs?|grenades?|bullets?|rounds|drones?|raids?|air[\s-]?strikes?|"
+    r"strikes?|sorties?|attacks?|assaults?|explosions?|blasts?|bombings?|shellings?|incidents?|operations?|"
+    r"clashes|battles?|houses?|homes?|buildings?|apartments?|vehicles?|cars?|trucks?|buses|tanks?|boats?|ships?|"
+    r"aircraft|warplanes?|planes?|jets?|helicopters?|villages?|towns?|cities|districts?|provinces?|regions?|"
+    r"areas?|neighbou?rhoods?|schools?|hospitals?|clinics?|mosques?|churches?|markets?|shops?|tents?|camps?|"
+    r"checkpoints?|positions?|posts?|bases?|targets?|sites?|bridges?|roads?|wells?|farms?|weapons?|guns?|"
+    r"rifles?|letters?|statements?|reports?|resolutions?|occasions?|times|waves?|countries|nations?|"
+    r"tons?|tonnes?|cattle|cows?|sheep|goats?|camels?|livestock|animals?|bags?|boxes|containers?|items?|"
+    r"pieces?|pages?|votes?|seats?|facilities|devices?|convoys?|prisons?|fronts?|graves?|kilograms?|"
+    r"factions?|groups|organi[sz]ations?|agencies|companies|rallies|protests|demonstrations|ambulances?|"
+    r"(?:land)?mines|bulldozers?|shelters?|generators?|trees|crops|barrels?|munitions|explosives|ieds?|"
+    r"roadblocks?|tunnels?|warehouses?|stores?|offices?|stations?|plants?|factories|flights?|trains?"
+)
+# "two ambulances were destroyed": what only things undergo
+_THING_VERB = re.compile(
+    r"^\s+(?:[\w'’-]+\s+){0,3}?(?:were|was|have\s+been|had\s+been|are|being|got)\s+(?:\w+ly\s+)?(?:destroyed|damaged|"
+    r"demolished|cleared|torched|razed|seized|confiscated|fired|launched|dropped|looted|defused|planted|detonated|"
+    r"intercepted|shot\s+down|downed|flattened|levelled|leveled|set\s+ablaze|burned\s+down|burnt\s+down)\b",
+    re.I,
+)
+_TIME_NOUNS = r"days?|weeks?|months?|years?|hours?|minutes?|seconds?|decades?|nights?"
+_PEOPLE_NOUNS = (
+    r"people|persons?|civilians?|children|child|kids?|minors?|boys?|girls?|infants?|babies|baby|toddlers?|"
+    r"schoolchildren|teenagers?|women|woman|men|man|members?|residents?|villagers?|inhabitants?|citizens?|"
+    r"individuals?|others|fighters?|militants?|terrorists?|soldiers?|troops|servicemen|policemen|police|"
+    r"officers?|personnel|guards?|workers?|employees?|staff|journalists?|students?|pupils?|worshippers?|"
+    r"pilgrims?|refugees?|migrants?|farmers?|shepherds?|herders?|passengers?|patients?|doctors?|nurses?|"
+    r"protesters?|demonstrators?|prisoners?|detainees?|hostages?|victims?|casualties|bodies|corpses|dead|"
+    r"wounded|injured|families|family|relatives?|brothers?|sisters?|sons?|daughters?|teachers?|elders?|"
+    r"youths?|gunmen|insurgents?|rebels?|jihadists?|combatants?|commanders?|leaders?|officials?|mourners?|"
+    r"guests?|shoppers?|traders?|vendors?|persons|adults?|elderly|those"
+)
+_NOUN_STOP = frozenset({
+    "in", "on", "at", "to", "from", "by", "with", "for", "and", "or", "but", "were", "was", "are", "is", "be",
+    "been", "have", "has", "had", "who", "which", "that", "said", "says", "after", "when", "as", "while",
+    "since", "during", "including", "among", "near", "into", "across", "against", "over", "than", "per",
+    "will", "would", "could", "may", "might", "killed", "wounded", "injured", "dead", "died",
+})
+_WORD_AFTER = re.compile(r"\s*([A-Za-z][\w'’-]*)")
+_THING_RE = re.compile(rf"(?:{_THING_NOUNS})$", re.I)
+_TIME_RE = re.compile(rf"(?:{_TIME_NOUNS})$", re.I)
+_PEOPLE_RE = re.compile(rf"(?:{_PEOPLE_NOUNS})$", re.I)
+
+
+#: Every kind of number mention (:attr:`NumberMention.kind`); only ``count`` counts people.
+KINDS = ("count", "things", "year", "date", "measure", "age", "percent", "money", "time", "ordinal", "phone",
+         "identifier")
+#: How a reason names each kind that counts no people.
+KIND_NAMES = {"things": "a count of things", "year": "a year", "date": "a date (a day of the month)",
+              "measure": "a measure (a distance, a weight or a duration)", "age": "an age", "percent": "a percentage",
+              "money": "a sum of money", "time": "a time of day", "ordinal": "an ordinal",
+              "phone": "part of a phone number", "identifier": "an identifier (a number naming something)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +209,16 @@ class NumberMention:
     qualifier: Qualifier
     num_start: int  # the numeral itself, without the hedge
     num_end: int
-    kind: str = "count"  # count, year, date, measure
+    kind: str = "count"  # one of KINDS: count (of people), things, year, date, measure, age, percent, ...
 
     @property
     def value(self) -> int | None:
         return self.low if self.low is not None else self.high
+
+    @property
+    def counts_people(self) -> bool:
+        """Whether the mention may count people (its kind is ``count``)."""
+        return self.kind == "count"
 
     def allows(self, value: int) -> bool:
         """Whether ``value`` is a figure this phrase states (its bounds; vague: only the low bound)."""
@@ -138,6 +264,22 @@ def words_to_int(words: str) -> int | None:
     return value // 2 if half else value
 
 
+def ordinal_value(word: str) -> int | None:
+    """'third' -> 3, '21st' -> 21, 'twenty-first' -> 21, 'hundredth' -> 100."""
+    w = word.lower()
+    m = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", w)
+    if m:
+        return int(m.group(1))
+    if w in _ORDINAL_UNITS:
+        return _ORDINAL_UNITS[w]
+    if w in _ORDINAL_TENS:
+        return _ORDINAL_TENS[w]
+    parts = re.split(r"[\s-]+", w)
+    if len(parts) == 2 and parts[0] in TENS and parts[1] in _ORDINAL_UNITS:
+        return TENS[parts[0]] + _ORDINAL_UNITS[parts[1]]
+    return None
+
+
 def _digits_value(digits: str, scale: str | None) -> int | None:
     try:
         number = float(digits.replace(",", ""))
@@ -169,7 +311,7 @@ def _split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _raw_numerals(text: str) -> list[tuple[int, int, int, str]]:
-    """(start, end, value, kind) of every numeral, words and digits, in text order."""
+    """(start, end, value, how) of every numeral, words, digits and ordinals, in text order."""
     found: list[tuple[int, int, int, str]] = []
     for m in _DIGITS.finditer(text):
         value = _digits_value(m.group(1), m.group(2))
@@ -181,6 +323,10 @@ def _raw_numerals(text: str) -> list[tuple[int, int, int, str]]:
             value = words_to_int(text[s:e])
             if value is not None:
                 found.append((s, e, value, "words"))
+    for s, e in _ORDINALS.spans(text):
+        value = ordinal_value(text[s:e])
+        if value is not None:
+            found.append((s, e, value, "ordinal"))
     found.sort()
     # drop overlaps (keep the earlier, longer one)
     out: list[tuple[int, int, int, str]] = []
@@ -194,16 +340,68 @@ def _raw_numerals(text: str) -> list[tuple[int, int, int, str]]:
 
 
 def _kind(text: str, start: int, end: int, value: int, how: str) -> str:
-    before = text[max(0, start - 16):start]
-    after = text[end:end + 24]
+    before = text[max(0, start - 24):start]
+    after = text[end:end + 32]
     if _MONTH_BEFORE.search(before) or _MONTH_AFTER.match(after):
         return "date"
+    if how == "ordinal":
+        return "ordinal"
+    if _MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after):
+        return "money"
+    if _PERCENT_AFTER.match(after):
+        return "percent"
+    if _AGE_AFTER.match(after) or _AGE_BEFORE.search(before) or (
+            how == "digits" and value <= 120 and _AGE_APPOSITION_BEFORE.search(before)
+            and _AGE_APPOSITION_AFTER.match(after)):
+        return "age"
+    if _TIME_AFTER.match(after):
+        return "time"
     if _MEASURE_AFTER.match(after):
         return "measure"
+    if _IDENT_BEFORE.search(before) and not _counts_people_after(after):
+        return "identifier"
     if how == "digits" and 1900 <= value <= 2100 and "," not in text[start:end]:
         if _YEAR_BEFORE.search(before) or not re.match(r"^\s+(?:people|civilians|persons|of)\b", after, re.I):
             return "year"
     return "count"
+
+
+def _counts_people_after(after: str) -> bool:
+    w = _WORD_AFTER.match(after)
+    return w is not None and _PEOPLE_RE.match(w.group(1)) is not None
+
+
+def _counted(text: str, end: int, vague: bool) -> str:
+    """What the words after a count say it counts: ``things``, ``measure`` (a vague "few days") or ``count``.
+
+    The noun phrase after the figure is read, up to three words, past "of" after a vague quantity
+    ("a number of houses"): its head (the last noun before a function word, a verb or a
+    punctuation mark) decides. A people noun ends the look at once ("three village leaders")."""
+    pos = end
+    if vague:
+        of = re.match(r"\s+of\s+(?:the\s+|these\s+|those\s+)?", text[pos:pos + 20], re.I)
+        if of:
+            pos += of.end()
+    head = "count"
+    if _THING_VERB.match(text, pos):
+        return "things"
+    for _ in range(3):
+        w = _WORD_AFTER.match(text, pos)
+        if w is None or w.start(1) - pos > 2:
+            break
+        low = w.group(1).lower()
+        if _PEOPLE_RE.match(low):
+            return "count"
+        if low in _NOUN_STOP or (head != "count" and re.search(r"(?:ed|ing)$", low)):
+            break
+        if _THING_RE.match(low):
+            head = "things"
+        elif _TIME_RE.match(low):
+            head = "measure" if vague else "count"
+        else:
+            head = "count"
+        pos = w.end()
+    return head
 
 
 # Any hedge at all: most numbers have none, and one search says so where four would.
@@ -221,9 +419,27 @@ def _hedge(text: str, start: int) -> tuple[Qualifier, int]:
     return Qualifier.exact, start
 
 
+def _phone_pieces(text: str) -> list[tuple[int, int]]:
+    """The spans of the phone numbers of ``text``."""
+    out = []
+    if not any(c.isdigit() for c in text):
+        return out
+    for m in _PHONE.finditer(text):
+        phone = m.group(0)
+        digits = sum(c.isdigit() for c in phone)
+        groups = len(re.findall(r"\d+", phone))
+        if digits < 7 or _ISO_DATE.match(phone):
+            continue
+        lead = phone[0] in "+(" or phone[0] == "0"
+        if lead or groups >= 3 or re.fullmatch(r"\d{3}[.-]\d{4}", phone):
+            out.append(m.span())
+    return out
+
+
 def find_numbers(text: str) -> list[NumberMention]:
     """Every number mention in ``text``, in order, with offsets into ``text``."""
     numerals = _raw_numerals(text)
+    phones = _phone_pieces(text)
     mentions: list[NumberMention] = []
     consumed_until = -1
     i = 0
@@ -232,13 +448,18 @@ def find_numbers(text: str) -> list[NumberMention]:
         if s < consumed_until:
             i += 1
             continue
+        if phones and any(a <= s and e <= b for a, b in phones):
+            mentions.append(NumberMention(s, e, text[s:e], value, value, Qualifier.exact, s, e, "phone"))
+            consumed_until = e
+            i += 1
+            continue
         kind = _kind(text, s, e, value, how)
         low: int | None = value
         high: int | None = value
         qualifier = Qualifier.exact
         start, end = s, e
         # ranges: "between 6 and 8", "6 to 8", "6-8", "two or three"
-        if i + 1 < len(numerals):
+        if i + 1 < len(numerals) and numerals[i + 1][3] != "ordinal":
             s2, e2, value2, _ = numerals[i + 1]
             gap = text[e:s2]
             between = re.search(r"\bbetween\s+$", text[max(0, s - 10):s], re.I)
@@ -262,9 +483,17 @@ def find_numbers(text: str) -> list[NumberMention]:
                 low = None
         if kind != "count" and qualifier is not Qualifier.range:
             start, end, low, high, qualifier = s, e, value, value, Qualifier.exact
+        if kind == "count":
+            kind = _counted(text, end, False)
         mentions.append(NumberMention(start, end, text[start:end], low, high, qualifier, s, e, kind))
         consumed_until = end
         i += 1
+    for k in range(1, len(mentions)):  # "aged 41 and 57": the ages after the first
+        prev, m = mentions[k - 1], mentions[k]
+        if prev.kind == "age" and m.kind == "count" and m.qualifier is Qualifier.exact and m.value is not None \
+                and m.value <= 120 and _AGE_LIST_GAP.fullmatch(text, prev.end, m.start):
+            mentions[k] = NumberMention(m.num_start, m.num_end, text[m.num_start:m.num_end], m.value, m.value,
+                                        Qualifier.exact, m.num_start, m.num_end, "age")
     for v_start, v_end in _VAGUE.spans(text):
         if any(x.start <= v_start < x.end for x in mentions):
             continue
@@ -273,15 +502,425 @@ def find_numbers(text: str) -> list[NumberMention]:
         low_v, high_v = VAGUE[" ".join(text[v_start:v_end].lower().split())]
         qualifier, start = _hedge(text, v_start)
         mentions.append(NumberMention(start, v_end, text[start:v_end], low_v, high_v, Qualifier.vague,
-                                      v_start, v_end, "count"))
+                                      v_start, v_end, _counted(text, v_end, True)))
     mentions.sort(key=lambda x: x.start)
     return mentions
 
 
 def parse_count(phrase: str) -> Count | None:
     """Turn a phrase such as 'at least a dozen' into a Count; None if it states no count."""
-    counts = [m for m in find_numbers(phrase) if m.kind == "count"]
+    counts = [m for m in find_numbers(phrase) if m.kind in ("count", "things")]
     if not counts:
         return None
     best = max(counts, key=lambda m: m.end - m.start)
     return Count(phrase=phrase.strip(), low=best.low, high=best.high, qualifier=best.qualifier)
+
+
+# --------------------------------------------------------------------------------------------
+# Roles: what a count counts in its sentence
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CountRole:
+    """What a count mention counts, as the words around it say.
+
+    ``event``: killed, injured, casualties (killed or wounded, together), other (trapped,
+    displaced, kidnapped...) or None when the words do not say. ``group``: people, children,
+    women, men, mixed ("women and children") or None. ``part``: a breakdown of another figure
+    ("including five children", "nine children and eight women were among the dead").
+    ``cue``: the span of the words that say the event; ``of``: the start of the figure it is part of.
+    """
+
+    event: str | None = None
+    group: str | None = None
+    part: bool = False
+    cue: tuple[int, int] | None = None
+    of: int | None = None
+
+
+_KILL_AFTER = frozenset({"killed", "dead", "died", "perished", "slain", "massacred", "executed", "murdered",
+                         "martyred", "deaths", "fatalities", "bodies", "corpses", "deceased"})
+_INJURE_AFTER = frozenset({"wounded", "injured", "hurt", "maimed", "injuries", "wounds", "hospitalised",
+                           "hospitalized"})
+_OTHER_AFTER = frozenset({"missing", "kidnapped", "abducted", "arrested", "detained", "displaced", "trapped", "fled",
+                          "evacuated", "rescued", "captured", "held", "freed", "released", "remain", "remained",
+                          "remains", "live", "lived", "living", "homeless", "affected", "stranded", "besieged",
+                          "sick", "infected", "ill", "survived", "deported", "returned", "recruited", "sentenced",
+                          "charged", "convicted", "protested", "gathered",
+                          "marched", "attended", "voted", "employed", "enrolled"})
+_CASUALTY_NOUNS = frozenset({"casualties", "casualty"})
+_KILL_BEFORE = frozenset({"killed", "killing", "kills", "kill", "slaughtered", "massacred", "executing", "executed",
+                          "murdering", "murdered", "claimed", "beheaded", "beheading", "lynched", "lynching",
+                          "assassinated", "assassinating", "butchered", "slaying", "slew", "slain"})
+# Words a verb and its figure may have between them: "killing on August 25 at least 11"
+_DATE_WORDS = frozenset({"on", "in", "last", "this", "late", "early", "monday", "tuesday", "wednesday", "thursday",
+                         "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june",
+                         "july", "august", "september", "october", "november", "december", "morning", "night",
+                         "evening", "afternoon", "week", "weekend", "yesterday", "today", "overnight"})
+_INJURE_BEFORE = frozenset({"wounded", "wounding", "wounds", "wound", "injured", "injuring", "injures", "injure",
+                            "hurt", "hurting", "maimed", "maiming"})
+_OTHER_BEFORE = frozenset({"kidnapped", "kidnapping", "abducted", "abducting", "arrested", "arresting", "detained",
+                           "detaining", "displaced", "displacing", "evacuated", "evacuating", "rescued", "rescuing",
+                           "captured", "capturing", "freed", "freeing", "released", "releasing", "holding", "held",
+                           "trapping", "trapped", "sheltering", "hosting", "housing", "treated", "treating"})
+_AUX = frozenset({"were", "was", "are", "is", "have", "has", "had", "been", "being", "be", "reportedly", "also", "all",
+                  "later", "allegedly", "now", "since", "subsequently", "both", "critically", "seriously", "badly",
+                  "fatally", "slightly", "lightly", "mortally", "confirmed", "who", "that", "found", "feared",
+                  "left", "lay", "shot", "stabbed", "beaten", "burned", "burnt", "hit", "struck", "crushed",
+                  "apparently", "then", "either", "reported", "believed", "said", "thought", "known", "to",
+                  "so", "far", "initially", "instantly", "immediately", "eventually", "mostly", "mainly"})
+_HEDGE_WORDS = frozenset({"a", "an", "the", "total", "of", "another", "further", "additional", "estimated", "some",
+                          "more", "family", "group"})
+_DEAD_VERBS = frozenset({"shot", "stabbed", "beaten", "burned", "burnt", "hacked", "bludgeoned", "found", "left",
+                         "leaving", "stoned", "crushed"})
+_EVENT_NOUNS = {"dead": "killed", "killed": "killed", "victims": "killed", "deceased": "killed", "fatalities": "killed",
+                "bodies": "killed", "wounded": "injured", "injured": "injured", "casualties": "casualties"}
+_PART_BEFORE = frozenset({"including", "incl", "among", "them", "whom", "besides", "plus"})
+_PAREN_START = frozenset({"including", "among", "mostly", "mainly", "most", "many", "all", "both", "of", "incl",
+                          "majority", "some", "half", "several", "largely", "chiefly", "primarily"})
+_NP_STOP = frozenset({"in", "on", "at", "to", "from", "by", "with", "for", "but", "after", "when", "as", "while",
+                      "since", "during", "near", "into", "across", "against", "over", "than", "per", "will",
+                      "would", "could", "may", "might", "before", "because", "whereas", "where", "if",
+                      "said", "says", "say", "told", "according", "between", "within", "under", "amid", "despite",
+                      "this", "these", "those", "their", "its", "his", "her", "our", "they", "he", "she", "it",
+                      "we", "you", "i"})
+_CHILDREN = frozenset({"children", "child", "kids", "kid", "minors", "minor", "boys", "boy", "girls", "girl",
+                       "infants", "infant", "babies", "baby", "toddlers", "toddler", "schoolchildren",
+                       "teenagers", "teenager", "schoolboys", "schoolgirls", "newborns"})
+_WOMEN = frozenset({"women", "woman", "females", "mothers", "wives"})
+_MEN = frozenset({"men", "man", "males"})
+_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*|[,;:()—–]")
+
+
+def _group_of(word: str) -> str | None:
+    if word in _CHILDREN:
+        return "children"
+    if word in _WOMEN:
+        return "women"
+    if word in _MEN:
+        return "men"
+    if _PEOPLE_RE.match(word) and word not in ("dead", "wounded", "injured", "casualties", "bodies", "corpses"):
+        return "people"
+    return None
+
+
+class _Tokens:
+    """A sentence as words, punctuation and count mentions (``m``), with offsets."""
+
+    def __init__(self, text: str, start: int, end: int, mentions: list[NumberMention]) -> None:
+        self.kind: list[str] = []  # "w" word, "p" punctuation, "m" a count mention
+        self.word: list[str] = []
+        self.span: list[tuple[int, int]] = []
+        self.mention: list[int] = []  # index into ``mentions`` for "m" items, else -1
+        k = 0
+        ms = sorted(range(len(mentions)), key=lambda i: mentions[i].start)
+        pos = start
+        for tok in _TOKEN.finditer(text, start, end):
+            s, e = tok.span()
+            if s < pos:
+                continue
+            while k < len(ms) and mentions[ms[k]].end <= s:
+                k += 1
+            if k < len(ms) and mentions[ms[k]].start <= s < mentions[ms[k]].end:
+                m = mentions[ms[k]]
+                self._add("m", "", m.start, m.end, ms[k])
+                pos = m.end
+                k += 1
+                continue
+            w = tok.group(0)
+            self._add("p" if not w[0].isalnum() else "w", w.lower(), s, e, -1)
+            pos = e
+
+    def _add(self, kind: str, word: str, s: int, e: int, mention: int) -> None:
+        self.kind.append(kind)
+        self.word.append(word)
+        self.span.append((s, e))
+        self.mention.append(mention)
+
+    def w(self, j: int) -> str:
+        return self.word[j] if 0 <= j < len(self.word) and self.kind[j] == "w" else ""
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+def _cue_word(t: _Tokens, j: int) -> tuple[str, int] | None:
+    """(event, last item) of a cue starting at item ``j``: "killed", "killed or wounded", "lost their lives"."""
+    w = t.w(j)
+    if not w:
+        return None
+    if w in _KILL_AFTER or w in _INJURE_AFTER:
+        other = t.w(j + 2)
+        if t.w(j + 1) in ("or", "and") and (
+                (w in _KILL_AFTER and other in _INJURE_AFTER) or (w in _INJURE_AFTER and other in _KILL_AFTER)):
+            return "casualties", j + 2
+        return ("killed" if w in _KILL_AFTER else "injured"), j
+    if w in _CASUALTY_NOUNS:
+        return "casualties", j
+    if w == "lost" and t.w(j + 1) in ("their", "his", "her", "the") and t.w(j + 2) in ("lives", "life"):
+        return "killed", j + 2
+    if w == "among" and t.w(j + 1) in ("the", "those"):
+        nxt = t.w(j + 2)
+        if nxt in _KILL_AFTER or nxt == "victims":
+            return "killed", j + 2
+        if nxt in _INJURE_AFTER:
+            return "injured", j + 2
+        if nxt in _CASUALTY_NOUNS:
+            return "casualties", j + 2
+    if w in _OTHER_AFTER:
+        return "other", j
+    return None
+
+
+def _after(t: _Tokens, k: int) -> tuple[str | None, tuple[int, int] | None, bool, list[int], list[int]]:
+    """The cue after the figure at item ``k``: (event, cue span, among, coordinated items, parenthetical items)."""
+    j = k + 1
+    coord: list[int] = []
+    paren: list[int] = []
+    np_words = 0
+    aux = False
+    n = len(t)
+    while j < n:
+        kind = t.kind[j]
+        if kind == "w":
+            w = t.word[j]
+            cue = _cue_word(t, j)
+            if cue is not None and cue[0] == "other" and np_words == 0 and not aux and t.w(j + 1) \
+                    and t.w(j + 1) not in _NP_STOP and t.w(j + 1) not in _AUX and t.w(j + 1) not in ("and", "or"):
+                cue = None  # "12 displaced Iraqis": a modifier, not what befell them
+            if cue is not None:
+                partitive = w in _EVENT_NOUNS and t.w(j - 1) in ("the", "those") and t.w(j - 2) == "of" \
+                    and j - 2 == k + 1
+                return cue[0], (t.span[j][0], t.span[cue[1]][1]), w == "among" or partitive, coord, paren
+            if w in _AUX:
+                aux = True
+                j += 1
+                continue
+            if aux:
+                return None, None, False, coord, paren
+            if w in ("and", "or", "as") and j + 1 < n:
+                nxt = j + 1
+                if t.w(nxt) == "well" and t.w(nxt + 1) == "as":
+                    nxt += 2
+                if nxt < n and t.kind[nxt] == "m" and np_words > 0:  # "nine children and eight women ..."
+                    coord.append(nxt)
+                    j = nxt + 1
+                    np_words = 0
+                    continue
+                return None, None, False, coord, paren
+            if w == "of" and (np_words == 0 or t.w(j + 1) in ("a", "the", "them", "whom", "those")):
+                j += 1
+                continue
+            if w in _NP_STOP or np_words >= 6:
+                return None, None, False, coord, paren
+            np_words += 1
+            j += 1
+            continue
+        if kind == "p" and t.word[j] == "," and (t.w(j + 1) in _PAREN_START or (
+                j + 1 < n and t.kind[j + 1] == "m" and t.w(j + 2) == "of" and t.w(j + 3) in ("them", "whom"))):
+            close = next((x for x in range(j + 1, min(n, j + 16)) if t.kind[x] == "p" and t.word[x] in ",;"), None)
+            if close is None or t.word[close] != ",":
+                return None, None, False, coord, paren
+            paren += [x for x in range(j + 1, close) if t.kind[x] == "m"]
+            j = close + 1
+            continue
+        if kind == "p" and t.word[j] == "(":
+            close = next((x for x in range(j + 1, min(n, j + 16)) if t.word[x] == ")"), None)
+            if close is None:
+                return None, None, False, coord, paren
+            paren += [x for x in range(j + 1, close) if t.kind[x] == "m"]
+            j = close + 1
+            continue
+        return None, None, False, coord, paren
+    return None, None, False, coord, paren
+
+
+def _before(t: _Tokens, k: int) -> tuple[str | None, tuple[int, int] | None, bool]:
+    """The cue before the figure at item ``k``: (event, cue span, a part marker such as "including")."""
+    j = k - 1
+    skipped = 0
+    while j >= 0 and t.w(j) in _HEDGE_WORDS and skipped < 3 and not (t.w(j) == "of" and t.w(j - 1) in (
+            "lives", "toll", "whom", "them")):
+        j -= 1
+        skipped += 1
+    w = t.w(j)
+    if w in _DATE_WORDS or w.isdigit():  # "killing on August 25 at least 11"
+        x = j
+        while x >= 0 and (t.w(x) in _DATE_WORDS or t.w(x).isdigit() or t.word[x] == ",") and j - x < 5:
+            x -= 1
+        if t.w(x) in _KILL_BEFORE | _INJURE_BEFORE:
+            j = x
+            w = t.w(j)
+    if not w:
+        return None, None, False
+    span = t.span[j]
+    if w in _PART_BEFORE:
+        if w in ("them", "whom") and t.w(j - 1) not in ("among", "of"):
+            return None, None, False
+        return None, None, True
+    if w in _INJURE_BEFORE and t.w(j - 1) in ("or", "and") and t.w(j - 2) in _KILL_BEFORE:
+        return "casualties", (t.span[j - 2][0], span[1]), False
+    if w == "dead" and t.w(j - 1) in _DEAD_VERBS:  # "shot dead three shepherds"
+        return "killed", (t.span[j - 1][0], span[1]), False
+    if w == "down" and t.w(j - 1) == "gunned":
+        return "killed", (t.span[j - 1][0], span[1]), False
+    if w in ("were", "are", "was", "is", "included", "include", "includes"):
+        # "Among the dead were three women", "The dead included four children"
+        for x in range(j - 1, max(-1, j - 4), -1):
+            noun = t.w(x)
+            if noun in _EVENT_NOUNS:
+                return _EVENT_NOUNS[noun], (t.span[x][0], span[1]), True
+            if noun not in ("the", "those", "among", "who", "people"):
+                break
+    if w in _KILL_BEFORE:
+        return "killed", span, False
+    if w in _INJURE_BEFORE:
+        return "injured", span, False
+    if w in _OTHER_BEFORE:
+        return "other", span, False
+    if w == "of" and t.w(j - 1) in ("lives", "life"):
+        return "killed", (t.span[j - 1][0], span[1]), False
+    # "the death toll from the clashes between the two communities has risen to 22"
+    if w in ("to", "at") and t.w(j - 1) in ("rose", "risen", "climbed", "jumped", "increased", "stood", "stands",
+                                          "risen", "reached", "soared", "grown", "gone"):
+        for x in range(j - 2, max(-1, j - 16), -1):
+            if t.kind[x] != "w":
+                break
+            if t.word[x] == "toll":
+                return "killed", (t.span[x][0], span[1]), False
+    # "the death toll rose to 15", "a death toll of 15", "the number of dead reached 20"
+    x = j
+    steps = 0
+    while x >= 0 and steps < 7 and t.kind[x] == "w":
+        word = t.word[x]
+        if word in ("toll", "dead", "deaths", "fatalities", "killed") and (
+                word == "toll" or t.w(x - 1) == "of"):
+            return "killed", (t.span[x][0], span[1]), False
+        if word in ("wounded", "injured", "injuries") and t.w(x - 1) == "of":
+            return "injured", (t.span[x][0], span[1]), False
+        if word in ("casualties",) and t.w(x - 1) == "of":
+            return "casualties", (t.span[x][0], span[1]), False
+        if word not in ("rose", "risen", "climbed", "reached", "jumped", "increased", "stood", "stands", "is",
+                        "was", "has", "had", "now", "to", "at", "of", "the", "number", "death", "hit", "further",
+                        "have", "risen", "gone", "up", "total", "overall", "final", "latest"):
+            break
+        x -= 1
+        steps += 1
+    return None, None, False
+
+
+def _group_after(t: _Tokens, k: int) -> tuple[str | None, bool]:
+    """The group the words after the figure name (children, women, men, mixed, people), and whether
+    it is partitive ("five of them children")."""
+    j = k + 1
+    partitive = False
+    if t.w(j) == "of" and t.w(j + 1) in ("them", "whom", "those"):
+        partitive = True
+        j += 2
+        nxt = _group_of(t.w(j)) if t.w(j) else None
+        return nxt or "people", True  # "five of them children"; "15 of them": of the people named before
+    if t.w(k - 1) == "of" and t.w(k - 2) in ("family", "group", "crowd"):
+        return "people", False  # "a family of six"
+    elif t.w(j) == "of" and t.w(j + 1) in ("the", "those") and t.w(j + 2) in _EVENT_NOUNS:
+        # "Three of the dead were women"
+        partitive = True
+        if t.w(j + 3) in ("were", "was", "are"):
+            group = _group_of(t.w(j + 4))
+            if group is not None:
+                return group, True
+        return None, True
+    elif t.w(j) == "of":
+        j += 1
+    for _ in range(4):
+        w = t.w(j)
+        if not w:
+            return None, partitive
+        group = _group_of(w)
+        if group is not None:
+            if group in ("women", "children") and t.w(j + 1) == "and" and _group_of(t.w(j + 2)) in (
+                    "women", "children") and _group_of(t.w(j + 2)) != group:
+                return "mixed", partitive
+            return group, partitive
+        if w in _NP_STOP or w in _AUX or w in ("and", "or") or w in _KILL_AFTER or w in _INJURE_AFTER:
+            return None, partitive
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss") and t.w(j + 1) not in _CHILDREN | _WOMEN | _MEN:
+            return "people", partitive  # a plural noun that is not a group word: "eight travellers"
+        j += 1
+    return None, partitive
+
+
+def count_roles(text: str, mentions: list[NumberMention],
+                sentences: list[tuple[int, int]]) -> dict[int, CountRole]:
+    """The role of every count mention (``kind == "count"``), by the mention's ``start``.
+
+    ``sentences``: (start, end) of the sentences of ``text``, in order; a role is read inside
+    its sentence only.
+    """
+    counts = [m for m in mentions if m.kind == "count"]
+    out: dict[int, CountRole] = {}
+    if not counts:
+        return out
+    i = 0
+    for s_start, s_end in sentences:
+        here: list[NumberMention] = []
+        while i < len(counts) and counts[i].start < s_end:
+            if counts[i].start >= s_start:
+                here.append(counts[i])
+            i += 1
+        if here:
+            out.update(_roles_in(text, s_start, s_end, here))
+    for m in counts:
+        out.setdefault(m.start, CountRole())
+    return out
+
+
+def _roles_in(text: str, start: int, end: int, mentions: list[NumberMention]) -> dict[int, CountRole]:
+    t = _Tokens(text, start, end, mentions)
+    items = [j for j in range(len(t)) if t.kind[j] == "m"]
+    event: dict[int, str | None] = {}
+    cue: dict[int, tuple[int, int] | None] = {}
+    part: dict[int, bool] = {}
+    parent: dict[int, int] = {}
+    group: dict[int, str | None] = {}
+    for k in items:
+        g, partitive = _group_after(t, k)
+        group[k] = g
+        part[k] = part.get(k, False) or partitive
+        if k in event:  # already settled as coordinated with an earlier figure
+            continue
+        b_event, b_cue, b_part = _before(t, k)
+        if b_part:
+            part[k] = True
+            prev = [x for x in items if x < k]
+            if prev and b_event is None:
+                parent[k] = prev[-1]
+        a_event, a_cue, among, coord, paren = _after(t, k)
+        if b_event is not None:
+            ev, cu = b_event, b_cue
+        elif a_event is not None:
+            ev, cu = a_event, a_cue
+        else:
+            ev, cu = None, None
+        event[k], cue[k] = ev, cu
+        if among:
+            part[k] = True
+        for x in coord:
+            if x not in event:
+                event[x], cue[x] = (a_event, a_cue) if a_event is not None else (ev, cu)
+            part[x] = True
+            part[k] = True
+        for x in paren:
+            part[x] = True
+            parent[x] = k
+    # figures that are part of another take its event when they state none of their own
+    for k in items:
+        if event.get(k) is None and k in parent:
+            p = parent[k]
+            event[k], cue[k] = event.get(p), cue.get(p)
+    out: dict[int, CountRole] = {}
+    for k in items:
+        m = mentions[t.mention[k]]
+        of = mentions[t.mention[parent[k]]].start if k in parent else None
+        out[m.start] = CountRole(event.get(k), group.get(k), part.get(k, False), cue.get(k), of)
+    return out
