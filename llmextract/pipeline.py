@@ -74,8 +74,13 @@ class Pipeline:
         report = ground(result, index)
         return apply_policy(result, report, self.policy)
 
-    def run(self, article: Article | str, **metadata: Any) -> ExtractionResult:
+    def _article(self, article: Article | str, metadata: dict[str, Any]) -> Article:
+        """The article, checked, with ``metadata`` (url, title, outlet, published) given here winning."""
         art = as_article(article, **metadata)
+        return art.model_copy(update=metadata) if metadata and isinstance(article, Article) else art
+
+    def run(self, article: Article | str, **metadata: Any) -> ExtractionResult:
+        art = self._article(article, metadata)
         index = EvidenceIndex.build(art)
         if self._llm is None:
             result = extract_offline(art, index)
@@ -84,7 +89,7 @@ class Pipeline:
         return self._finish(art, index, result)
 
     async def arun(self, article: Article | str, **metadata: Any) -> ExtractionResult:
-        art = as_article(article, **metadata)
+        art = self._article(article, metadata)
         index = EvidenceIndex.build(art)
         if self._llm is None:
             result = extract_offline(art, index)

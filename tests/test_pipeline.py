@@ -103,3 +103,30 @@ def test_a_result_flattens_to_one_row_per_claim() -> None:
     row = rows[0]
     assert (row["killed_low"], row["injured_low"], row["published"]) == (11, 30, "2023-05-08")
     assert row["article_id"] == result.article_id and row["claim_index"] == 0
+
+
+def test_extract_names_its_keywords_and_rejects_others() -> None:
+    with pytest.raises(TypeError) as info:
+        extract(TEXT, max_tokens=512)
+    message = str(info.value)
+    assert "'max_tokens'" in message and "endpoint" in message and "published" in message
+    assert "Pipeline" not in message
+
+
+def test_a_published_date_given_wins_over_the_text_s_own() -> None:
+    import datetime as dt
+
+    assert extract(TEXT).published == dt.date(2023, 5, 8)
+    given = dt.date(2023, 5, 10)
+    assert extract(TEXT, published=given).published == given
+    assert extract(Article(text=TEXT), published=given).published == given
+
+
+def test_import_llmextract_loads_only_what_it_names() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, llmextract; before = set(sys.modules); llmextract.Claim; "
+            "print('pydantic' in before, 'llmextract.schema' in before, 'llmextract.schema' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False", "True"]
