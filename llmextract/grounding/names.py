@@ -1,19 +1,41 @@
-"""The name check: a place, party or person (a ``Name()`` leaf) found among the names of the text.
+"""The name check: a place, party or person (a ``Name()`` leaf) found among the names of the text, in its claim.
 
-``exact`` (verbatim, whole words), ``normalized`` (case, diacritics, hyphens, apostrophes,
-Arabic articles folded), ``alias`` (alias table, gazetteer alternate names, transliteration
-skeleton: "Dayr al-Zawr" for "Deir ez-Zor"; how two names are one is
-:func:`llmextract.text.names.match_name`'s to say), ``fuzzy`` (rapidfuzz ratio of folded forms
-at or above the marker's threshold, with the score, and no more than a typo apart: one edit per
-six letters, so Bobangui is not Bangui), else ``unsupported`` with the names the text does hold.
-A leading "the" may be dropped.
+How a name is found, best first: ``exact`` (verbatim, whole words), ``normalized`` (case,
+diacritics, hyphens, apostrophes, Arabic articles folded), ``alias`` (alias table, gazetteer
+alternate names, transliteration skeleton: "Dayr al-Zawr" for "Deir ez-Zor"; how two names are
+one is :func:`llmextract.text.names.match_name`'s to say), ``fuzzy`` (rapidfuzz ratio of folded
+forms at or above the marker's threshold, with the score, and no more than a typo apart: one edit
+per six letters, so Bobangui is not Bangui). A leading "the" may be dropped.
+
+**Where.** The claimant, a relay, a source, the perpetrator, the place, its province and its
+country (the scoped roles of :mod:`llmextract.grounding.fields`) must be named in their claim's
+scope (:mod:`llmextract.grounding.scopes`); an occurrence there of any of the kinds above
+grounds the value. Else, in order:
+
+* ``inferred``: a back-reference of the scope points to it ("in the same province" ->
+  "Deir Ezzor"), with the spans of both; or, for a province or a country, it follows from the
+  claim's place (or a place its scope names) through the gazetteer ("Hajin is in Deir ez-Zor,
+  Syria"), and the reason says so;
+* ``misattached``: named in the scope only as a reference point ("455 km northeast of the
+  capital Damascus": reason "named as a reference point"), or named only outside the scope (with
+  the span, and the claim whose sentence it is when it is another's);
+* ``unanchored``: the claim has no evidence and no count phrase found in the text: the name is
+  there, but nothing says it is this claim's;
+* ``unsupported``: not in the text, with the names the text does hold.
+
+The outlet, and names of no claim role, are grounded anywhere in the text.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 from rapidfuzz.distance import Levenshtein
 
+from llmextract.grounding.fields import SCOPED_NAMES
 from llmextract.grounding.report import Recorder
+from llmextract.grounding.scopes import ClaimScope, Ctx
 from llmextract.markers import Name
 from llmextract.schema import Verdict
 from llmextract.text.index import EvidenceIndex
@@ -21,6 +43,19 @@ from llmextract.text.names import canonical_alias, fold, get_gazetteer, match_na
 
 _Found = tuple[Verdict, tuple[int, int], float | None, str]
 _FOLDED = "once case, diacritics, hyphens and articles are folded"
+_MEMO_MAX = 20_000  # name searches kept with an index
+# Generic head words of a party's name ("the US-led coalition"), and the attacks named after a party.
+_GENERIC_ACTOR = frozenset({"coalition", "forces", "force", "army", "military", "troops", "government", "regime",
+                            "alliance", "militia", "militias", "group", "fighters", "jets", "warplanes", "aircraft",
+                            "planes", "air", "authorities", "security"})
+_ATTACK_AFTER = re.compile(
+    r"(?:[\s-]+(?:military|air|aerial|naval|ground))?[\s-]+(?:strikes?|air\s*strikes?|raids?|air\s+raids?|attacks?|"
+    r"bombings?|bombardments?|shelling|warplanes|jets|aircraft|planes|forces|troops|drones?|artillery|missiles?|"
+    r"operations?|assaults?|offensive|sorties|campaign|fire)\b",
+    re.I,
+)
+_ROLE_WORDS = {"claimant": "the claimant", "relay": "a relay", "source": "the source", "perpetrator": "the perpetrator",
+               "place": "the place", "province": "the province", "country": "the country"}
 
 
 class NameCheck:
@@ -30,46 +65,216 @@ class NameCheck:
         self.index = index
         self.rec = rec
 
-    def check(self, value: str, path: str, marker: Name) -> None:
+    def check(self, value: str, path: str, marker: Name, ctx: Ctx) -> None:
         if not value.strip():
             return
-        got = self._find(value.strip(), marker)
-        if got is None and value.strip().lower().startswith("the "):
-            got = self._find(value.strip()[4:], marker)
-        if got is None:
-            self.rec.add(path, value, Verdict.unsupported, reason=self._absent(value, marker))
+        rec = self.rec
+        claim = ctx.claim
+        role = marker.role
+        scoped = role in SCOPED_NAMES and claim is not None and claim.is_claim
+        if not scoped or claim is None:
+            got = next(self._hits(value, marker), None)
+            if got is None:
+                rec.add(path, value, Verdict.unsupported, reason=self._absent(value, marker))
+                return
+            verdict, (s, e), score, reason = got
+            rec.add(path, value, verdict, [rec.span(s, e)], score=score, reason=reason)
             return
-        verdict, (s, e), score, reason = got
-        self.rec.add(path, value, verdict, [self.rec.span(s, e)], score=score, reason=reason)
+        if not claim.anchored:
+            got = next(self._hits(value, marker), None)
+            if got is None:
+                rec.add(path, value, Verdict.unsupported, reason=self._absent(value, marker))
+                return
+            _v, (s, e), _score, _reason = got
+            rec.add(path, value, Verdict.unanchored, [rec.span(s, e)],
+                    reason=f"{value!r} is in the text (“{self.index.context(s, e)}”), but the claim has no evidence "
+                           "quote and no count phrase found in the text, so nothing says it is this claim's; "
+                           "quote the sentence that states the claim")
+            return
+        elsewhere: _Found | None = None
+        reference: tuple[_Found, str] | None = None
+        # the cheap kinds of match everywhere; then what the scope says of it (a back-reference, the
+        # gazetteer); then the costly match (alias, transliteration, typo) over the names of the scope only
+        stages = (lambda: self._hits(value, marker, cheap=True), None,
+                  lambda: self._matched(value, marker, claim.sentences))
+        for stage in stages:
+            if stage is None:
+                if self._inferred(value, path, role, claim):
+                    return
+                continue
+            for got in stage():
+                s, e = got[1]
+                if not claim.holds(s, e):
+                    elsewhere = elsewhere or got
+                    continue
+                if role == "place":
+                    ref = self.index.reference_at(s, e)
+                    if ref is not None:
+                        reference = reference or (got, ref.text)
+                        continue
+                    if reference is not None and fold(self.index.text[s:e]) != fold(value):
+                        continue  # named as written only as a reference point: another spelling is not it
+                verdict, _span, score, reason = got
+                rec.add(path, value, verdict, [rec.span(s, e)], score=score, reason=reason)
+                return
+        if reference is not None:
+            (_v, (s, e), _score, _r), phrase = reference
+            rec.add(path, value, Verdict.misattached, [rec.span(s, e)],
+                    reason=f"{value!r} is named as a reference point (“{' '.join(phrase.split())}”), not as the "
+                           "place where the event happened")
+            return
+        if elsewhere is None:
+            elsewhere = next((got for got in self._matched(value, marker, None) if not claim.holds(*got[1])), None)
+        if elsewhere is not None:
+            _v, (s, e), _score, _r = elsewhere
+            whose = claim.whose(s, e)
+            where = f"{whose}'s evidence" if whose else "a sentence outside this claim"
+            rec.add(path, value, Verdict.misattached, [rec.span(s, e)],
+                    reason=f"{value!r} is named in “{self.index.context(s, e)}”, {where}, not in this claim's own "
+                           f"sentences or the sentence before each; it is not {_ROLE_WORDS.get(role or '', 'named')} "
+                           "of this claim as the text says it")
+            return
+        rec.add(path, value, Verdict.unsupported, reason=self._absent(value, marker))
 
-    def _find(self, value: str, marker: Name) -> _Found | None:
+    # -- back-references and the gazetteer
+    def _inferred(self, value: str, path: str, role: str | None, claim: ClaimScope) -> bool:
+        if role in ("place", "province", "country") and self._through_reference(value, path, role, claim):
+            return True
+        if role in ("province", "country") and self._through_gazetteer(value, path, role, claim):
+            return True
+        return role == "perpetrator" and self._through_attacks(value, path, claim)
+
+    def _through_reference(self, value: str, path: str, role: str, claim: ClaimScope) -> bool:
+        """"In the same province" in the claim's scope, pointing to a place that is ``value``."""
+        index, gaz = self.index, get_gazetteer()
+        for ref in index.back_references:
+            if ref.kind != "place" or ref.target is None or not any(
+                    a < ref.end and ref.start < b for a, b in claim.own):
+                continue  # in the claim's own sentences: the sentence before may speak of another place
+            ts, te = ref.target
+            target = index.text[ts:te]
+            if not (fold(target) == fold(value) or gaz.same_place(target, value)
+                    or match_name(value, target) is not None):
+                continue
+            self.rec.add(path, value, Verdict.inferred, [self.rec.span(ref.start, ref.end), self.rec.span(ts, te)],
+                         reason=f"“{ref.text}” in this claim's sentences refers back to {target!r} "
+                                f"(“{index.context(ts, te)}”)")
+            return True
+        return False
+
+    def _through_gazetteer(self, value: str, path: str, role: str, claim: ClaimScope) -> bool:
+        """A province or country that follows from the claim's place, or a place its scope names."""
+        gaz = get_gazetteer()
+        want = gaz.lookup(value, prefer="country" if role == "country" else "province")
+        if want is None:
+            return False
+        candidates: list[tuple[str, tuple[int, int] | None]] = [(p, None) for p in claim.places]
+        candidates += [(n.text, (n.start, n.end)) for n in self.index.names
+                       if n.kind in ("place", "other") and claim.holds(n.start, n.end)
+                       and self.index.reference_at(n.start, n.end) is None]
+        for place, span in candidates:
+            entry = gaz.lookup(place, prefer="settlement")
+            if entry is None or entry.country_code is None or entry.country_code != want.country_code:
+                continue
+            if role == "country":
+                ok = want.kind == "country"
+                where = f"{entry.name} is in {want.name}"
+            else:
+                ok = entry.admin1 is not None and (gaz.same_place(entry.admin1, value)
+                                                   or fold(entry.admin1) == fold(want.name))
+                where = f"{entry.name} is in {entry.admin1}"
+            if not ok:
+                continue
+            named = f"the claim's place {place!r}" if span is None else \
+                f"{place!r}, named in “{self.index.context(*span)}”"
+            spans = [self.rec.span(*span)] if span is not None else []
+            self.rec.add(path, value, Verdict.inferred, spans,
+                         reason=f"follows from {named} through the gazetteer: {where}")
+            return True
+        return False
+
+    def _through_attacks(self, value: str, path: str, claim: ClaimScope) -> bool:
+        """A perpetrator named in the scope by its distinctive words on its attacks: "US-led strikes" for
+        "the US-led coalition", "Saudi-led air raids" for "the Saudi-led coalition"."""
+        words = [w for w in value.split() if w.lower() not in _GENERIC_ACTOR and w.lower() != "the"]
+        if not words or len(words) == len(value.split()) or not any(w[:1].isupper() for w in words):
+            return False
+        distinctive = fold(" ".join(words))
+        if not distinctive:
+            return False
         index = self.index
-        found = index.find_word(value)
-        if found is not None:
-            return Verdict.exact, found, None, "appears verbatim"
+        for s, e in index.find_all_folded(distinctive):
+            if not claim.holds(s, e):
+                continue
+            after = _ATTACK_AFTER.match(index.text, e)
+            if after is None:
+                continue
+            end = after.end()
+            self.rec.add(path, value, Verdict.inferred, [self.rec.span(s, end)],
+                         reason=f"this claim's sentences name the attackers by {index.text[s:e]!r}, the words that "
+                                f"set {value!r} apart: “{index.text[s:end]}”")
+            return True
+        return False
+
+    # -- finding the name
+    def _hits(self, value: str, marker: Name, *, cheap: bool = False) -> Iterator[_Found]:
+        """Every occurrence of the name, by kind of match (exact first), each kind in text order. The cheap
+        kinds are found once and kept with the index (they depend on the text and the name only); unless
+        ``cheap``, the costly match against every name of the text (:meth:`_matched`) follows, when reached."""
+        key = ("name hits", value, marker.kind, marker.threshold)
+        memo = self.index.memo
+        groups = memo.get(key)
+        if groups is None:
+            v = value.strip()
+            forms = [v] + ([v[4:]] if v.lower().startswith("the ") else [])
+            groups = [g for form in forms for g in self._strategies(form, marker)]
+            if len(memo) < _MEMO_MAX:
+                memo[key] = groups
+        for group in groups:  # type: ignore[attr-defined]
+            yield from group
+        if not cheap:
+            yield from self._matched(value, marker, None)
+
+    def _strategies(self, value: str, marker: Name) -> Iterator[list[_Found]]:
+        index = self.index
+        yield [(Verdict.exact, span, None, "appears verbatim") for span in index.find_words(value)]
         key = fold(value)
         if not key:
-            return None
-        for n in index.names_folding_to(key):
-            return Verdict.normalized, (n.start, n.end), None, f"{n.text!r} {_FOLDED}"
+            return
+        yield [(Verdict.normalized, (n.start, n.end), None, f"{n.text!r} {_FOLDED}")
+               for n in index.names_folding_to(key)]
         canon = canonical_alias(value)
         if canon is not None:
-            for n in index.names_of(canon):
-                return Verdict.alias, (n.start, n.end), None, f"{n.text!r} is another name of {canon} (alias table)"
-        found = index.find_folded(key)
-        if found:
-            s, e = found
-            return Verdict.normalized, (s, e), None, f"{index.text[s:e]!r} {_FOLDED}"
+            yield [(Verdict.alias, (n.start, n.end), None, f"{n.text!r} is another name of {canon} (alias table)")
+                   for n in index.names_of(canon)]
+        yield [(Verdict.normalized, (s, e), None, f"{index.text[s:e]!r} {_FOLDED}")
+               for s, e in index.find_all_folded(key)]
         if marker.kind in (None, "place"):
+            found: list[_Found] = []
             for variant in sorted(get_gazetteer().variants(value)):
-                found = index.find_folded(fold(variant))
-                if found:
-                    s, e = found
-                    return Verdict.alias, (s, e), None, f"{index.text[s:e]!r} is another name of the same place " \
-                                                        "(gazetteer alternate names)"
-        best: _Found | None = None
-        best_score = -1.0
-        for n in index.names:
+                for s, e in index.find_all_folded(fold(variant)):
+                    found.append((Verdict.alias, (s, e), None,
+                                  f"{index.text[s:e]!r} is another name of the same place (gazetteer alternate names)"))
+            yield sorted(found, key=lambda f: f[1])
+
+    def _matched(self, value: str, marker: Name, within: tuple[tuple[int, int], ...] | None) -> list[_Found]:
+        """Names of the text (``within`` those spans only) that match by alias, transliteration or a typo
+        (fuzzy: best score first)."""
+        key = ("name matches", value, marker.kind, marker.threshold, within)
+        memo = self.index.memo
+        got = memo.get(key)
+        if got is None:
+            names = self.index.names if within is None else [
+                n for n in self.index.names if any(a < n.end and n.start < b for a, b in within)]
+            got = self._match_names(value, marker, names)
+            if len(memo) < _MEMO_MAX:
+                memo[key] = got
+        return got  # type: ignore[return-value]
+
+    def _match_names(self, value: str, marker: Name, names: list) -> list[_Found]:  # type: ignore[type-arg]
+        out: list[_Found] = []
+        fuzzy: list[tuple[float, _Found]] = []
+        for n in names:
             m = match_name(value, n.text, threshold=marker.threshold)
             if m is None and n.canonical:
                 # the name the index resolved the mention to (alias table or gazetteer)
@@ -81,17 +286,19 @@ class NameCheck:
             how, score = m
             if how == "alias":
                 what = "place" if n.kind == "place" else "name"
-                return Verdict.alias, (n.start, n.end), None, f"{n.text!r} is another spelling of the same " \
-                                                              f"{what} (alias table, gazetteer or transliteration)"
+                out.append((Verdict.alias, (n.start, n.end), None,
+                            f"{n.text!r} is another spelling of the same {what} (alias table, gazetteer or "
+                            "transliteration)"))
+                continue
             if how in ("exact", "normalized"):
-                return Verdict.normalized, (n.start, n.end), None, f"{n.text!r} once folded"
+                out.append((Verdict.normalized, (n.start, n.end), None, f"{n.text!r} once folded"))
+                continue
             if Levenshtein.distance(fold(value), fold(n.text)) > max(1, max(len(value), len(n.text)) // 6):
                 continue  # more than a typo apart: Bobangui is not Bangui
-            if score > best_score:
-                best_score = score
-                best = (Verdict.fuzzy, (n.start, n.end), round(score, 3),
-                        f"closest name {n.text!r} scores {score:.2f} (threshold {marker.threshold:.2f})")
-        return best
+            fuzzy.append((score, (Verdict.fuzzy, (n.start, n.end), round(score, 3),
+                                  f"closest name {n.text!r} scores {score:.2f} (threshold {marker.threshold:.2f})")))
+        fuzzy.sort(key=lambda x: -x[0])
+        return out + [f for _s, f in fuzzy]
 
     def _absent(self, value: str, marker: Name) -> str:
         kinds = {marker.kind, "other"} if marker.kind else None

@@ -1,13 +1,24 @@
-"""The number check: a number leaf grounded by the number mentions of its scope.
+"""The number check: a number leaf grounded by the number mentions of its scope, in its role.
 
 ``exact`` when a mention states that value in digits ("20", the bound of "at least 12");
 ``normalized`` when it is written otherwise ("Twenty", "a dozen", "5,961", the conservative low
 bound 12 of "Dozens"), or when a count's phrase names one or two people ("A muezzin", "a mayor
-and his secretary"); ``derived`` when the value is only a sum of 2-3 or a product of 2 mentions
-of one scope (17 from "nine children and eight women"); ``misattached`` when the only mentions
-stating it lie outside the leaf's scope (:mod:`llmextract.grounding.scopes`); ``unsupported``
-otherwise, also for a number that is not whole. A number inside a count is grounded only by
-mentions that count (not a year, a date or a measure).
+and his secretary"); ``inferred`` when a back-reference of its scope states it ("four children
+and as many women": 4 women); ``derived`` when the value is only a sum of 2-3 or a product of 2
+mentions of one scope (17 from "nine children and eight women"); ``misattached`` when the only
+mentions stating it lie outside the leaf's scope (:mod:`llmextract.grounding.scopes`) or state
+it in another role; ``unanchored`` when its claim has no evidence and no count phrase in the
+text; ``unsupported`` otherwise, also for a number that is not whole.
+
+**Roles.** A number whose field names a role (killed, injured, casualties, children, women, men,
+people: :mod:`llmextract.grounding.fields`), or that sits in a count, is grounded only by a
+mention that counts people (:attr:`~llmextract.text.numbers.NumberMention.kind` ``count``): not a
+year, a date, an age, an ordinal, a measure, a time, money, a percentage, a count of things, a
+phone number or an identifier (stated only so: ``unsupported``, and the reason says what the
+text's figure is). Killed, injured and casualties are distinct roles, and so are the breakdowns
+and the totals (:meth:`~llmextract.text.index.EvidenceIndex.role_of`): a killed field grounded
+only by a wounded figure is ``misattached``, and the reason names the role. A number under a key
+no rule covers is grounded by any mention, and its finding says its role was not checked.
 """
 
 from __future__ import annotations
@@ -16,17 +27,44 @@ import itertools
 import re
 from typing import Any
 
+from llmextract.grounding.fields import NumberRole, last_key
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import Ctx, Scope, Scopes, overlaps
 from llmextract.markers import Grounded
 from llmextract.schema import Qualifier, Verdict
 from llmextract.text.index import EvidenceIndex
-from llmextract.text.numbers import NumberMention
+from llmextract.text.numbers import KIND_NAMES, CountRole, NumberMention
 
 _SINGULAR_HEAD = re.compile(r"^(?:an?|one|the|another|this|that|his|her|their|mr\.?|mrs\.?|ms\.?|dr\.?|chief|pa)\s+\S",
                             re.I)
 _PROPER = re.compile(r"^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z.'’-]+){1,3}$")
 _PAIR = re.compile(r"\band\s+(?:his|her|their|an?|the|another)\s", re.I)
+_BREAKDOWNS = frozenset({"children", "women", "men"})
+_EVENT_NAMES = {"killed": "a killed figure", "injured": "a wounded figure",
+                "casualties": "a casualty figure (killed and wounded together)",
+                "other": "a count of people neither killed nor wounded"}
+
+
+def role_words(role: NumberRole) -> str:
+    """How a reason names a field's role: "a count of the killed", "a count of children killed"."""
+    if role.group in _BREAKDOWNS:
+        return f"a count of {role.group}" + (f" {role.event}" if role.event else "")
+    if role.event == "casualties":
+        return "a count of casualties (killed and wounded together)"
+    if role.event in ("killed", "injured"):
+        return f"a count of the {role.event}"
+    return "a count of people"
+
+
+def fits(r: CountRole, role: NumberRole) -> bool:
+    """Whether a count whose words say ``r`` can ground a field of ``role``."""
+    if role.event is not None and r.event is not None and r.event != role.event:
+        return False
+    if role.group in _BREAKDOWNS:
+        return r.group in (role.group, None, "mixed")
+    if role.event is not None:  # a total: not a breakdown that is part of another figure
+        return not (r.part and r.group in ("children", "women", "men", "mixed"))
+    return True
 
 
 class NumberCheck:
@@ -37,53 +75,154 @@ class NumberCheck:
         self.rec = rec
         self.scopes = scopes
 
-    def check(self, raw: int | float, path: str, marker: Grounded, ctx: Ctx) -> None:
+    def check(self, raw: int | float, path: str, marker: Grounded, ctx: Ctx, role: NumberRole | None,
+              shown: Any = None) -> None:
+        """Ground the number ``raw`` at ``path`` in ``role`` (None: no rule covers its key); ``shown`` is
+        the value as the extraction wrote it (a string holding a number)."""
         rec, index = self.rec, self.index
+        value_shown = raw if shown is None else shown
         if isinstance(raw, float) and not raw.is_integer():
-            rec.add(path, raw, Verdict.unsupported, reason=f"{raw} is not a whole number; the text states counts")
+            rec.add(path, value_shown, Verdict.unsupported,
+                    reason=f"{raw} is not a whole number; the text states counts")
             return
         value = int(raw)
-        allowing = index.stating(value, counts_only=ctx.is_count)
-        mentions = index.counts if ctx.is_count else index.numbers
+        if role is None and ctx.is_count:
+            role = NumberRole(None, "people")
+        people = role is not None and role.people
+        unchecked = "" if people else (
+            "; its role is not checked (Grounded(role='any'))" if role is not None and role.any else
+            f"; its role is not checked: no rule covers the key {last_key(path) or 'value'!r}")
+        mentions = index.counts if people else index.numbers
+        allowing_any = index.stating(value)
+        if people:
+            assert role is not None
+            allowing = [m for m in allowing_any if m.kind == "count" and fits(index.role_of(m), role)]
+            wrong = [m for m in allowing_any if m.kind == "count" and m not in allowing]
+            other_kinds = [m for m in allowing_any if m.kind != "count"]
+        else:
+            allowing, wrong, other_kinds = list(allowing_any), [], []
+        claim = ctx.claim
+        unanchored = claim is not None and claim.is_claim and not claim.anchored
         # a singular victim: "A muezzin" is one, "a mayor and his secretary" two
         if ctx.is_count and ctx.count_phrase is not None and value in (1, 2) and ctx.count_phrase_text:
             s, e = ctx.count_phrase
             if not any(overlaps(m, ((s, e),)) for m in mentions) and _singular(ctx.count_phrase_text) == value:
                 noun = "one person" if value == 1 else "two people"
-                rec.add(path, raw, Verdict.normalized, [rec.span(s, e)],
+                rec.add(path, value_shown, Verdict.normalized, [rec.span(s, e)],
                         reason=f"the phrase {index.text[s:e]!r} names {noun}")
                 return
         home = self.scopes.home(ctx, mentions)
         if home is None:  # no locality known: any mention grounds it
             if allowing:
-                self._grounded(path, raw, value, allowing[0])
+                m = self._pick(allowing)
+                if unanchored:
+                    rec.add(path, value_shown, Verdict.unanchored, [rec.span(m.start, m.end)],
+                            reason=f"{value} is stated as {m.text!r} in “{index.context(m.start, m.end)}”, but the "
+                                   "claim has no evidence quote and no count phrase found in the text, so nothing "
+                                   "ties the figure to this claim")
+                    return
+                self._grounded(path, value_shown, value, m, unchecked)
                 return
-            if self._derived(path, raw, value, marker, mentions, None):
+            if self._inferred(path, value_shown, value, role, None):
                 return
-            rec.add(path, raw, Verdict.unsupported, reason=self._absent(value, mentions, ()))
+            if self._derived(path, value_shown, value, marker, mentions, None):
+                return
+            if self._wrong_role(path, value_shown, value, role, wrong, None):
+                return
+            rec.add(path, value_shown, Verdict.unsupported, reason=self._absent(value, mentions, (), other_kinds))
             return
         local = [m for m in allowing if overlaps(m, home.spans)]
         if local:
-            self._grounded(path, raw, value, local[0])
+            self._grounded(path, value_shown, value, self._pick(local), unchecked)
+            return
+        if self._inferred(path, value_shown, value, role, home):
+            return
+        near_kinds = [m for m in other_kinds if overlaps(m, home.spans)]
+        if near_kinds:  # the claim's own words state it, but as a date, an age, a measure...
+            rec.add(path, value_shown, Verdict.unsupported, reason=self._absent(value, [], (), near_kinds))
             return
         home_mentions = [m for m in mentions if overlaps(m, home.spans)]
-        if self._derived(path, raw, value, marker, home_mentions, home):
+        if self._derived(path, value_shown, value, marker, home_mentions, home):
+            return
+        if self._wrong_role(path, value_shown, value, role, [m for m in wrong if overlaps(m, home.spans)], home):
             return
         if allowing:
             m = allowing[0]
             stated = ", ".join(repr(x.text) for x in home_mentions[:4])
-            rec.add(path, raw, Verdict.misattached, [rec.span(m.start, m.end) for m in allowing[:3]],
+            rec.add(path, value_shown, Verdict.misattached, [rec.span(m.start, m.end) for m in allowing[:3]],
                     reason=f"{value} is stated as {m.text!r} in “{index.context(m.start, m.end)}”, outside "
                            f"{home.label}, which states {stated}")
             return
         for scope in ctx.scopes:
             if scope is home:
                 continue
-            if self._derived(path, raw, value, marker, [m for m in mentions if overlaps(m, scope.spans)], scope):
+            if self._derived(path, value_shown, value, marker, [m for m in mentions if overlaps(m, scope.spans)],
+                             scope):
                 return
-        rec.add(path, raw, Verdict.unsupported, reason=self._absent(value, home_mentions, home.spans))
+        if self._wrong_role(path, value_shown, value, role, wrong, home):
+            return
+        rec.add(path, value_shown, Verdict.unsupported,
+                reason=self._absent(value, home_mentions, home.spans, other_kinds))
 
-    def _absent(self, value: int, near: list[NumberMention], spans: tuple[tuple[int, int], ...]) -> str:
+    def _pick(self, found: list[NumberMention]) -> NumberMention:
+        """The first mention that is not in text addressed to a model, else the first."""
+        if self.index.instructions:
+            for m in found:
+                if self.index.instruction_at(m.start, m.end) is None:
+                    return m
+        return found[0]
+
+    def _wrong_role(self, path: str, raw: Any, value: int, role: NumberRole | None, wrong: list[NumberMention],
+                    home: Scope | None) -> bool:
+        """Stated, but as a count in another role: misattached, the reason naming both roles."""
+        if not wrong or role is None:
+            return False
+        index = self.index
+        m = wrong[0]
+        r = index.role_of(m)
+        said = _EVENT_NAMES.get(r.event or "", "")
+        if r.group in _BREAKDOWNS or r.group == "mixed":
+            group = "women and children" if r.group == "mixed" else r.group
+            said = (said + ", " if said else "") + f"a count of {group}" + (
+                ", part of a larger figure" if r.part else "")
+        elif r.part:
+            said = (said + ", " if said else "") + "part of a larger figure"
+        cue = f" (“{index.text[r.cue[0]:r.cue[1]]}”)" if r.cue else ""
+        where = "" if home is None or overlaps(m, home.spans) else f", outside {home.label}"
+        self.rec.add(path, raw, Verdict.misattached, [self.rec.span(m.start, m.end)],
+                     reason=f"{value} is stated as {m.text!r} in “{index.context(m.start, m.end)}”{where}: "
+                            f"{said or 'a count in another role'}{cue}, not {role_words(role)}")
+        return True
+
+    def _inferred(self, path: str, raw: Any, value: int, role: NumberRole | None, home: Scope | None) -> bool:
+        """"Four children and as many women": 4 women, through the back-reference."""
+        if role is None or not role.people:
+            return False
+        index = self.index
+        for ref in index.back_references:
+            if ref.kind != "number" or ref.value != value or ref.target is None:
+                continue
+            if home is not None and not any(ref.start < b and ref.end > a for a, b in home.spans):
+                continue
+            group = {"girls": "children", "boys": "children", "minors": "children", "civilians": "people",
+                     "others": "people"}.get(ref.what, ref.what)
+            if role.group in _BREAKDOWNS and group != role.group:
+                continue
+            ts, te = ref.target
+            self.rec.add(path, raw, Verdict.inferred, [self.rec.span(ref.start, ref.end), self.rec.span(ts, te)],
+                         reason=f"{ref.text!r} refers back to {index.text[ts:te]!r}: {value}")
+            return True
+        return False
+
+    def _absent(self, value: int, near: list[NumberMention], spans: tuple[tuple[int, int], ...],
+                other_kinds: list[NumberMention]) -> str:
+        if other_kinds:
+            m = other_kinds[0]
+            what = KIND_NAMES.get(m.kind, m.kind)
+            if m.kind == "date" and (m.value or 0) > 31:
+                what = "the year of a date"
+            return (f"{value} is stated only as {what} ({m.text!r} in "
+                    f"“{self.index.context(m.start, m.end)}”), never as a count of people")
         if near and spans:
             stated = "; ".join(f"{m.text!r} ({_bounds(m)})" for m in near[:5])
             return f"{value} is not stated in the text; the claim's own words state {stated}"
@@ -96,7 +235,7 @@ class NumberCheck:
         figures = ", ".join(sorted(first, key=first.__getitem__)[:10])
         return f"{value} is not stated anywhere in the text" + (f"; its figures are {figures}" if figures else "")
 
-    def _grounded(self, path: str, raw: Any, value: int, m: NumberMention) -> None:
+    def _grounded(self, path: str, raw: Any, value: int, m: NumberMention, suffix: str = "") -> None:
         if m.qualifier is Qualifier.vague:
             verdict = Verdict.normalized
             reason = f"{m.text!r} is a vague quantity; {value} is its conservative low bound"
@@ -106,7 +245,7 @@ class NumberCheck:
         else:
             verdict = Verdict.normalized
             reason = f"{m.text!r} = {_bounds(m)}"
-        self.rec.add(path, raw, verdict, [self.rec.span(m.start, m.end)], reason=reason)
+        self.rec.add(path, raw, verdict, [self.rec.span(m.start, m.end)], reason=reason + suffix)
 
     def _derived(self, path: str, raw: Any, value: int, marker: Grounded, pool: list[NumberMention],
                  scope: Scope | None) -> bool:

@@ -3,10 +3,14 @@
 * ``off``: the result as the extractor made it.
 * ``flag``: every finding attached to the result.
 * ``strict``: as ``flag``, then every claim whose killed, injured, place or claimant still has a
-  failure (:mod:`llmextract.grounding.report`) moves to ``dropped``, with a note saying why.
+  failure (:mod:`llmextract.grounding.report`: ``misattached``, ``unsupported``, ``derived``...),
+  or that has any value ``unanchored`` or ``suspicious_source`` (nothing ties it to the text, or
+  it comes from text addressed to a model), moves to ``dropped``, with a note saying why.
+  ``unchecked`` values never drop a claim.
 
 :func:`claims_validator` gives the LLM extractor the same findings as messages, so a model is
-re-asked about exactly the values that failed before anything is dropped.
+re-asked about exactly the values that failed before anything is dropped: each message says
+which claim or role a misattached value belongs to.
 """
 
 from __future__ import annotations
@@ -18,19 +22,21 @@ from llmextract.choices import POLICIES
 from llmextract.errors import ConfigError
 from llmextract.grounding.report import GroundingReport, show_value
 from llmextract.grounding.walk import ground
-from llmextract.schema import ClaimList, ExtractionResult, Finding
+from llmextract.schema import ClaimList, ExtractionResult, Finding, Verdict
 from llmextract.text.index import EvidenceIndex
 
 _STRICT_FIELDS = ("killed", "injured", "place", "attribution.claimant")
+_DROP_ANYWHERE = (Verdict.unanchored, Verdict.suspicious_source)
 _CLAIM_PATH = re.compile(r"^claims\[(\d+)\]")
 
 
 def claims_validator() -> Callable[[ClaimList, EvidenceIndex], list[str]]:
     """A validator for ``LLMExtractor(validator=...)``: the problems of a ClaimList, one message each.
 
-    It is handed the article's evidence index (the pipeline's; never built again). Every
-    unsupported, misattached or derived finding becomes a message naming the path, the value and
-    what the text says near it, so a re-ask can fix exactly that.
+    It is handed the article's evidence index (the pipeline's; never built again). Every failure
+    (unsupported, misattached, derived, unanchored, suspicious_source) becomes a message naming the
+    path, the value, what the text says near it and which claim or role the value belongs to, so a
+    re-ask can fix exactly that; unchecked values are not sent.
     """
 
     def validate(claims: ClaimList, index: EvidenceIndex) -> list[str]:
@@ -45,8 +51,9 @@ def apply_policy(result: ExtractionResult, report: GroundingReport, policy: str)
     * ``off``: ``result`` unchanged.
     * ``flag``: a copy with ``findings`` set to the report's.
     * ``strict``: as ``flag``, then every claim whose killed, injured, place or claimant still has
-      an unsupported (or misattached, or derived) finding moves to ``result.dropped``, with a
-      provenance note per claim saying why. Finding paths follow the claims: the findings of a
+      a failure (unsupported, misattached, derived...), or any value unanchored or from a
+      suspicious source, moves to ``result.dropped``, with a provenance note per claim saying why.
+      Unchecked values drop nothing. Finding paths follow the claims: the findings of a
       kept claim are re-indexed to its new position (``claims[2]`` -> ``claims[1]``) and those of
       a dropped claim point into ``dropped`` (``claims[1]`` -> ``dropped[0]``), so every path
       always names a claim of the returned result.
@@ -64,8 +71,12 @@ def apply_policy(result: ExtractionResult, report: GroundingReport, policy: str)
         for f in findings:
             if f.path not in bad:
                 continue
+            claim = f"claims[{i}]"
+            if f.verdict in _DROP_ANYWHERE and (f.path == claim or f.path.startswith(claim + ".")):
+                drop.setdefault(i, []).append(f"{f.path}={show_value(f.value)} {f.verdict.value}")
+                continue
             for name in _STRICT_FIELDS:
-                prefix = f"claims[{i}].{name}"
+                prefix = f"{claim}.{name}"
                 if f.path == prefix or f.path.startswith(prefix + ".") or f.path.startswith(prefix + "["):
                     drop.setdefault(i, []).append(f"{f.path}={show_value(f.value)} {f.verdict.value}")
     if not drop:

@@ -1,17 +1,18 @@
 """The grounding report: the findings of one run, which verdicts are failures, and how a finding reads.
 
-Verdicts (:class:`~llmextract.schema.Verdict`), written down once:
+Verdicts are :class:`~llmextract.schema.Verdict`'s, used as written down there:
 
-* grounded: ``exact`` (the text states it as written), ``normalized`` (the text states it
-  another way: "Twenty", folded case and diacritics, a conservative low bound), ``alias``
-  (another name of the same party or place), ``fuzzy`` (a typo away, with its score);
-* failures: ``derived`` (computed from figures of the text, not stated; accepted only where the
-  field is marked ``Grounded(derived_ok=True)``), ``misattached`` (stated, but outside the
-  value's own scope: see :mod:`llmextract.grounding.scopes`), ``unsupported`` (not in the text).
+* grounded: ``exact``, ``normalized``, ``alias``, ``fuzzy``, ``inferred`` (reached through a
+  back-reference or the gazetteer, with the spans of both ends);
+* ``unchecked``: no rule or marker says how to check the value. Listed and shown, never a
+  failure: :attr:`GroundingReport.ok` stays True and the strict policy keeps it;
+* failures: ``derived`` (accepted only where the field is marked ``Grounded(derived_ok=True)``),
+  ``misattached`` (another claim's, another role's, or a reference point), ``unsupported``,
+  ``unanchored``, ``suspicious_source``.
 
 :attr:`GroundingReport.ok` is False when any finding is a failure; :meth:`GroundingReport.to_messages`
-words each failure for a person or for re-asking a model. The checks add findings through a
-:class:`Recorder`, one per run.
+words each failure for a person or for re-asking a model, saying which claim or role the value
+belongs to. The checks add findings through a :class:`Recorder`, one per run.
 """
 
 from __future__ import annotations
@@ -34,15 +35,27 @@ class GroundingReport(BaseModel):
         default_factory=list, description="Paths whose derived value is accepted (Grounded(derived_ok=True)).")
 
     def _bad(self, f: Finding) -> bool:
-        return not f.ok and not (f.verdict is Verdict.derived and f.path in self.accepted)
+        return f.failed and not (f.verdict is Verdict.derived and f.path in self.accepted)
 
     @property
     def unsupported(self) -> list[Finding]:
-        """Every finding that is not grounded: unsupported, misattached or derived (unless accepted)."""
+        """The failures: every finding neither grounded nor unchecked (a derived value its marker accepts
+        is not one)."""
         return [f for f in self.findings if self._bad(f)]
 
     @property
+    def failures(self) -> list[Finding]:
+        """Another name of :attr:`unsupported`."""
+        return self.unsupported
+
+    @property
+    def unchecked(self) -> list[Finding]:
+        """The values nothing could check: listed, never failures."""
+        return [f for f in self.findings if f.verdict is Verdict.unchecked]
+
+    @property
     def ok(self) -> bool:
+        """No failures (``unchecked`` values do not count)."""
         return not any(self._bad(f) for f in self.findings)
 
     @property
@@ -62,18 +75,35 @@ class GroundingReport(BaseModel):
         return [f for f in self.findings if f.path == prefix or f.path.startswith(prefix + ".")]
 
     def to_messages(self) -> list[str]:
-        """One line per problem, for a person or for re-asking a model: path, value, verdict, what the text says."""
+        """One line per failure, for a person or for re-asking a model: path, value, verdict, what the text
+        says, and what to do."""
         return [_message(f) for f in self.unsupported]
 
 
 _ADVICE = {
     Verdict.derived: "Do not add up or multiply figures: give each figure as the text states it, in its own field.",
-    Verdict.misattached: "That figure belongs to another statement; use the figure this claim's own words state.",
+    Verdict.unanchored: "Quote the sentence that states this claim as its evidence, or leave the value out.",
+    Verdict.suspicious_source: "That text addresses a model, not a reader: do not build a claim from it.",
 }
 
 
+def _advice(f: Finding) -> str:
+    if f.verdict is Verdict.misattached:
+        r = f.reason
+        if "reference point" in r:
+            return "Give the place where the event happened, not a place named to locate it."
+        if "not a count of" in r or "not a count" in r or ", not a count" in r:
+            return ("Put each figure in the field of its role: killed for the dead, injured for the wounded, a "
+                    "breakdown (children, women, men) only for the figure of that group.")
+        if "claims[" in r or "another claim" in r:
+            return ("That value belongs to the other claim named here; give this claim the value its own "
+                    "sentences state.")
+        return "Use the value this claim's own sentences state."
+    return _ADVICE.get(f.verdict, "")
+
+
 def _message(f: Finding) -> str:
-    advice = _ADVICE.get(f.verdict, "")
+    advice = _advice(f)
     reason = f.reason.rstrip(". ") + "."
     return f"{f.path} = {show_value(f.value)}: {f.verdict.value}. {reason}" + (f" {advice}" if advice else "")
 

@@ -1,30 +1,45 @@
-"""Locality: the scopes a value may be grounded in, and the figure phrases found outside their claim.
+"""Scopes: the sentences each value may be grounded in, claim by claim.
 
-Quotes say where a claim's figures may come from. The root and every list item that holds
-figures or names of its own (a claim) is a *scope root*: its *evidence* is the sentences its
-quotes align to, figure phrases apart (a claim: its evidence quotes and date phrase). A figure
-phrase (the quote of a node with figures, :attr:`~llmextract.schema.Count.phrase`) must sit in
-those sentences; one found only elsewhere is ``misattached`` ("17" lifted from another
-sentence), and so is one inside another claim's evidence. With no evidence quotes, the claim's
-figure phrases are its evidence.
+**Claim scope.** The root and every list item that holds figures or names of its own (a claim)
+is a *scope root*. Its *own sentences* are those of its evidence quotes and of its count phrases
+(a figure phrase found outside the evidence is not one: it is ``misattached``); its *scope* is
+those sentences plus the sentence before each (where "the network said" names its subject). The
+claimant, the relays, the perpetrator, the place (and its province and country) and the date
+phrase of a claim are grounded inside its scope (:mod:`~llmextract.grounding.names`,
+:mod:`~llmextract.grounding.quotes`); a value found only elsewhere is ``misattached``, with the
+claim whose sentence it is when it is another's. The outlet may be named anywhere. A claim (see
+:func:`~llmextract.grounding.fields.is_claim`) with neither an evidence quote nor a count phrase
+found in the text is *unanchored*: nothing says where its values are stated, and they are not
+grounded document-wide silently.
 
-A number is then judged in the innermost scope holding any number mention: its Count's phrase,
-that phrase's sentence, the claim's evidence (:meth:`Scopes.home`); a mention there grounds it, a
-value stated only outside is ``misattached``. Without any aligned quote there is no locality,
-and any mention in the text grounds the value.
+**Number scopes.** A number is judged in the innermost scope holding any number mention: its
+Count's phrase, that phrase's sentence, the claim's own sentences (:meth:`Scopes.home`); a
+mention there grounds it, a value stated only outside is ``misattached``. Without any aligned
+quote there is no locality, and any mention in the text grounds the value.
 
 One :class:`Scopes` per grounding run keeps what the walk learns (quotes aligned once, which
-figure phrases are outside their claim); a :class:`Ctx` is the scopes in force at a node.
+figure phrases are outside their claim, each claim's scope); a :class:`Ctx` is what is in force
+at a node.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
 
-from llmextract.grounding.fields import Children, join, states_figures
+from llmextract.grounding.fields import (
+    Children,
+    NumberRole,
+    is_claim,
+    join,
+    last_key,
+    number_role,
+    states_figures,
+)
 from llmextract.markers import Marker, Name, Quote, Skip
 from llmextract.text.index import EvidenceIndex, Located
 from llmextract.text.numbers import NumberMention
@@ -41,14 +56,56 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class ClaimScope:  # a cached property needs a __dict__: no slots
+    """Where one claim is stated: its own sentences, its scope (with the sentence before each), and
+    the other claims' own sentences (to name whose a value is)."""
+
+    path: str
+    own: Spans
+    sentences: Spans
+    is_claim: bool
+    others: tuple[tuple[Spans, str], ...] = ()
+    places: tuple[str, ...] = ()  # the claim's place names: its province and country may follow from them
+
+    @property
+    def anchored(self) -> bool:
+        return bool(self.own)
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [a for a, _b in self.sentences]
+
+    def holds(self, s: int, e: int) -> bool:
+        """Whether the span overlaps the claim's scope (its sentences are sorted and disjoint)."""
+        i = bisect.bisect_left(self._starts, e) - 1  # the last sentence starting before the span ends
+        return i >= 0 and self.sentences[i][1] > s
+
+    def whose(self, s: int, e: int) -> str | None:
+        """The path of the other claim whose own sentence holds the span, if one does."""
+        for spans, path in self.others:
+            if any(a < e and s < b for a, b in spans):
+                return path
+        return None
+
+
+@dataclass(frozen=True)
 class Ctx:
-    """The scopes in force at a node of the walk, innermost first."""
+    """What is in force at a node of the walk: number scopes (innermost first), the claim, the role."""
 
     scopes: tuple[Scope, ...] = ()
     count_phrase: tuple[int, int] | None = None  # the aligned phrase of the Count being walked
     count_phrase_text: str | None = None
     is_count: bool = False
     foreign: Spans = ()  # sentences of the other claims' evidence
+    claim: ClaimScope | None = None
+    role: NumberRole | None = None  # the number role the keys above say
+
+
+def _ctx(ctx: Ctx, **changes: Any) -> Ctx:
+    """``dataclasses.replace`` for a Ctx, without its field introspection (the walk makes many)."""
+    return Ctx(changes.get("scopes", ctx.scopes), changes.get("count_phrase", ctx.count_phrase),
+               changes.get("count_phrase_text", ctx.count_phrase_text), changes.get("is_count", ctx.is_count),
+               changes.get("foreign", ctx.foreign), changes.get("claim", ctx.claim), changes.get("role", ctx.role))
 
 
 @dataclass(frozen=True)
@@ -56,7 +113,7 @@ class _Quoted:
     path: str
     text: str
     threshold: float
-    figure: bool  # the phrase of a node with figures of its own (Count.phrase)
+    role: str  # evidence, figure (a count's phrase), date (a date phrase)
     parent: str  # the path of the node that holds it
 
 
@@ -79,10 +136,12 @@ class Scopes:
         self._own_scope: dict[int, bool] = {}
         self._outside: dict[str, str] = {}  # figure phrases found outside their claim: why
         self._quotes_of: dict[str, list[_Quoted]] = {}
+        self._places_of: dict[str, list[str]] = {}
         self._home: dict[tuple[tuple[Scope, ...], bool], Scope | None] = {}
         self._by_parent: dict[str, list[_Quoted]] = {}
         self._judged: set[str] = set()
         self._sentences: dict[Spans, Spans] = {}
+        self._own: dict[str, Spans] = {}
 
     # -- what the checks ask
     def sentences_of(self, spans: Any) -> Spans:
@@ -92,10 +151,10 @@ class Scopes:
             got = self._sentences[key] = self.index.sentences_of(key)
         return got
 
-    def quote(self, path: str, text: str, threshold: float) -> Located | None:
+    def quote(self, path: str, text: str, threshold: float, prefer: Spans = ()) -> Located | None:
         """Where the quote at ``path`` sits (aligned once per run: a scope may have aligned it already)."""
         if path not in self._aligned:
-            self._aligned[path] = self.index.locate(text, threshold)
+            self._aligned[path] = self.index.locate(text, threshold, prefer)
         return self._aligned[path]
 
     def aligned(self, path: str) -> Located | None:
@@ -116,37 +175,46 @@ class Scopes:
         return home
 
     # -- entering nodes
-    def enter(self, obj: BaseModel | dict, path: str, ctx: Ctx, *, count: bool, item: bool) -> Ctx:
-        """The scopes in force inside a node: a count starts afresh; the root and a claim (a list item
-        with figures or names) are scope roots; a node with quotes of its own narrows to them."""
-        if count != ctx.is_count or ctx.count_phrase is not None:
-            ctx = Ctx(ctx.scopes, None, None, count, ctx.foreign)
-        if not path or (item and self.own_scope(obj)):
-            return self._root_scopes(obj, path, ctx)
+    def enter(self, obj: BaseModel | dict, path: str, ctx: Ctx, *, count: bool, item: bool,
+              kids: list[tuple[str, Any, Marker | None]], key: str = "") -> Ctx:
+        """What is in force inside a node (held under ``key``): the number role its key adds; a count
+        starts afresh; the root and a claim (a list item with figures or names) are scope roots; a node
+        with quotes of its own narrows to them."""
+        role = ctx.role
+        key_role = number_role(key) if key else None
+        if key_role is not None:
+            role = role.join(key_role) if role is not None else key_role
+        if count != ctx.is_count or ctx.count_phrase is not None or role is not ctx.role:
+            ctx = _ctx(ctx, count_phrase=None, count_phrase_text=None, is_count=count, role=role)
+        if not path or (item and self.own_scope(obj, key)):
+            return self._root_scopes(obj, path, ctx, kids)
         if path in self._by_parent:
             return self._direct_scopes(path, ctx)
         return ctx
 
     def items(self, items: list[Any] | tuple[Any, ...], path: str, ctx: Ctx) -> dict[int, Ctx]:
-        """The context of each claim of a list that holds several: other claims' evidence is foreign."""
-        scoped = [i for i, item in enumerate(items) if isinstance(item, BaseModel | dict) and self.own_scope(item)]
+        """The context of each claim of a list that holds several: the other claims' sentences are foreign."""
+        key = last_key(path)
+        scoped = [i for i, item in enumerate(items) if isinstance(item, BaseModel | dict) and self.own_scope(item, key)]
         if len(scoped) <= 1:
             return {}
-        anchors = {i: self._anchors(items[i], f"{path}[{i}]") for i in scoped}
+        owns = {i: self._own_sentences(items[i], f"{path}[{i}]") for i in scoped}
         out: dict[int, Ctx] = {}
-        for i, own in anchors.items():
+        for i, own in owns.items():
             mine = set(own)
-            foreign = tuple(sorted({s for j, a in anchors.items() if j != i for s in a} - mine))
-            out[i] = Ctx(ctx.scopes, None, None, ctx.is_count, foreign)
+            foreign = tuple(sorted({s for j, a in owns.items() if j != i for s in a} - mine))
+            others = tuple((a, f"{path}[{j}]") for j, a in owns.items() if j != i and a)
+            out[i] = _ctx(ctx, count_phrase=None, count_phrase_text=None, foreign=foreign,
+                             claim=ClaimScope(f"{path}[{i}]", (), (), False, others))
         return out
 
-    def own_scope(self, obj: Any) -> bool:
+    def own_scope(self, obj: Any, parent: str = "") -> bool:
         """Whether a list item is a scope of its own: it holds figures or names (a claim), not only quotes."""
         key = id(obj)
         if key in self._own_scope:
             return self._own_scope[key]
         found = False
-        for _piece, value, marker in self.children(obj):
+        for piece, value, marker in self.children(obj, parent):
             if isinstance(marker, Skip) or value is None or isinstance(value, bool):
                 continue
             values = value if isinstance(value, list | tuple) else [value]
@@ -154,7 +222,7 @@ class Scopes:
                 if isinstance(v, bool):
                     continue
                 if isinstance(v, int | float) or (isinstance(v, str) and isinstance(marker, Name)) or (
-                        isinstance(v, BaseModel | dict) and self.own_scope(v)):
+                        isinstance(v, BaseModel | dict) and self.own_scope(v, piece)):
                     found = True
                     break
             if found:
@@ -163,33 +231,38 @@ class Scopes:
         return found
 
     # -- the quotes of a scope root
-    def _collect(self, obj: Any, path: str, out: list[_Quoted]) -> None:
+    def _collect(self, obj: Any, path: str, out: list[_Quoted], places: list[str], parent: str) -> None:
         figure = states_figures(obj)
-        for piece, value, marker in self.children(obj):
-            self._collect_value(value, join(path, piece), marker, out, figure, path)
+        for piece, value, marker in self.children(obj, parent, path):
+            self._collect_value(value, join(path, piece), marker, out, places, figure, path, piece)
 
-    def _collect_value(self, value: Any, path: str, marker: Marker | None, out: list[_Quoted], figure: bool,
-                       parent: str) -> None:
+    def _collect_value(self, value: Any, path: str, marker: Marker | None, out: list[_Quoted], places: list[str],
+                       figure: bool, parent: str, key: str) -> None:
         if isinstance(marker, Skip) or value is None:
             return
         if isinstance(value, str):
             if isinstance(marker, Quote):
-                out.append(_Quoted(path, value, marker.threshold, figure, parent))
+                role = marker.role or ("figure" if figure else "evidence")
+                out.append(_Quoted(path, value, marker.threshold, role, parent))
+            elif isinstance(marker, Name) and marker.role == "place" and value.strip():
+                places.append(value.strip())
         elif isinstance(value, BaseModel | dict):
-            self._collect(value, path, out)
+            self._collect(value, path, out, places, key)
         elif isinstance(value, list | tuple):
             for i, item in enumerate(value):
-                if isinstance(item, BaseModel | dict) and self.own_scope(item):
+                if isinstance(item, BaseModel | dict) and self.own_scope(item, key):
                     continue  # a list item with figures or names of its own (a claim) is a scope of its own
-                self._collect_value(item, f"{path}[{i}]", marker, out, figure, path)
+                self._collect_value(item, f"{path}[{i}]", marker, out, places, figure, parent, key)
 
     def _collected(self, obj: Any, path: str) -> list[_Quoted]:
         """The quotes of a scope root's subtree, collected once; also indexed by the node that holds them."""
         got = self._quotes_of.get(path)
         if got is None:
             got = []
-            self._collect(obj, path, got)
+            places: list[str] = []
+            self._collect(obj, path, got, places, last_key(path) if path else "")
             self._quotes_of[path] = got
+            self._places_of[path] = places
             for q in got:
                 self._by_parent.setdefault(q.parent, []).append(q)
         return got
@@ -199,43 +272,70 @@ class Scopes:
             self._aligned[q.path] = self.index.locate(q.text, q.threshold, prefer)
         return self._aligned[q.path]
 
-    def _anchors(self, obj: Any, path: str) -> Spans:
-        """The sentences of a node's evidence (its quotes that are not figure phrases)."""
-        spans: list[tuple[int, int]] = []
-        for q in sorted((q for q in self._collected(obj, path) if not q.figure), key=lambda q: -len(q.text)):
-            got = self._align(q, self.sentences_of(spans))
-            if got is not None:
-                spans.extend(got.spans)
-        return self.sentences_of(spans)
-
-    def _root_scopes(self, obj: Any, path: str, ctx: Ctx) -> Ctx:
-        """Scopes of a scope root (the root, a claim): its evidence sentences; its figure phrases judged."""
+    def _own_sentences(self, obj: Any, path: str) -> Spans:
+        """A scope root's own sentences: those of its evidence quotes, else of its count phrases."""
+        got = self._own.get(path)
+        if got is not None:
+            return got
         quotes = self._collected(obj, path)
-        if not quotes:
-            return ctx
+        spans: list[tuple[int, int]] = []
+        for q in sorted((q for q in quotes if q.role == "evidence"), key=lambda q: -len(q.text)):
+            found = self._align(q, self.sentences_of(spans))
+            if found is not None:
+                spans.extend(found.spans)
+        if not spans:
+            for q in (q for q in quotes if q.role == "figure"):
+                found = self._align(q, ())
+                if found is not None:
+                    spans.extend(found.spans)
+        got = self._own[path] = self.sentences_of(spans) if spans else ()
+        return got
+
+    def _root_scopes(self, obj: Any, path: str, ctx: Ctx, kids: list[tuple[str, Any, Marker | None]]) -> Ctx:
+        """Scopes of a scope root (the root, a claim): its evidence sentences; its figure phrases judged;
+        its claim scope."""
+        quotes = self._collected(obj, path)
+        claim = is_claim(obj, kids)
         outer = tuple(s for scope in ctx.scopes for s in scope.spans)
         anchor_spans: list[tuple[int, int]] = []
-        for q in sorted((q for q in quotes if not q.figure), key=lambda q: -len(q.text)):
+        for q in sorted((q for q in quotes if q.role == "evidence"), key=lambda q: -len(q.text)):
             got = self._align(q, self.sentences_of(anchor_spans) if anchor_spans else outer)
             if got is not None:
                 anchor_spans.extend(got.spans)
         anchor_sents = self.sentences_of(anchor_spans)
         scope_spans = list(anchor_spans)
-        for q in sorted((q for q in quotes if q.figure), key=lambda q: -len(q.text)):
+        for q in sorted((q for q in quotes if q.role == "figure"), key=lambda q: -len(q.text)):
             got = self._align(q, anchor_sents or outer)
             if got is None or q.path in self._outside:
                 continue
             if q.path not in self._judged:
                 self._judged.add(q.path)
-                why = self._why_outside(got, anchor_sents, ctx.foreign)
+                why = self._why_outside(got, anchor_sents, ctx)
                 if why:
                     self._outside[q.path] = why
                     continue
             scope_spans.extend(got.spans)
+        own = self.sentences_of(scope_spans) if scope_spans else ()
         if scope_spans:
-            ctx = Ctx((Scope(self.sentences_of(scope_spans), "this claim's evidence"), *ctx.scopes),
-                      ctx.count_phrase, ctx.count_phrase_text, ctx.is_count, ctx.foreign)
+            ctx = _ctx(ctx, scopes=(Scope(own, "this claim's evidence"), *ctx.scopes))
+        prior = ctx.claim
+        others = prior.others if prior is not None and prior.path == path else ()
+        ctx = _ctx(ctx, claim=ClaimScope(path, own, self._with_before(own), claim, others,
+                                            tuple(self._places_of.get(path, ()))))
         return self._direct_scopes(path, ctx)
+
+    def _with_before(self, own: Spans) -> Spans:
+        """The sentences and the sentence before each."""
+        if not own:
+            return ()
+        sentences = self.index.sentences
+        out: set[tuple[int, int]] = set(own)
+        for s, _e in own:
+            i = self.index.sentence_at(s).index
+            if i > 0:
+                prev = sentences[i - 1]
+                out.add((prev.start, prev.end))
+        return tuple(sorted(out))
 
     def _direct_scopes(self, path: str, ctx: Ctx) -> Ctx:
         """Scopes of a node with quotes of its own (a Count): their sentences, then their exact spans."""
@@ -243,7 +343,7 @@ class Scopes:
         phrase_span: tuple[int, int] | None = None
         phrase_text: str | None = None
         for q in self._by_parent.get(path, ()):
-            if q.path in self._outside:
+            if q.path in self._outside or q.role == "date":
                 continue
             got = self._aligned.get(q.path)
             if got is not None:
@@ -254,16 +354,19 @@ class Scopes:
             return ctx
         scopes = (Scope(tuple(spans), "its own phrase"), Scope(self.sentences_of(spans), "its own sentence"),
                   *ctx.scopes)
-        return Ctx(scopes, phrase_span, phrase_text, ctx.is_count, ctx.foreign)
+        return _ctx(ctx, scopes=scopes, count_phrase=phrase_span, count_phrase_text=phrase_text)
 
-    def _why_outside(self, got: Located, anchors: Spans, foreign: Spans) -> str | None:
+    def _why_outside(self, got: Located, anchors: Spans, ctx: Ctx) -> str | None:
         """Why a figure phrase found at ``got`` does not belong to the claim whose evidence is ``anchors``."""
         s, e = got.spans[0][0], got.spans[-1][1]
         if anchors and _inside(s, e, anchors):
             return None
         where = f"“{self.index.context(s, e)}”"
+        foreign = ctx.foreign
         if foreign and _inside(s, e, foreign):
-            return f"found in {where}, which is another claim's evidence, not this claim's"
+            whose = ctx.claim.whose(s, e) if ctx.claim is not None else None
+            return f"found in {where}, which is another claim's evidence" + (f" ({whose})" if whose else "") + \
+                ", not this claim's"
         if anchors:
             return f"found in {where}, outside the sentences this claim quotes as its evidence"
         return None

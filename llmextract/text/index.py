@@ -361,8 +361,29 @@ class EvidenceIndex:
         found = self.find_words(phrase, first=True)
         return found[0] if found else None
 
+    @cached_property
+    def memo(self) -> dict[object, object]:
+        """Tables its readers build from the index and keep with it (grounding's name searches: the
+        same names are asked of every claim and every re-ask). Keys are the readers' own; bounded."""
+        return {}
+
+    @cached_property
+    def _found(self) -> dict[tuple[str, str], list[tuple[int, int]]]:
+        """Searches already made (grounding asks the same names of each claim): (how, what) -> spans."""
+        return {}
+
     def find_words(self, phrase: str, *, first: bool = False) -> list[tuple[int, int]]:
-        """Every verbatim occurrence of ``phrase`` that does not start or end inside a word, in text order."""
+        """Every verbatim occurrence of ``phrase`` that does not start or end inside a word, in text order.
+        The list is shared: do not change it."""
+        got = self._found.get(("word", phrase))
+        if got is not None:
+            return got[:1] if first else got
+        got = self._find_words(phrase)
+        if len(self._found) < 10_000:
+            self._found[("word", phrase)] = got
+        return got[:1] if first else got
+
+    def _find_words(self, phrase: str) -> list[tuple[int, int]]:
         if self._back is not None:
             phrase = _MARKS.sub("", phrase)
         text = self._scan
@@ -371,8 +392,6 @@ class EvidenceIndex:
         while pos >= 0:
             if _word_bounded(text, pos, pos + len(phrase)):
                 out.append(self._orig(pos, pos + len(phrase)))
-                if first:
-                    break
             pos = text.find(phrase, pos + 1)
         return out
 
@@ -396,9 +415,18 @@ class EvidenceIndex:
         return found[0] if found else None
 
     def find_all_folded(self, key: str, *, first: bool = False) -> list[tuple[int, int]]:
-        """Every run of 1-6 words whose fold is ``key``, in text order (one per starting word)."""
+        """Every run of 1-6 words whose fold is ``key``, in text order (one per starting word). The list is
+        shared: do not change it."""
         if not key:
             return []
+        got = self._found.get(("fold", key))
+        if got is None:
+            got = self._find_all_folded(key)
+            if len(self._found) < 10_000:
+                self._found[("fold", key)] = got
+        return got[:1] if first else got
+
+    def _find_all_folded(self, key: str) -> list[tuple[int, int]]:
         words, by_first = self._words
         text = self._scan
         head = key.split(" ", 1)[0]
@@ -417,8 +445,6 @@ class EvidenceIndex:
                     if s not in seen:
                         seen.add(s)
                         out.append(self._orig(s, e))
-                        if first:
-                            return out
                     break
                 if len(got) > len(key) + 2:
                     break
