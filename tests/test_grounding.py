@@ -312,8 +312,11 @@ def test_any_pydantic_model_with_markers(hajin: str) -> None:
     strikes = [Strike(village="al-Buqa'an", killed=40, quote=BUQAAN, source_id=99),
                Strike(village="Albu Badran", killed=17, quote=ALBU_BADRAN)]
     r = ground(strikes, hajin)
-    assert set(r.by_path) == {"[0].village", "[0].killed", "[0].quote", "[1].village", "[1].killed", "[1].quote"}
-    assert r.ok
+    assert set(r.by_path) == {"[0].village", "[0].killed", "[0].quote", "[1].village", "[1].killed", "[1].quote",
+                              "[0].note", "[1].note"}
+    # an unmarked string no key rule covers is listed as unchecked, never a failure
+    assert r.by_path["[0].note"].verdict is Verdict.unchecked and "note" in r.by_path["[0].note"].reason
+    assert r.ok and [f.path for f in r.unchecked] == ["[0].note", "[1].note"]
     r = ground(Strike(village="Abu Kamal", killed=60, quote=BUQAAN), hajin)
     assert r.by_path["village"].verdict is Verdict.unsupported
     assert r.by_path["killed"].verdict is Verdict.misattached  # 60 is the al-Shaafah attack's
@@ -325,7 +328,9 @@ def test_plain_dict_keys_and_json(hajin: str) -> None:
     r = ground(data, hajin)
     paths = r.by_path
     assert {"incidents[0].place", "incidents[0].killed", "incidents[0].quote", "incidents[0].claimant"} <= set(paths)
-    assert "incidents[0].start" not in paths and "incidents[0].id" not in paths and "incidents[0].comment" not in paths
+    assert "incidents[0].start" not in paths and "incidents[0].id" not in paths
+    # a string under a key no rule covers is listed as unchecked, not skipped and not a failure
+    assert paths["incidents[0].comment"].verdict is Verdict.unchecked
     assert paths["incidents[0].killed"].verdict is Verdict.normalized
     assert paths["incidents[0].wounded"].verdict is Verdict.misattached  # "three" women of another strike
     assert ground({"place": "Hajin", "injured": 999}, hajin).by_path["injured"].verdict is Verdict.unsupported
