@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from llmextract import extract
-from llmextract.text.index import EvidenceIndex
 from llmextract.extractors.offline import extract_offline, primary_counts
 from llmextract.schema import Article, ClaimKind, Qualifier
+from llmextract.text.index import EvidenceIndex
 
 
 def _claims(text: str):
@@ -65,8 +65,11 @@ def test_vague_injured_and_rising_toll(articles: dict[str, str]) -> None:
     assert baghouz.injured.phrase == "scores" and baghouz.injured.high is None
     assert baghouz.toll_may_rise
     assert baghouz.attribution.relays == ["SANA"]
-    lede = claims[0]
-    assert lede.killed is not None and lede.killed.phrase == "Dozens" and lede.killed.low == 12
+    # the lede "Dozens of civilians ..." sums up the Baghouz incident told next with its figure: one claim (issue 13),
+    # the lede's sentence kept as evidence; no claim counts the dozens apart
+    assert claims[0] is baghouz
+    assert any(e.quote.startswith("Dozens") for e in baghouz.evidence)
+    assert not any(c.killed is not None and c.killed.phrase == "Dozens" for c in claims)
 
 
 def test_breakdown_in_a_later_sentence(articles: dict[str, str]) -> None:
@@ -74,7 +77,8 @@ def test_breakdown_in_a_later_sentence(articles: dict[str, str]) -> None:
     first = claims[0]
     assert first.killed is not None and (first.killed.low, first.killed.qualifier) == (6, Qualifier.at_least)
     assert first.children_killed is not None and first.children_killed.low == 3
-    assert first.place is not None and first.place.phrase == "Dayr al-Zawr"
+    # the lede names the province only; the sentence between it and the breakdown names the town hit (issue 13)
+    assert first.place is not None and (first.place.phrase, first.place.province) == ("al-Jala", "Dayr al-Zawr")
 
 
 def test_hedged_words_and_women(articles: dict[str, str]) -> None:
@@ -200,8 +204,9 @@ def test_a_vague_figure_is_refined_by_the_next_one() -> None:
     text = ("Several villagers were killed when the market was shelled. "
             "Residents said the shelling killed at least 13 people.")
     assert _killed(text) == 13
-    # the claims themselves are unchanged: the vague lede stays its own claim
-    assert _claims(text)[0].killed is not None and _claims(text)[0].killed.phrase == "Several"
+    # the vague lede and the figure that follows are one incident: one claim, with both sentences as evidence
+    (c,) = _claims(text)
+    assert c.killed is not None and c.killed.phrase == "at least 13" and len(c.evidence) == 2
     # a smaller figure later is a part, not a refinement
     assert _killed("Dozens of people were killed in the raid. Two of the dead were soldiers.") == 12
 

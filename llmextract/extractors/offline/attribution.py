@@ -1,70 +1,414 @@
-"""Who says so: the claimant, relays and outlet of a sentence, from its speech verbs."""
+"""Who says so: the claimant, relays and outlet of a sentence, from its speech verbs and their noun phrases.
+
+A speech act ("said", "told", "according to", "puts the toll at") names its speaker as a noun
+phrase read off the text: before the verb ("the Nineveh Civil Defence Directorate said", "a
+spokesman for the Anbar governor said"), after it when inverted (", said the letters"), after
+"according to" ("according to various sources including Human Rights Watch": the named one). An
+appositive or relative clause between the speaker and the verb is skipped ("The Yemen Data Pulse,
+a monitoring project, says"; "Airwars, which tracks civilian deaths, says"); "which has stated"
+takes the noun phrase before the comma. The object of "told" is a relay. "So-called" and the like
+are dropped: they are the outlet's comment, not the speaker's name.
+
+A speaker that is a pronoun ("It said", "he said") or a document ("said the letters", "the
+statement said") is returned as a reference (:attr:`Speech.anaphor`) for the claim to resolve
+against earlier sentences (:func:`resolve_reference`).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from llmextract.schema import Attribution
 from llmextract.text.index import EvidenceIndex, Sentence
 
-SPEECH = re.compile(r"\b(?:said|says|say|told|tells|reported|reports|report|stated|states|noted|added|claimed|claims|"
-                     r"announced|confirmed|quoted|cited|according\s+to|citing|reporting)\b", re.I)
-_GENERIC_CLAIMANT = re.compile(
-    r"\b((?:(?:the|a|an|local|official|medical|security|military|police|hospital|government|state|rescue|"
-    r"health|activist|opposition|humanitarian|monitoring|eyewitness|several|two|other|some|unnamed|anonymous|"
-    r"various|multiple|informed|reliable|credible|diplomatic|intelligence|tribal|medical|"
-    r"Britain-based|UK-based|London-based|provincial|district|regional|residents')\s+){0,4}"
-    r"(?:sources?|group|officials?|police|observatory|agency|ministry|army|military|witnesses|residents|"
-    r"spokes(?:man|woman|person)|activists|monitor|media|reports|authorities|governor|medics|doctors|"
-    r"paramedics|rescuers|villagers|survivors|statement|official))\b",
-    re.I,
-)
+_SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|states|noted|added|adds|claimed|claims|"
+                 r"announced|announces|confirmed|confirms|quoted|cited|according\s+to|citing|reporting|quoting|"
+                 r"alleged|alleges|accused|accuses|accusing|denounced|condemned|charged|blamed|"
+                 r"sent\s+(?:a|two|three|several)\s+(?:separate\s+)?letters?|"
+                 r"(?:put|puts|putting|placed|places|placing)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+                 r"(?:toll|total|tally|figure|number)\b")
+SPEECH = re.compile(rf"\b(?:{_SPEECH_WORDS})\b", re.I)
+# Verbs of a charge or a protest (an allegation's speech act): "accused ... of", "denounced", "sent a letter"
+STATEMENT = re.compile(r"\b(?:accus(?:ed|es|ing)|denounc(?:ed|es|ing)|condemn(?:ed|s|ing)|charg(?:ed|es|ing)|"
+                       r"blam(?:ed|es|ing)|alleg(?:ed|es|ing)|stated|states|said|says|sent\s+(?:a|two|\w+)\s+"
+                       r"(?:separate\s+)?letters?|in\s+(?:a|two|\w+)\s+(?:separate\s+)?(?:letters?|statements?))\b",
+                       re.I)
+
+# -- noun phrases --------------------------------------------------------------------------------------------
+_TOKEN = re.compile(r"\([A-Z][\w.&-]*\)|[\w'’.&-]+|[,;:()\[\]“”\"—–]")
+_DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those", "some", "several",
+                "two", "three", "other", "various", "multiple", "many", "unnamed", "anonymous"}
+# Lower-case words that may stand inside a speaker's noun phrase (modifiers and heads).
+_NP_LOWER = set("""
+local official officials medical security military police hospital government state state-run state-owned rescue
+health activist activists opposition humanitarian monitoring eyewitness eyewitnesses informed reliable credible
+diplomatic intelligence tribal provincial district regional city town village municipal civil defence defense
+human rights news agency agencies sources source group groups observatory ministry army witnesses residents
+spokesman spokeswoman spokesperson spokesmen monitor monitors media reports report authorities authority governor
+governors medics doctors doctor paramedics rescuers villagers survivors statement statements letter letters
+official's council councils office offices administration command directorate committee network project
+commander commanders head chief chiefs administrator mayor minister ministers deputy director team teams
+force forces volunteer volunteers emergency room service services department departments bureau commission
+prosecutor prosecutor's governor's organization organisation organizations organisations watchdog coalition
+television radio channel website newspaper daily outlet outlets broadcaster press journalists journalist
+reporters reporter correspondent correspondents elders elder leaders leader members member worker workers staff
+relief aid charity charities nurses nurse community communities tribe officer officers personnel operations
+operation centre center registry register documentation casualty casualties unit units media's cell
+pro-government anti-government government-run rebel rebels militant militants insurgent insurgents fighters
+party parties spokesperson's secretary-general secretary general president presidency interior foreign
+affairs justice information hospitals clinic clinics morgue
+""".split())
+_CONNECTORS = {"of", "for", "at", "in", "and", "on"}
+_HEADS = _NP_LOWER - {"local", "official", "medical", "security", "military", "hospital", "government", "state",
+                      "state-run", "state-owned", "rescue", "health", "activist", "opposition", "humanitarian",
+                      "monitoring", "informed", "reliable", "credible", "diplomatic", "intelligence", "tribal",
+                      "provincial", "district", "regional", "city", "town", "village", "municipal", "civil",
+                      "defence", "defense", "human", "rights", "news", "pro-government", "anti-government",
+                      "government-run", "interior", "foreign", "justice", "information", "emergency", "relief",
+                      "aid", "volunteer", "casualty", "documentation", "general"}
+_PRONOUNS = {"it", "he", "she", "they", "we", "i"}
+_DOCUMENTS = re.compile(r"^(?:the|this|that|its|their)\s+(?:\w+\s+)?(letters?|statements?|reports?|communiqu[eé]s?|"
+                        r"notes?|complaints?)$", re.I)
+_EVALUATIVE = re.compile(r"\b(?:so-called|self-styled|self-proclaimed|purported|alleged)\s+", re.I)
+_VERBISH = re.compile(r"\b(?:is|are|was|were|be|been|being|has|have|had|do|does|did|will|would|could|should|may|"
+                      r"might|can|must|killed|wounded|injured|died|hit|struck|shelled|attacked|carried|came|left|"
+                      r"after|when|while|because|if|than|who|which|whom|whose|where|not|no)\b", re.I)
+# Adverbs and time phrases between a speaker and its verb: "the ministry also said", "police on Sunday said"
+_TRAILING_ADVERB = re.compile(
+    r"(?:\s+(?:also|later|earlier|further|again|previously|separately|first|initially|then|now|officially|"
+    r"reportedly|already|had|has|have|in\s+a\s+(?:\w+\s+)?statement|on\s+its\s+website|on\s+\w+(?:\s+\d{1,2})?|"
+    r"last\s+\w+|this\s+\w+|yesterday|today|late\s+on\s+\w+|early\s+on\s+\w+))+$", re.I)
+# A participle or appositive clause between a speaker and its verb: ", requesting anonymity,", ", a volunteer
+# group,", ", which tracks civilian deaths,"
+_ASIDE = re.compile(r"^\s*(?:a|an|the\s+(?:[\w-]+\s+){0,2}?(?:group|project|monitor|organi[sz]ation|network|body|"
+                    r"watchdog|agency)|which|who|whose|requesting|speaking|citing|quoting|based|backed|run|led|"
+                    r"funded|founded|according|[a-z]+ing\b|[a-z]+ed\b)", re.I)
+_REPORT_NOUN = re.compile(r"\b(?:local|media|news|other|some|several|unconfirmed|initial|earlier|later|press|"
+                          r"conflicting|separate|official|the|these|those|such|multiple|various)\s+$", re.I)
+_INCLUDING_NAME = re.compile(r"\s+(?:including|such\s+as|among\s+them)\s+((?:the\s+)?[A-Z][\w'’-]*(?:[ \t]+(?:of|for|"
+                             r"and|the|[A-Z][\w'’-]*)\b)*)")
 
 
-def sentence_attribution(index: EvidenceIndex, sent: Sentence) -> Attribution:
-    """Claimant, relays and outlet from the speech verbs of one sentence."""
-    text = index.text
-    names = index.names_in(sent.start, sent.end)
+@dataclass
+class Speech:
+    """The speech acts of one sentence: the speaker, relays and outlet, with the spans they were read from."""
+
     claimant: str | None = None
-    relays: list[str] = []
+    relays: list[str] = field(default_factory=list)
     outlet: str | None = None
+    anaphor: str | None = None  # a pronoun or document speaker ("It", "the letters"), for the claim to resolve
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _clean(np: str) -> str:
+    """The speaker without the outlet's comment: "the so-called X" -> "X" (verbatim in the text)."""
+    if _EVALUATIVE.search(np):
+        np = re.sub(r"^(?:the|a|an)\s+", "", _EVALUATIVE.sub("", np), flags=re.I)
+    return np.strip(" ,")
+
+
+def _is_np(words: list[str]) -> bool:
+    """Whether tokens make a speaker's noun phrase: a capitalised word or a known head, no verb."""
+    if not words or len(words) > 12:
+        return False
+    phrase = " ".join(words)
+    if _VERBISH.search(phrase) or any(any(ch.isdigit() for ch in w) for w in words):
+        return False
+    return any(w[:1].isupper() and w.lower() not in _DETERMINERS and w.lower() not in _CONNECTORS
+               for w in words) or any(w.lower().strip("'’") in _HEADS for w in words) or (
+        _np_word(words[-1].lower()) and len(words) <= 5)
+
+
+_STOP = set("""
+to from by with into onto over under about after before during since until against between among through across
+toward towards than as if because while when whereas although though but or nor so yet not no also only just
+who whom whose which that what where why how there here then this these those such same other another
+be is are was were been being am has have had do does did will would shall should can could may might must
+said says say told tells reported reports added noted stated claimed confirmed announced
+killed wounded injured died dead struck hit shelled attacked bombed fired exploded opened stormed
+""".split())
+_PARTICIPLE_OK = {"armed", "unnamed", "informed", "united", "concerned", "displaced", "detained", "appointed",
+                  "elected", "retired", "designated", "unidentified"}
+
+
+def _np_word(low: str) -> bool:
+    """A lower-case word that may stand in a speaker's noun phrase: not a function word, a verb or an adverb."""
+    if low in _STOP or not re.fullmatch(r"[a-z][a-z'’-]*", low) or low.endswith("ly"):
+        return False
+    if re.fullmatch(r"[\w-]+-(?:based|led|run|backed|installed|owned|affiliated|aligned|allied|controlled|funded|"
+                    r"appointed|held|linked)", low):
+        return True
+    return not low.endswith("ed") or low in _PARTICIPLE_OK
+
+
+def trailing_np(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The noun phrase that ends at ``end`` (after trailing adverbs are dropped), no earlier than ``start``.
+
+    Read backwards over capitalised words, known modifiers and heads, possessives ("the town's military
+    administration") and connectors between heads ("a spokesman for the Anbar governor"); a determiner
+    ends it."""
+    window = text[start:end]
+    trail = _TRAILING_ADVERB.search(window)
+    if trail:
+        window = window[:trail.start()]
+    tokens = list(_TOKEN.finditer(window))
+    i = len(tokens) - 1
+    first = None
+    while i >= 0:
+        tok = tokens[i].group(0)
+        low = tok.lower()
+        if tok in (",", ";", ":", "(", ")", "[", "]", "“", "”", '"', "—", "–"):
+            break
+        if tok.startswith("(") and tok.endswith(")"):  # "(SANA)": the acronym after the name
+            i -= 1
+            continue
+        if low in _DETERMINERS:
+            first = i
+            joined = i >= 2 and tokens[i - 1].group(0).lower() in _CONNECTORS and (
+                tokens[i - 2].group(0).lower().strip("'’") in _NP_LOWER or tokens[i - 2].group(0)[:1].isupper())
+            if not joined:
+                break
+            i -= 2  # "a spokesman for | the Anbar governor": the connector joins two noun phrases
+            continue
+        if low in _CONNECTORS:
+            # a connector joins two parts of one name when a head or capitalised word stands before it
+            before = tokens[i - 1].group(0) if i > 0 else ""
+            if first is None or not (before[:1].isupper() or before.lower().strip("'’") in _NP_LOWER
+                                     or before.lower().endswith(("'s", "’s"))):
+                break
+            i -= 1
+            continue
+        if tok[:1].isupper() or low in _NP_LOWER or low.endswith(("'s", "’s", "s'")) or _np_word(low):
+            first = i
+            i -= 1
+            continue
+        break
+    if first is None:
+        return None
+    # a connector cannot open the phrase
+    while first < len(tokens) and tokens[first].group(0).lower() in _CONNECTORS:
+        first += 1
+    if first >= len(tokens):
+        return None
+    s = start + tokens[first].start()
+    e = start + (trail.start() if trail else len(text[start:end].rstrip()))
+    e = s + len(text[s:e].rstrip(" ,"))
+    words = text[s:e].split()
+    if words and words[0].lower() in _DETERMINERS and len(words) == 1:
+        return None
+    bare = [w for w in words if w.lower() not in _DETERMINERS]
+    if not _is_np(bare) and not (len(bare) == 1 and bare[0].lower() in _PRONOUNS):
+        return None
+    return s, e
+
+
+def leading_np(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The noun phrase that starts at ``start`` and runs at most to ``end`` (", said the letters.")."""
+    m = re.match(r"\s*((?:(?:the|a|an|its|their)\s+)?[\w'’&-]+(?:\s+(?:(?:of|for|at|in|and|the)\b|[\w'’&-]+)){0,10})",
+                 text[start:end])
+    if not m:
+        return None
+    s = start + m.start(1)
+    phrase = m.group(1)
+    cut = re.search(r"\s+(?:including|that|on|as|after|when|while|who|which|adding|saying|citing|calling|said|says|"
+                    r"was|were|is|are|has|had|have|to|from|by|with|over|about|late|early|last|this|earlier)\b|[,.;:]",
+                    phrase)
+    if cut:
+        phrase = phrase[:cut.start()]
+    phrase = re.sub(r"(?:\s+(?:of|for|at|in|and|the))+$", "", phrase.rstrip(" ,."))
+    words = phrase.split()
+    bare = [w for w in words if w.lower() not in _DETERMINERS]
+    if not bare or (not _is_np(bare) and not (len(bare) == 1 and bare[0].lower() in _PRONOUNS)):
+        return None
+    return s, s + len(phrase)
+
+
+def _subject(text: str, sent: Sentence, verb_start: int) -> tuple[int, int] | None:
+    """The speaker before a verb, skipping one aside: "Local sources, requesting anonymity, told"."""
+    np = trailing_np(text, sent.start, verb_start)
+    before = text[sent.start:verb_start]
+    aside = re.search(r",([^,]{1,90}),\s*$", before)
+    if aside and _ASIDE.match(aside.group(1)) and (np is None or np[0] >= sent.start + aside.start(1)):
+        outer = trailing_np(text, sent.start, sent.start + aside.start())
+        if outer is not None:
+            return outer
+    if np is not None and text[np[0]:np[1]].lower() in ("which", "who"):
+        return None
+    return np
+
+
+def _relative_antecedent(text: str, sent: Sentence, verb_start: int) -> tuple[int, int] | None:
+    """", which has stated": the noun phrase before the comma."""
+    m = re.search(r",\s+(?:which|who)\s+(?:has\s+|have\s+|had\s+|also\s+)*$", text[sent.start:verb_start])
+    if m is None:
+        return None
+    return trailing_np(text, sent.start, sent.start + m.start())
+
+
+_SHORT_TAIL = re.compile(r"\s*(?:(?:on|late\s+on|early\s+on)\s+\w+(?:\s+\d{1,2})?|in\s+a\s+(?:\w+\s+)?statement|"
+                         r"on\s+(?:its|their)\s+website|(?:last|this)\s+\w+|yesterday|today|\w+ly)?\s*[.;]?\s*$", re.I)
+
+
+def _content(text: str, sent: Sentence, np: tuple[int, int], vs: int, ve: int, *, inverted: bool = False,
+             forward_only: bool = False) -> tuple[tuple[int, int], ...]:
+    """Where a speaker's words are: after the verb ("X said that ..."), before the speaker when the attribution
+    closes the clause ("..., X said." or ", said X."), or both around an attribution set off mid-sentence
+    ("Twelve died, police said, and 20 were hurt")."""
+    if forward_only:
+        return ((ve, sent.end),)
+    if inverted:
+        return ((sent.start, vs),)
+    set_off = bool(re.search(r"[,”\"]\s*$", text[sent.start:np[0]])) and np[0] > sent.start
+    tail = text[ve:sent.end]
+    if set_off and _SHORT_TAIL.fullmatch(tail):
+        return ((sent.start, np[0]),)
+    if set_off:
+        return ((sent.start, np[0]), (ve, sent.end))
+    return ((ve, sent.end),)
+
+
+_speech_cache: tuple[str, dict[tuple[int, int, str | None, int | None], Speech]] = ("", {})
+
+
+def sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None = None,
+                    focus: int | None = None) -> Speech:
+    """:func:`_sentence_speech`, remembered for the last text (a sentence is read for several claims)."""
+    global _speech_cache
+    if _speech_cache[0] is not index.text:
+        _speech_cache = (index.text, {})
+    key = (sent.start, sent.end, outlet, focus)
+    got = _speech_cache[1].get(key)
+    if got is None:
+        got = _speech_cache[1][key] = _sentence_speech(index, sent, outlet=outlet, focus=focus)
+    return Speech(got.claimant, list(got.relays), got.outlet, got.anaphor, list(got.spans))
+
+
+def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None = None,
+                     focus: int | None = None) -> Speech:
+    """Claimant, relays and outlet from the speech verbs of one sentence.
+
+    The first speaker is the claimant, the object of "told" a relay, a later speaker (", presstv.ir
+    reported", "according to Press TV" after a speaker) the outlet. ``outlet``: the article's own
+    outlet, never a relay ("told Al Jazeera" in Al Jazeera's own report). ``focus``: the offset of
+    the figure (or charge) the claim is about; a speaker whose words do not hold it is not its
+    claimant ("an attack with 60 casualties ... prompted the ministry, which has stated ...": the
+    ministry states the charge, not the figure)."""
+    text = index.text
+    out = Speech()
+
+    def speaker(span: tuple[int, int] | None, content: tuple[tuple[int, int], ...]) -> None:
+        if span is None:
+            return
+        np = _clean(text[span[0]:span[1]])
+        np = re.sub(r"\s*\([A-Z][\w.&-]*\)$", "", np)  # "the Syrian Arab News Agency (SANA)"
+        if not np:
+            return
+        holds = focus is None or any(a <= focus < b for a, b in content)
+        bare = re.sub(r"^(?:the|this|that|its|their)\s+", "", np, flags=re.I)
+        if np.lower() in _PRONOUNS or _DOCUMENTS.match(np):
+            if out.claimant is None and out.anaphor is None and holds:
+                out.anaphor = np
+            return
+        if out.claimant is None and out.anaphor is None and holds:
+            out.claimant = np
+            out.spans.append(span)
+        elif out.claimant is not None and np != out.claimant and out.outlet is None \
+                and bare.lower() not in out.claimant.lower():
+            out.outlet = np
+
+    cited: tuple[int, int] | None = None
     for sm in SPEECH.finditer(sent.text):
         verb = sm.group(0).lower()
         vs, ve = sent.start + sm.start(), sent.start + sm.end()
-        if verb.startswith("according") or verb == "citing":
-            after = [n for n in names if n.start >= ve and n.start - ve <= 12 and n.kind != "place"]
-            if after:
-                party = after[0].text
-                if claimant is None:
-                    claimant = party
-                elif party != claimant:
-                    outlet = party
-            else:
-                g = _GENERIC_CLAIMANT.match(text[ve:sent.end].lstrip())
-                if g and claimant is None:
-                    claimant = g.group(1)
+        if sm.group(0)[:1].isupper() and not (verb.startswith(("according", "citing", "quoting"))
+                                              and vs == sent.start):
+            continue  # "the United States", "Reports": a name or a noun, not a verb
+        if verb in ("report", "reports", "claims") and (
+                _REPORT_NOUN.search(text, sent.start, vs) or SPEECH.match(text, ve + 1)
+                or re.match(r"\s+(?:of|that\s+\w+\s+(?:were|was|had))\b", text[ve:ve + 30])):
+            continue  # "local reports claimed", "other reports said": the noun
+        if verb in ("citing", "quoting") and out.claimant is not None:
+            # "the Herald reported, citing a local official": the official speaks, the Herald relays
+            span = leading_np(text, ve, sent.end)
+            if span is not None:
+                cited = span
             continue
-        before_names = [n for n in names if n.end <= vs and vs - n.end <= 40 and n.kind != "place"]
-        subject: str | None = None
-        subject_end = -1
-        if before_names:
-            n = before_names[-1]
-            earlier = [x for x in before_names[:-1] if x.canonical and x.canonical == n.canonical
-                       and re.fullmatch(r"\s*\(", text[x.end:n.start])]
-            n = earlier[-1] if earlier else n  # "the Syrian Arab News Agency (SANA) reported"
-            subject, subject_end = n.text, n.end
-        generic = list(_GENERIC_CLAIMANT.finditer(text[sent.start:vs]))
-        if generic and sent.start + generic[-1].end() >= vs - 30 and sent.start + generic[-1].end() > subject_end \
-                and not (before_names
-                         and before_names[-1].start < sent.start + generic[-1].end() <= before_names[-1].end):
-            subject = generic[-1].group(1)
-        if subject and claimant is None:
-            claimant = subject.strip(" ,")
-        elif subject and subject.strip(" ,") != claimant:
-            outlet = subject.strip(" ,")
+        if verb.startswith("according") or verb in ("citing", "quoting"):
+            span = leading_np(text, ve, sent.end)
+            if span is not None:
+                phrase = text[span[0]:span[1]]
+                named = _INCLUDING_NAME.match(text, span[1], sent.end)
+                if named and not any(c.isupper() for c in phrase.split()[-1][:1]):
+                    span = (named.start(1), named.end(1))  # "various sources including Human Rights Watch"
+                at_start = not text[sent.start:vs].strip(" ,")
+                speaker(span, ((span[1], sent.end),) if at_start else ((sent.start, vs),))
+            continue
+        if verb.endswith("ing"):
+            continue  # "accusing", "reporting": no subject of their own
+        relative = _relative_antecedent(text, sent, vs)
+        span = relative or _subject(text, sent, vs)
+        if span is None and re.search(r"[,”\"]\s*$", text[sent.start:vs]):
+            # inverted: ", said the ministry", "” said the letters"
+            inv = leading_np(text, ve, sent.end)
+            if inv is not None and re.match(r"\s*(?:[.;,]|$)", text[inv[1]:sent.end]):
+                speaker(inv, _content(text, sent, inv, vs, ve, inverted=True))
+                continue
+        if span is not None:
+            speaker(span, _content(text, sent, span, vs, ve, forward_only=relative is not None))
         if verb in ("told", "tells"):
-            obj = [n for n in names if n.start >= ve and n.start - ve <= 60 and n.kind != "place"]
-            if obj:
-                same = [n for n in obj if obj[0].canonical and n.canonical == obj[0].canonical]
-                relays.append(same[-1].text if same else obj[0].text)  # "Syria's official news agency, SANA"
-    return Attribution(claimant=claimant, relays=relays, outlet=outlet)
+            obj = leading_np(text, ve, sent.end)
+            if obj is not None:
+                named = re.match(r",\s+([A-Z][\w'’&-]*(?:\s+[A-Z][\w'’&-]*)*),", text[obj[1]:sent.end])
+                if named:  # "told Syria's official news agency, SANA, that"
+                    obj = (obj[1] + named.start(1), obj[1] + named.end(1))
+                names = [n for n in index.names_in(obj[0], obj[1]) if n.kind == "org" and n.canonical]
+                relay = names[-1].text if names else text[obj[0]:obj[1]]
+                if outlet and relay.lower() in outlet.lower():
+                    out.outlet = out.outlet or relay  # the article's own outlet asked the source
+                elif relay not in out.relays:
+                    out.relays.append(relay)
+    if cited is not None and out.claimant is not None:
+        relay = out.claimant
+        out.claimant = _clean(text[cited[0]:cited[1]])
+        out.spans = [cited]
+        if relay not in out.relays:
+            out.relays.insert(0, relay)
+    if out.claimant:
+        out.claimant = _named(index, out.claimant, out.spans)
+    out.relays = [_named(index, r, []) for r in out.relays]
+    return out
+
+
+_DESCRIPTOR = re.compile(r"\b(?:agency|news|channel|television|broadcaster|outlet|newspaper|website|group|monitor)\b")
+
+
+def _named(index: EvidenceIndex, np: str, spans: list[tuple[int, int]]) -> str:
+    """A descriptor before a name is dropped: "the state news agency SANA" -> "SANA" (the name says who)."""
+    m = re.fullmatch(r"(?:(?:the|a|an)\s+)?(?:[\w'’-]+\s+){1,5}?([A-Z][A-Za-z]*[A-Z][\w-]*|[A-Z]{2,}[\w-]*)", np)
+    if m and not any(w[:1].isupper() for w in np[:m.start(1)].split()[1:]) and _DESCRIPTOR.search(np, 0, m.start(1)):
+        return m.group(1)
+    return np
+
+
+def resolve_reference(index: EvidenceIndex, anaphor: str, before: int, *, lookback: int = 4) -> tuple[str, int] | None:
+    """The party a pronoun or document speaker stands for: the speaker of an earlier sentence (up to
+    ``lookback`` sentences back), the one that wrote the document for "the letters"; with that sentence's index."""
+    doc = _DOCUMENTS.match(anaphor)
+    noun = doc.group(1).lower().rstrip("s") if doc else None
+    first = index.sentence_at(before).index
+    for i in range(first - 1, max(-1, first - 1 - lookback), -1):
+        sent = index.sentences[i]
+        if noun is not None and not re.search(rf"\b{noun}s?\b", sent.text, re.I):
+            continue
+        if noun is not None:
+            # "the ministry, in two separate letters ..., denounced", "the ministry sent a letter": its author
+            m = re.search(rf",?\s*\b(?:in|sent|through|with|issued|released|published|wrote)\s+(?:a|an|two|three|"
+                          rf"several|\w+)\s+(?:separate\s+)?(?:[\w-]+\s+)?{noun}s?\b", sent.text, re.I)
+            span = trailing_np(index.text, sent.start, sent.start + m.start()) if m else None
+            if span is not None:
+                return _clean(index.text[span[0]:span[1]]), i
+            continue
+        got = sentence_speech(index, sent)
+        if got.claimant:
+            return got.claimant, i
+    return None

@@ -10,6 +10,7 @@ more).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -24,6 +25,12 @@ _KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assass
          r"drowned|massacre|deceased|victims|were\s+found\s+dead|lifeless|corpses")
 _INJURE = r"wounded|wounding|wounds|injured|injuring|injuries|injury|injures|hurt|maimed|hospitali[sz]ed"
 _CUE = re.compile(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
+# The same, case-sensitively over the lowered text behind a first-letter look-ahead: Python skips a failing
+# alternative on its first literal only case-sensitively (see llmextract.text.caseless), so one scan of the
+# lowered text costs a fraction of the case-insensitive scan of every sentence.
+_CUE_FIRST = "".join(sorted({w[0] for w in (_KILL + "|" + _INJURE).split("|")}))
+_CUE_LOWER = re.compile(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b")
+_cues_cache: tuple[str, list[tuple[int, int, str]]] = ("", [])
 # A cue that comes before the figure it counts: "killed 13", "killing at least 5", "wounding 14 others",
 # "the death toll rose to 20", "claimed the lives of 98 people".
 _LEFT_GAP = re.compile(
@@ -78,9 +85,27 @@ class Attach:
 
 
 
+def _all_cues(text: str) -> list[tuple[int, int, str]]:
+    """Every casualty cue of the text, scanned once (the last text's cues are kept)."""
+    global _cues_cache
+    if _cues_cache[0] is text:
+        return _cues_cache[1]
+    low = text.lower()
+    scan = _CUE_LOWER.finditer(low) if len(low) == len(text) else _CUE.finditer(text)
+    cues = [(m.start(), m.end(), "kill" if m.group("kill") else "injure") for m in scan]
+    _cues_cache = (text, cues)
+    return cues
+
+
 def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int, str]]:
-    return [(sent.start + m.start(), sent.start + m.end(), "kill" if m.group("kill") else "injure")
-            for m in _CUE.finditer(sent.text)]
+    cues = _all_cues(index.text)
+    i = bisect.bisect_left(cues, (sent.start, -1, ""))
+    out = []
+    while i < len(cues) and cues[i][0] < sent.end:
+        if cues[i][1] <= sent.end:
+            out.append(cues[i])
+        i += 1
+    return out
 
 
 _RIGHT_GAP = re.compile(
@@ -447,3 +472,82 @@ def subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
         return NumberMention(m.start, end, text[m.start:end], low, None if hedged else low,
                              Qualifier.at_least if hedged else Qualifier.exact, m.start, end, "sum")
     return m
+
+
+# "four children and as many women": the second group counts as many as the first
+_AS_MANY = re.compile(r"\s+(?:[\w'’-]+\s+)?(?:children|women|men|boys|girls|minors)\s+and\s+(as\s+many\s+"
+                      r"(women|men|children|girls|boys|minors))\b", re.I)
+_AS_MANY_ROLE = {"women": "women_killed", "girls": "women_killed", "men": "men_killed", "boys": "men_killed",
+                 "children": "children_killed", "minors": "children_killed"}
+# "some people are seriously injured": an injured count the text gives only vaguely
+_SOME_INJURED = re.compile(r"\b((?:some|many)\s+(?:other\s+)?(?:people|persons|civilians|others|residents))\s+"
+                           r"(?:are|were|have\s+been|had\s+been|was|got)\s+(?:\w+ly\s+)?(?:injured|wounded|hurt)\b",
+                           re.I)
+
+
+_BREAKDOWN_AFTER = re.compile(
+    r"\s+(?:[\w'’-]+,?\s+){0,3}?[(—–-]?\s*(?:including|among\s+them|among\s+whom|of\s+whom|mostly|mainly|"
+    r"most\s+of\s+them)\s+(?:at\s+least\s+|some\s+|about\s+)?", re.I)
+_AND_NEXT = re.compile(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:,\s+|,?\s+and\s+)(?:at\s+least\s+)?", re.I)
+
+
+def _breakdown_after(index: EvidenceIndex, sent: Sentence, killed: Attach, attaches: list[Attach]) -> list[Attach]:
+    """A breakdown right after the killed figure, with no cue of its own: "killing 11 civilians, including five
+    children and two women"."""
+    text = index.text
+    taken = {a.mention.start for a in attaches}
+    out: list[Attach] = []
+    mentions = [m for m in index.numbers_in(killed.mention.end, sent.end) if m.kind == "count"]
+    if not mentions or not _BREAKDOWN_AFTER.fullmatch(text, killed.mention.end, mentions[0].start):
+        return out
+    prev_end = None
+    for m in mentions:
+        if prev_end is not None and not _AND_NEXT.fullmatch(text, prev_end, m.start):
+            break
+        role = _victim_role(text[m.end:sent.end])
+        if role in (None, "mixed") or m.start in taken or (m.low or 0) > (killed.mention.low or 0):
+            break
+        out.append(Attach(m, role, killed.distance))
+        prev_end = m.end
+    return out
+
+
+def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool) -> list[Attach]:
+    """Every figure of a sentence with its role: the counts attached to their cues, a victim and their companions
+    ("killing a mother and four children"), a counted subject far from its verb, a single victim (only while no
+    sentence before has given a figure), a breakdown given "as many" ("four children and as many women"), and a
+    vague injured count ("some people are seriously injured")."""
+    text = index.text
+    attaches = attach_counts(index, sent)
+    group = with_companions(index, sent)
+    if group is not None:
+        # "killing a tribal elder and five other people": the one and the five, not the five alone
+        attaches = [a for a in attaches if a.role != "killed" or not group.start <= a.mention.start < group.end]
+        if not any(a.role == "killed" for a in attaches):
+            attaches.insert(0, Attach(group, "killed", 0))
+    if not any(a.role == "killed" for a in attaches):
+        subject = subject_count(index, sent)
+        if subject is not None:
+            attaches.insert(0, Attach(subject, "killed", 0))
+    if not any(a.role == "killed" for a in attaches) and not counted_before:
+        # "A tribal leader was killed and two others injured": the injured count is not the only one
+        single = singular_victim(index, sent)
+        if single is not None:
+            attaches.insert(0, Attach(single, "killed", 0))
+    for killed in [a for a in attaches if a.role == "killed"]:
+        attaches += _breakdown_after(index, sent, killed, attaches)
+    for a in list(attaches):
+        if a.role in ("children_killed", "women_killed", "men_killed"):
+            m = _AS_MANY.match(text, a.mention.end, sent.end)
+            role = _AS_MANY_ROLE[m.group(2).lower()] if m else None
+            if m and role and not any(x.role == role for x in attaches):
+                s, e = m.start(1), m.end(1)
+                attaches.append(Attach(NumberMention(s, e, text[s:e], a.mention.low, a.mention.high,
+                                                     a.mention.qualifier, s, e, "same"), role, a.distance))
+    if not any(a.role == "injured" for a in attaches):
+        m = _SOME_INJURED.search(sent.text)
+        if m is not None:
+            s, e = sent.start + m.start(1), sent.start + m.end(1)
+            attaches.append(Attach(NumberMention(s, e, text[s:e], None, None, Qualifier.vague, s, e, "vague"),
+                                   "injured", 0))
+    return attaches

@@ -1,4 +1,10 @@
-"""Where a claim happened: the place, province and country of a claim's sentences."""
+"""Where a claim happened: the place, province and country of a claim's sentences.
+
+A place named only as a reference point is never the claim's place: "455 km northeast of the
+capital Damascus", "20 km south of Deir ez-Zor city" (:func:`is_reference_point`). A claim that
+names no place of its own but points back ("in the same province", "on the city") takes the
+place of the claim before, at the level the words name (:func:`back_place`).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,47 @@ from llmextract.text.names import NameMention
 
 _PLACE_CUE = re.compile(r"\b(?:village|town|city|province|district|area|neighbou?rhood|settlement|region|governorate|"
                         r"camp|county|state|suburb|market|municipality|locality|outskirts)\s+of\s+$|\b(?:in|near|at|"
-                        r"outside|around|across|from)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
+                        r"outside|around|across|from|on)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
 _PROVINCE_CUE = re.compile(r"\b(?:province|governorate|region|state|district)\s+of\s+\[?$", re.I)
+_ADJECTIVE = re.compile(r"^-(?:led|backed|based|allied|run|born|made|installed|aligned|controlled)\b")
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|i)")
+_DIRECTION = r"(?:north|south|east|west)(?:[\s-]?(?:east|west))?(?:ern)?"
+# "455 km northeast of the capital", "20 km south of", "south of the provincial capital city of", "5 miles from"
+_REFERENCE_BEFORE = re.compile(
+    r"(?:\b\d[\d,.]*\s*-?\s*(?:km|kms|kilomet(?:er|re)s?|miles?|mi)\s+(?:\([^)]{1,30}\)\s+)?"
+    r"(?:(?:to\s+the\s+)?" + _DIRECTION + r"\s+(?:of|from)|from|outside|away\s+from)"
+    r"|(?<!the\s)\b" + _DIRECTION + r"\s+of)"
+    r"\s+(?:the\s+)?(?:(?:provincial|regional|district|state|national|Syrian|Iraqi)\s+)?"
+    r"(?:(?:capital|city|town|village|border\s+town|port\s+city)(?:\s+city)?(?:\s+of)?\s+)?$", re.I)
+# Words that point back to a place named before: "in the same province", "on the city"
+_BACK = re.compile(r"\b(?:in|on|at|near|across|inside|around|against|to)\s+the\s+(same\s+)?"
+                   r"(province|governorate|region|district|city|town|village|area|camp|settlement)\b"
+                   r"(?!\s+of\b)(?![ \t]+[A-Z])")
+
+
+def is_reference_point(index: EvidenceIndex, n: NameMention) -> bool:
+    """Whether the name is named only to say where something else is ("20 km south of X", "north of Y").
+
+    Read from the words just before the name, as the index's reference points are (a local look: the
+    extractor asks it of a few names, where the index scans the whole text)."""
+    return bool(_REFERENCE_BEFORE.search(index.text, max(0, n.start - 80), n.start))
+
+
+def back_place(index: EvidenceIndex, sents: list[Sentence], earlier: list[Place]) -> Place | None:
+    """The place a claim's words point back to ("in the same province", "on the city"): the province (or
+    place) of the claim before that has one."""
+    m = next((m for s in sents if (m := _BACK.search(s.text))), None)
+    if m is None:
+        return None
+    word = m.group(2).lower()
+    if word in ("province", "governorate", "region", "district"):
+        prov = next((p.province or (p.phrase if p.phrase == p.province else None) for p in reversed(earlier)
+                     if p.province), None)
+        return province_place(index, prov, None) if prov else None
+    if m.group(1) is None and word not in ("city", "town", "village", "camp", "settlement"):
+        return None
+    return next((p.model_copy() for p in reversed(earlier) if p.phrase != p.province and p.phrase != p.country),
+                None)
 
 
 def _is_country(n: NameMention) -> bool:
@@ -21,24 +66,32 @@ def _is_country(n: NameMention) -> bool:
     return entry is not None and entry.kind == "country" and fold(entry.name) == fold(n.canonical or n.text)
 
 
-def claim_place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
+def _candidate(index: EvidenceIndex, n: NameMention) -> bool:
+    return n.kind == "place" and not _ADJECTIVE.match(index.text[n.end:n.end + 12]) \
+        and not is_reference_point(index, n)
+
+
+def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sentence] | None = None) -> Place | None:
+    """The place of a claim's sentences: a place after a place cue ("in the village of X"), else the first
+    place named; a province or country cued as such fills those fields. Reference points never count.
+    ``more``: sentences to look in for a place inside the province when the claim's own name only one."""
     text = index.text
     best: NameMention | None = None
     province: str | None = None
     country: str | None = None
+    gaz = get_gazetteer()
     for sent in sents:
-        for n in index.names_in(sent.start, sent.end):
-            if n.kind != "place":
-                continue
+        if best is not None:
+            break
+        names = [n for n in index.names_in(sent.start, sent.end) if _candidate(index, n)]
+        for n in names:
             before = text[max(0, n.start - 40):n.start]
-            if re.match(r"^-(?:led|backed|based|allied|run|born|made)\b", text[n.end:n.end + 10]):
-                continue  # "US-led": an adjective, not where it happened
             if _is_country(n):
                 country = country or n.text.replace("'s", "").replace("’s", "")
                 continue
             if _PROVINCE_CUE.search(before) or (
                     re.match(r"^\]?\s+(?:province|governorate)", text[n.end:n.end + 14])
-                    and not re.fullmatch(r"[A-Z][a-z]+(?:ian|ese|ish|i)", n.text)):
+                    and not _DEMONYM.fullmatch(n.text)):
                 province = province or n.text
                 continue
             if n.canonical in ("Syria", "Iraq") or n.text in ("Syria", "Iraq", "Syria's"):
@@ -47,18 +100,36 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
             if best is None and _PLACE_CUE.search(before):
                 best = n
         if best is None:
-            places = [n for n in index.names_in(sent.start, sent.end)
-                      if n.kind == "place" and n.text not in (province, country) and not _is_country(n)
-                      and not re.match(r"^-(?:led|backed|based|allied|run)\b", text[n.end:n.end + 10])
-                      and not re.fullmatch(r"[A-Z][a-z]+(?:ian|ese|ish|i)", n.text)]
+            places = [n for n in names if n.text not in (province, country) and not _is_country(n)
+                      and not _DEMONYM.fullmatch(n.text) and fold(n.text) != fold(province or "")]
             if places:
                 best = places[0]
-        if best is not None:
-            break
+    if best is None and province is not None:
+        # a province only: a place inside it, named in the sentences that go with the claim ("the city of X")
+        for sent in more or []:
+            for n in index.names_in(sent.start, sent.end):
+                if not _candidate(index, n) or _is_country(n) or fold(n.text) == fold(province):
+                    continue
+                entry = gaz.lookup(n.canonical or n.text)
+                cued = re.search(r"\b(?:village|town|city|settlement|camp|neighbou?rhood)\s+of\s+$",
+                                 text[max(0, n.start - 30):n.start])
+                if cued or (entry is not None and entry.kind != "province" and entry.admin1
+                            and gaz.same_place(entry.admin1, province)):
+                    best = n
+                    break
+            if best is not None:
+                break
     if best is None and province is None:
-        return None
+        if country is None:
+            return None
+        return Place(phrase=country, name=country, country=country)  # "in Syria": the country is the place
     phrase = best.text if best else province
     assert phrase is not None
+    return _place(index, phrase, best, province, country)
+
+
+def _place(index: EvidenceIndex, phrase: str, best: NameMention | None, province: str | None,
+           country: str | None) -> Place:
     gaz = get_gazetteer()
     entry = gaz.lookup(phrase)
     name = entry.name if entry else (best.canonical if best and best.canonical else phrase)
@@ -71,6 +142,10 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence]) -> Place | None:
                         and (c := gaz.lookup(n.canonical or n.text, prefer="country")) is not None
                         and c.country_code == entry.country_code), None)
     if province is not None and fold(province) == fold(phrase):
-        province = None
-    return Place(phrase=phrase, name=name, province=province if best else None, country=country)
+        province = None if best is not None else province
+    return Place(phrase=phrase, name=name, province=province, country=country)
 
+
+def province_place(index: EvidenceIndex, province: str, country: str | None) -> Place:
+    """A claim placed at a province only ("in the same province": the province named before)."""
+    return _place(index, province, None, province, country)
