@@ -1,23 +1,27 @@
-"""Number words, hedges, ranges and vague quantities, with offsets that slice back to the mention."""
+"""Number words, hedges, ranges and vague quantities, with offsets that slice back to the mention; what each
+number is (its kind) and what a count counts in its sentence (its role)."""
 
 from __future__ import annotations
 
 import pytest
 
+from llmextract.schema import Qualifier
 from llmextract.text.numbers import (
     _HEDGE_BEFORE,
     _VAGUE,
     _WORD_RUNS,
+    KIND_NAMES,
+    KINDS,
     SCALES,
     TENS,
     UNITS,
     VAGUE,
     _hedge,
+    count_roles,
     find_numbers,
     parse_count,
     words_to_int,
 )
-from llmextract.schema import Qualifier
 
 
 @pytest.mark.parametrize(
@@ -161,3 +165,93 @@ def test_every_vague_quantity_and_number_word_starts_where_the_scan_looks() -> N
             text = f"They said {form} of the people were killed."
             spans = [*_WORD_RUNS.spans(text), *_VAGUE.spans(text)]
             assert (text.index(form), text.index(form) + len(form)) in spans, form
+
+
+# ----------------------------------------------------------------------------- what a number is: kinds
+
+
+@pytest.mark.parametrize("text,numeral,kind", [
+    ("A 12-year-old boy was killed.", "12", "age"),
+    ("A shepherd aged 25 died.", "25", "age"),
+    ("The farmers, aged 41 and 57, were shot.", "57", "age"),
+    ("The official, 52, said the toll was rising.", "52", "age"),
+    ("Prices rose 20 percent after the siege.", "20", "percent"),
+    ("Prices rose 20% after the siege.", "20", "percent"),
+    ("Families were paid $5 each.", "5", "money"),
+    ("The ransom was 40 dollars.", "40", "money"),
+    ("The blast came at 0400 GMT.", "0400", "time"),
+    ("The strike came at 5 pm.", "5", "time"),
+    ("It was the third raid this month.", "third", "ordinal"),
+    ("On the 2nd day the shelling stopped.", "2nd", "ordinal"),
+    ("Call 0800 555 0199 for news.", "555", "phone"),
+    ("Ring +44 20 7946 0958 for news.", "7946", "phone"),
+    ("Resolution 2254 calls for a truce.", "2254", "identifier"),
+    ("Gunmen closed Highway 4 at dawn.", "4", "identifier"),
+    ("See Page 12 for the list.", "12", "identifier"),
+    ("Flight 370 vanished.", "370", "identifier"),
+    ("Building 7 collapsed.", "7", "identifier"),
+    ("Militants fired 5 rockets at the base.", "5", "things"),
+    ("The strikes destroyed 14 houses.", "14", "things"),
+    ("Two ambulances were destroyed in the raid.", "Two", "things"),
+    ("The convoy stopped 30 km from the town.", "30", "measure"),
+    ("Twelve civilians were killed.", "Twelve", "count"),
+    ("Three farm hands were shot dead.", "Three", "count"),
+])
+def test_kinds(text: str, numeral: str, kind: str) -> None:
+    found = {text[m.num_start:m.num_end]: m for m in find_numbers(text)}
+    m = found[numeral]
+    assert m.kind == kind, (text, m.kind)
+    assert m.kind in KINDS and m.counts_people is (kind == "count")
+    if kind != "count":
+        assert kind in KIND_NAMES or kind == "things"
+
+
+def test_a_range_or_a_hedge_of_things_is_kept_and_phones_keep_their_pieces() -> None:
+    (m,) = find_numbers("Two or three houses burned.")
+    assert (m.text, m.low, m.high, m.kind) == ("Two or three", 2, 3, "things")
+    pieces = [(m.text, m.kind) for m in find_numbers("Call 0800 555 0199 now.")]
+    assert pieces == [("0800", "phone"), ("555", "phone"), ("0199", "phone")]
+    assert [m.kind for m in find_numbers("The dates 2019-02-12 and 10:30 are not phones.")] == ["year"]
+
+
+# ----------------------------------------------------------------------------- what a count counts: roles
+
+
+def _roles(text: str) -> dict[str, tuple[str | None, str | None, bool]]:
+    mentions = find_numbers(text)
+    roles = count_roles(text, mentions, [(0, len(text))])
+    return {m.text: (roles[m.start].event, roles[m.start].group, roles[m.start].part)
+            for m in mentions if m.kind == "count"}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Five people were killed and 12 were wounded.",
+     {"Five": ("killed", "people", False), "12": ("injured", None, False)}),
+    ("The shells killed four people and wounded 16 on Friday.",
+     {"four": ("killed", "people", False), "16": ("injured", None, False)}),
+    ("Officials said 16 civilians, including seven children, were killed.",
+     {"16": ("killed", "people", False), "seven": ("killed", "children", True)}),
+    ("Witnesses said nine children and eight women were among the dead.",
+     {"nine": ("killed", "children", True), "eight": ("killed", "women", True)}),
+    ("The raids claimed the lives of 98 people, including four children.",
+     {"98": ("killed", "people", False), "four": ("killed", "children", True)}),
+    ("Medics said 50 people were killed and scores of others injured.",
+     {"50": ("killed", "people", False), "scores": ("injured", "people", False)}),
+    ("Some 300,000 civilians are trapped in the old city.", {"Some 300,000": ("other", "people", False)}),
+    ("Some 12 displaced Iraqis were killed by the blast.", {"Some 12": ("killed", "people", False)}),
+    ("The attack on the market left 60 casualties.", {"60": ("casualties", None, False)}),
+    ("Medics said 20 people were killed or wounded.", {"20": ("casualties", "people", False)}),
+    ("The death toll from the week of clashes between the two villages has risen to 22.",
+     {"22": ("killed", None, False)}),
+    ("Gunmen shot dead three shepherds near the well.", {"three": ("killed", "people", False)}),
+    ("Three of the dead were women, the council said.", {"Three": ("killed", "women", True)}),
+    ("The bomb killed a family of six, including four children.",
+     {"six": ("killed", "people", False), "four": ("killed", "children", True)}),
+    ("Reports said 61 Palestinians, 14 of them children, were killed.",
+     {"61": ("killed", "people", False), "14": ("killed", "children", True)}),
+    ("Five children were killed when the school was hit.", {"Five": ("killed", "children", False)}),
+])
+def test_roles(text: str, expected: dict[str, tuple[str | None, str | None, bool]]) -> None:
+    got = _roles(text)
+    for phrase, role in expected.items():
+        assert got[phrase] == role, (text, phrase, got[phrase])

@@ -92,7 +92,8 @@ _SKIP_KEYS = frozenset({"start", "end", "offset", "char_start", "char_end", "sta
                         "total_tokens", "rank", "position", "kind", "qualifier", "precision", "toll_may_rise",
                         "date_precision", "time_precision", "geo_precision", "where_prec", "date_prec", "url",
                         "article_id", "content_hash", "schema_version", "best", "latitude", "longitude", "lat",
-                        "lon", "lng", "uuid", "hash", "sha256"})
+                        "lon", "lng", "uuid", "hash", "sha256", "country_code", "geonames_id", "geonameid", "iso",
+                        "iso2", "iso3", "iso_code"})
 _DATE_WORDS = frozenset({"date", "when"})
 _SPLIT = re.compile(r"[_\-\s.]+|(?<=[a-z0-9])(?=[A-Z])")
 

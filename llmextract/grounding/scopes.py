@@ -66,6 +66,7 @@ class ClaimScope:  # a cached property needs a __dict__: no slots
     is_claim: bool
     others: tuple[tuple[Spans, str], ...] = ()
     places: tuple[str, ...] = ()  # the claim's place names: its province and country may follow from them
+    quoted: Spans = ()  # the spans its evidence quotes and count phrases were found at
 
     @property
     def anchored(self) -> bool:
@@ -321,7 +322,7 @@ class Scopes:
         prior = ctx.claim
         others = prior.others if prior is not None and prior.path == path else ()
         ctx = _ctx(ctx, claim=ClaimScope(path, own, self._with_before(own), claim, others,
-                                            tuple(self._places_of.get(path, ()))))
+                                         tuple(self._places_of.get(path, ())), tuple(scope_spans)))
         return self._direct_scopes(path, ctx)
 
     def _with_before(self, own: Spans) -> Spans:

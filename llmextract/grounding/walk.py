@@ -46,7 +46,7 @@ from llmextract.grounding.quotes import QuoteCheck
 from llmextract.grounding.report import GroundingReport, Recorder
 from llmextract.grounding.scopes import Ctx, Scopes
 from llmextract.markers import Date, Grounded, Marker, Name, Quote, Skip
-from llmextract.schema import Article, ClaimList, ExtractionResult, Finding, Verdict
+from llmextract.schema import Article, Claim, ClaimList, ExtractionResult, Finding, Verdict
 from llmextract.text.index import EvidenceIndex
 from llmextract.text.numbers import find_numbers, parse_count, words_to_int
 
@@ -79,6 +79,8 @@ def ground(extraction: Any, source: str | Article | EvidenceIndex) -> GroundingR
     if published is None and isinstance(extraction, ExtractionResult):
         published = extraction.published
     obj, extras = _prepare(extraction)
+    if not isinstance(obj, ExtractionResult | ClaimList | Claim):  # the schema's own depth is bounded
+        _check_depth(obj)
     walker = _Walker(index, published, extras)
     if isinstance(obj, ExtractionResult):
         walker.walk(obj.claims, "claims", None, Ctx(), 0)
@@ -113,6 +115,22 @@ def _prepare(extraction: Any) -> tuple[Any, dict[str, dict[str, Any]]]:
                 _extras(raw, claim, f"{root}[{i}]", extras)
             return validated, extras
     return extraction, {}
+
+
+def _check_depth(obj: Any) -> None:
+    """Refuse an extraction nested deeper than :data:`MAX_DEPTH` levels (looked at without recursion)."""
+    stack: list[tuple[Any, int]] = [(obj, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(f"the extraction is nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list | tuple | BaseModel))
+        elif isinstance(node, list | tuple):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list | tuple | BaseModel))
+        elif isinstance(node, BaseModel):
+            stack.extend((v, depth + 1) for v in node.__dict__.values()
+                         if isinstance(v, dict | list | tuple | BaseModel))
 
 
 def _extras(raw: Any, model: BaseModel, path: str, out: dict[str, dict[str, Any]]) -> None:
@@ -228,8 +246,8 @@ class _Walker:
                                    shown=obj)
                 return
             if counted:
-                self.rec.add(path, obj, Verdict.unsupported,
-                             reason=f"{obj!r} states no number where a count of people is expected")
+                self.rec.add(path, obj, Verdict.unchecked,
+                             reason=f"{obj!r} states no number where a count of people is expected: not checked")
                 return
             self.rec.add(path, obj, Verdict.unchecked,
                          reason=f"no marker or key rule says how to check {last_key(path) or 'the value'!r}: listed, "
@@ -277,7 +295,7 @@ class _Walker:
             claim = ctx.claim
             if claim is None:
                 continue
-            for s, e in claim.own:
+            for s, e in claim.quoted:
                 found = index.instruction_at(s, e)
                 if found is not None:
                     tainted[path] = f"this claim's evidence lies in text addressed to a model ({found.why}: " \
@@ -285,7 +303,7 @@ class _Walker:
                     break
         out: list[Finding] = []
         for f in self.rec.findings:
-            if f.ok:
+            if f.ok or (f.spans and f.verdict in (Verdict.misattached, Verdict.unanchored, Verdict.derived)):
                 why = next((why for p, why in tainted.items() if not p or f.path == p or f.path.startswith(p + ".")
                             or f.path.startswith(p + "[")), None)
                 if why is None:

@@ -36,13 +36,13 @@ _OVERRIDE = re.compile(
     re.I,
 )
 _ROLE_MARKER = re.compile(
-    r"(?:^|\n)[ \t]*(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s",
+    r"(?:^|\n|(?<=[.!?])[ \t]+)[ \t]*(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s",
     re.I,
 )
 _TEMPLATE = re.compile(r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>|"
                        r"###\s*(?:instruction|system|response|assistant)\b|</s>", re.I)
 _ADDRESS = re.compile(
-    r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:ai|a\.i\.|assistant|(?:large\s+)?language\s+model|llm|chatbot|"
+    r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:[a-z-]+\s+)?(?:ai|a\.i\.|assistant|(?:large\s+)?language\s+model|llm|chatbot|"
     r"gpt|extraction\s+(?:model|system|tool))\b"
     r"|\bas\s+an?\s+(?:ai|a\.i\.|(?:large\s+)?language\s+model|llm)\b"
     r"|\b(?:dear|attention|note\s+to(?:\s+the)?|hey|hello)\s+(?:ai|a\.i\.|assistant|model|llm|chatbot|"
@@ -103,7 +103,10 @@ def find_instructions(text: str, sentences: Iterable[tuple[int, int]]) -> list[I
         found = _first(chunk)
         if found is not None:
             why, (a, b) = found
-            out.append(Instruction(s, e, why, (s + a, s + b)))
+            start = s
+            if why in ("a chat role marker", "a chat template token"):  # the news before the marker is news
+                start = s + a + (len(chunk[a:b]) - len(chunk[a:b].lstrip()))
+            out.append(Instruction(start, e, why, (s + a, s + b)))
     return out
 
 

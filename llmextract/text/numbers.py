@@ -842,7 +842,8 @@ def _group_after(t: _Tokens, k: int) -> tuple[str | None, bool]:
                     "women", "children") and _group_of(t.w(j + 2)) != group:
                 return "mixed", partitive
             return group, partitive
-        if w in _NP_STOP or w in _AUX or w in ("and", "or") or w in _KILL_AFTER or w in _INJURE_AFTER:
+        if w in _NP_STOP or w in _AUX or w in ("and", "or") or w in _KILL_AFTER or w in _INJURE_AFTER \
+                or w in _CASUALTY_NOUNS:
             return None, partitive
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss") and t.w(j + 1) not in _CHILDREN | _WOMEN | _MEN:
             return "people", partitive  # a plural noun that is not a group word: "eight travellers"
