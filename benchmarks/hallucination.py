@@ -2,12 +2,14 @@
 
     python benchmarks/hallucination.py [--data ../shared/data/wad_dev.jsonl] [--limit N] [--seed 0]
 
-Gold: the hand-written extractions of the sample articles (``examples/gold/*.json``) and, from
-the WAD development rows, a one-claim extraction for every row whose coded deaths figure is
-stated in the text as a number mention (the count is that mention, the evidence its sentence,
-the place the row's locality or region when the text writes it).
+Gold: the hand-written extractions of the sample articles (``examples/gold/*.json``); from the
+WAD development rows, a one-claim extraction for every row whose coded deaths figure is stated in
+the text as a number mention (the count is that mention, a figure before a vague quantity; the
+evidence its sentence, and the sentence naming the place when another one does; the place the
+row's locality or region when the text writes it); and, for the claim-level kinds, the
+multi-claim texts of ``benchmarks/data/multiclaim.jsonl`` with their gold.
 
-Mutations, one claim at a time, the rest of the extraction left as it is:
+Value-level mutations, one claim at a time, the rest of the extraction left as it is:
 
 * ``absent_number``: a figure near the gold one that no number phrase of the text states;
 * ``misattached``: a figure the text states, but outside the claim's evidence (another sentence);
@@ -23,17 +25,27 @@ Mutations, one claim at a time, the rest of the extraction left as it is:
 * ``fabricated_quote``: an evidence quote with its figure changed, its place changed, or a
   sentence from another article.
 
-The mutation generator does not ask the grounding layer which candidates it would catch: it
-checks "not in the text" with its own plain folding (case, diacritics) over GeoNames names.
+Claim-level mutations (issue 10), made by ``benchmarks/claim_mutations.py`` from the sample golds
+and the multi-claim texts: claimant, place, date and perpetrator swapped between two claims of one
+article; killed and injured swapped; a breakdown and the total swapped; a year, a day of the
+month, an age, an ordinal (and measures, percentages, money, phone numbers, identifiers, counts
+of things, durations, times) used as a count; a place moved to a reference point. Aim: recall
+0.95 for each required kind.
 
-Reported: recall per mutation kind (the mutated leaf gets a verdict that is not grounded), the
-pass rate of valid variants, and the false-positive rate on the unmutated gold (leaves, and
-claims with any problem). Writes ``benchmarks/results/hallucination.json``.
+The mutation generators do not ask the grounding layer which candidates it would catch.
+
+Reported: recall per mutation kind (the mutated leaf gets a failure verdict: ``unchecked`` and
+grounded verdicts do not catch), the pass rate of valid variants, the false-positive rate on the
+unmutated gold (leaves, claims, and per field kind; aim at most 1%), the flags on the WAD gold as
+it was built before claim scopes (the count's sentence only as evidence), each kind explained, and
+every value of the offline extractor's results on the five samples that grounding fails, one by
+one. Writes ``benchmarks/results/hallucination.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import platform
 import random
@@ -44,12 +56,23 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from llmextract.grounding import ground  # noqa: E402
-from llmextract.schema import Article, Claim, ClaimList, Count, Evidence, ExtractionResult, Place  # noqa: E402
+from llmextract.schema import (  # noqa: E402
+    Article,
+    Claim,
+    ClaimList,
+    Count,
+    Evidence,
+    ExtractionResult,
+    Place,
+    Qualifier,
+)
 from llmextract.text.index import EvidenceIndex  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "wad_dev.jsonl"
@@ -186,9 +209,11 @@ def wad_items(data: Path, limit: int | None, places: Places) -> tuple[list[Item]
         mentions = [m for m in ix.numbers if m.kind == "count" and m.allows(deaths)]
         if not mentions:
             continue
-        m = mentions[0]
+        # the coders write figures: a figure the text states as such first, a vague quantity last
+        m = min(mentions, key=lambda x: (x.qualifier is Qualifier.vague, x.start))
         sent = ix.sentence_at(m.start)
         place = None
+        evidence = [Evidence(quote=sent.text, start=sent.start, end=sent.end)]
         folded = plain(row["text"])
         for cand in (row.get("locality"), row.get("region")):
             if not cand:
@@ -196,11 +221,96 @@ def wad_items(data: Path, limit: int | None, places: Places) -> tuple[list[Item]
             pos = row["text"].find(cand)
             if pos >= 0 and in_text(cand, folded):
                 place = Place(phrase=cand)
+                # a claim's evidence quotes the sentences that state its values: the place's too
+                where = ix.sentence_at(pos)
+                if where.index != sent.index:
+                    evidence.append(Evidence(quote=where.text, start=where.start, end=where.end))
                 break
-        claim = Claim(killed=m.to_count(), place=place,
-                      evidence=[Evidence(quote=sent.text, start=sent.start, end=sent.end)])
+        claim = Claim(killed=m.to_count(), place=place, evidence=evidence)
         items.append(Item("wad", row["id"], article, ix, [claim], places.iso3.get(row.get("country") or "")))
     return items, len(rows)
+
+
+def legacy_wad_items(items: list[Item], data: Path, limit: int | None) -> list[Item]:
+    """The WAD gold as it was built before claim scopes: the first count mention stating the coded
+    figure, the evidence its sentence only (so a place named in another sentence lies outside it)."""
+    rows = {json.loads(line)["id"]: json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()
+            if line.strip()}
+    out = []
+    for item in items:
+        if item.source != "wad":
+            continue
+        row = rows[item.id]
+        ix = item.index
+        mentions = [m for m in ix.numbers if m.kind == "count" and m.allows(row["deaths"])]
+        m = mentions[0]
+        sent = ix.sentence_at(m.start)
+        claim = Claim(killed=m.to_count(), place=item.claims[0].place,
+                      evidence=[Evidence(quote=sent.text, start=sent.start, end=sent.end)])
+        out.append(Item("wad", item.id, item.article, ix, [claim], item.country))
+    return out
+
+
+def wad_leaf_kind(path: str) -> str:
+    """The field kind of a WAD gold leaf: killed, count_phrase, place, quote."""
+    if ".killed.phrase" in path:
+        return "count_phrase"
+    if ".killed." in path:
+        return "killed"
+    if ".place." in path:
+        return "place"
+    if ".evidence[" in path:
+        return "quote"
+    return "other"
+
+
+def _flag_class(f: Any) -> str:
+    """Why a gold leaf is flagged, in a few words (for the legacy WAD gold)."""
+    r = f.reason
+    if "reference point" in r:
+        return "place named only as a reference point"
+    if f.verdict.value == "misattached" and (".place." in f.path) and "outside this claim" in r:
+        return "place named outside the claim's only quoted sentence"
+    if "casualty figure" in r:
+        return "count coded from a casualty figure (killed and wounded together)"
+    if "part of a larger figure" in r or "a count of children" in r or "a count of women" in r:
+        return "count coded from a breakdown"
+    if "wounded figure" in r:
+        return "count coded from a wounded figure"
+    if "neither killed nor wounded" in r:
+        return "count coded from people neither killed nor wounded (captured, kidnapped, gathered)"
+    return f"{f.verdict.value}: other"
+
+
+def claim_level(seed: int) -> dict[str, Any] | None:
+    """The claim-level kinds of ``benchmarks/claim_mutations.py``, graded by the grounder; None without it."""
+    try:
+        import claim_mutations  # noqa: PLC0415 - a sibling script, next to this one
+    except ImportError:
+        return None
+    sources = claim_mutations.all_sources()
+    res = claim_mutations.grade(sources, seed)
+    res["sources"] = {"sample_articles": sum(s.origin == "sample" for s in sources),
+                      "multiclaim_texts": sum(s.origin == "multiclaim" for s in sources),
+                      "gold_claims": sum(len(s.claims) for s in sources)}
+    res["required_kinds"] = list(claim_mutations.REQUIRED_KINDS)
+    return res
+
+
+def offline_flags() -> list[dict[str, Any]]:
+    """Every value of the offline extractor's results on the five samples that grounding fails, one by one."""
+    from llmextract.extractors.offline import extract_offline
+
+    out = []
+    for path in sorted((ROOT / "examples" / "articles").glob("*.txt")):
+        article = Article(text=path.read_text(encoding="utf-8"), id=path.stem)
+        index = EvidenceIndex.build(article)
+        result = extract_offline(article, index)
+        report = ground(result, index)
+        for f in report.unsupported:
+            out.append({"article": path.stem, "path": f.path, "value": f.value if not isinstance(f.value, dt.date)
+                        else f.value.isoformat(), "verdict": f.verdict.value, "reason": f.reason})
+    return out
 
 
 # ----------------------------------------------------------------------------- mutations
@@ -359,6 +469,9 @@ def run(data: Path, limit: int | None, seed: int) -> dict:
 
     # false positives on the unmutated gold
     fp: dict[str, dict[str, int]] = {src: Counter() for src in ("gold", "wad")}
+    fp_kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    explained: Counter[str] = Counter()
+    explained_examples: dict[str, list[str]] = defaultdict(list)
     fp_examples: list[str] = []
     for item in items:
         report = ground(ClaimList(claims=item.claims), item.index)
@@ -367,9 +480,32 @@ def run(data: Path, limit: int | None, seed: int) -> dict:
         fp[item.source]["bad_leaves"] += len(bad)
         fp[item.source]["claims"] += len(item.claims)
         fp[item.source]["bad_claims"] += len({f.path.split(".")[0] for f in bad})
+        if item.source == "wad":
+            for f in report.findings:
+                kind = wad_leaf_kind(f.path)
+                fp_kinds[kind]["leaves"] += 1
+                fp_kinds[kind]["flagged"] += f.failed
+                if f.failed:
+                    why = _flag_class(f)
+                    explained[why] += 1
+                    if len(explained_examples[why]) < 8:
+                        explained_examples[why].append(f"{item.id} {f.path}={f.value!r}: {f.reason[:150]}")
         for f in bad[:2]:
-            if len(fp_examples) < 20:
+            if len(fp_examples) < 40:
                 fp_examples.append(f"{item.id} {f.path}={f.value!r} {f.verdict.value}: {f.reason[:160]}")
+    # the WAD gold as built before claim scopes: what the new checks flag there, each kind explained
+    legacy: Counter[str] = Counter()
+    legacy_leaves = 0
+    legacy_examples: dict[str, list[str]] = defaultdict(list)
+    if data.is_file():
+        for item in legacy_wad_items(items, data, limit):
+            report = ground(ClaimList(claims=item.claims), item.index)
+            legacy_leaves += len(report.findings)
+            for f in report.unsupported:
+                why = _flag_class(f)
+                legacy[why] += 1
+                if len(legacy_examples[why]) < 3:
+                    legacy_examples[why].append(f"{item.id} {f.path}={f.value!r}: {f.reason[:150]}")
 
     t1 = time.perf_counter()
     caught: Counter[str] = Counter()
@@ -417,6 +553,10 @@ def run(data: Path, limit: int | None, seed: int) -> dict:
         }
     all_leaves = sum(c["leaves"] for c in fp.values())
     all_bad = sum(c["bad_leaves"] for c in fp.values())
+    t2 = time.perf_counter()
+    claims = claim_level(seed)
+    offline = offline_flags()
+    claim_s = time.perf_counter() - t2
     return {
         "benchmark": "hallucination catch rate (no model)",
         "command": "python benchmarks/hallucination.py" + (f" --limit {limit}" if limit else "") + f" --seed {seed}",
@@ -429,7 +569,24 @@ def run(data: Path, limit: int | None, seed: int) -> dict:
                                                "false_positive_rate_leaves": round(all_bad / all_leaves, 4)
                                                if all_leaves else None}},
         "false_positive_examples": fp_examples,
-        "seconds": {"build_gold_and_indexes": round(build_s, 2), "mutate_and_ground": round(mutate_s, 2)},
+        "false_positives_wad_by_field": {
+            k: {"leaves": c["leaves"], "flagged": c["flagged"],
+                "false_positive_rate": round(c["flagged"] / c["leaves"], 4) if c["leaves"] else None}
+            for k, c in sorted(fp_kinds.items())},
+        "wad_flags_explained": {
+            "note": "every flag on the WAD gold, by kind: the coded figure or locality is not what the text says of "
+                    "the dead (a casualty figure, a breakdown, the wounded, people captured or gathered; a place "
+                    "named as a reference point) - true findings of the checks, not grounding errors",
+            "by_kind": dict(explained.most_common()), "examples": dict(explained_examples)},
+        "legacy_wad_gold": {
+            "note": "the WAD gold built as before claim scopes (the count's sentence only as evidence, the first "
+                    "count mention stating the coded figure): each flag is a true finding of the new checks, by kind",
+            "leaves": legacy_leaves, "flagged": sum(legacy.values()),
+            "by_kind": dict(legacy.most_common()), "examples": dict(legacy_examples)},
+        "claim_level": claims,
+        "offline_samples_flagged": offline,
+        "seconds": {"build_gold_and_indexes": round(build_s, 2), "mutate_and_ground": round(mutate_s, 2),
+                    "claim_level_and_offline": round(claim_s, 2)},
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
@@ -456,6 +613,42 @@ def print_table(res: dict) -> None:
               f"{r['leaves']}{extra}")
 
 
+def print_claim_level(res: dict) -> None:
+    claims = res.get("claim_level")
+    if not claims:
+        print("claim-level kinds: benchmarks/claim_mutations.py not found")
+        return
+    src = claims["sources"]
+    print(f"\nclaim-level kinds ({src['sample_articles']} sample articles, {src['multiclaim_texts']} multi-claim "
+          f"texts, {src['gold_claims']} gold claims)")
+    print(f"{'kind':<24} {'n':>5} {'samples':>8} {'multi':>6} {'recall':>7} {'aim':>5}  verdicts")
+    for kind, row in claims["mutations"].items():
+        rate = "-" if row["recall"] is None else f"{row['recall']:.4f}"
+        aim = "0.95" if row["required"] else "-"
+        verdicts = ", ".join(f"{k} {v}" for k, v in row["verdicts"].items())
+        print(f"{kind:<24} {row['mutations']:>5} {row['from_samples']:>8} {row['from_multiclaim']:>6} {rate:>7} "
+              f"{aim:>5}  {verdicts}")
+    print("false positives on unmutated gold, per field kind (sample and multi-claim golds; WAD gold):")
+    wad = res["false_positives_wad_by_field"]
+    kinds = sorted(set(claims["false_positives_unmutated_gold"]) | set(wad))
+    for kind in kinds:
+        a = claims["false_positives_unmutated_gold"].get(kind, {"flagged": 0, "leaves": 0})
+        b = wad.get(kind, {"flagged": 0, "leaves": 0})
+        print(f"  {kind:<14} {a['flagged']:>4} of {a['leaves']:>5}   wad {b['flagged']:>4} of {b['leaves']:>5}")
+    print("WAD gold flags, each explained:")
+    for why, n in res["wad_flags_explained"]["by_kind"].items():
+        print(f"  {n:>4}  {why}")
+    legacy = res["legacy_wad_gold"]
+    print(f"legacy WAD gold (evidence = the count's sentence only): {legacy['flagged']} of {legacy['leaves']} leaves "
+          "flagged, each a true finding:")
+    for why, n in legacy["by_kind"].items():
+        print(f"  {n:>4}  {why}")
+    flags = res["offline_samples_flagged"]
+    print(f"offline extractor on the five samples: {len(flags)} values fail grounding")
+    for f in flags:
+        print(f"  {f['article'][:3]} {f['path']} = {f['value']!r}: {f['verdict']} - {f['reason'][:150]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -465,6 +658,7 @@ def main() -> None:
     args = parser.parse_args()
     res = run(args.data, args.limit, args.seed)
     print_table(res)
+    print_claim_level(res)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")

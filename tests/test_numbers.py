@@ -250,6 +250,8 @@ def _roles(text: str) -> dict[str, tuple[str | None, str | None, bool]]:
     ("Reports said 61 Palestinians, 14 of them children, were killed.",
      {"61": ("killed", "people", False), "14": ("killed", "children", True)}),
     ("Five children were killed when the school was hit.", {"Five": ("killed", "children", False)}),
+    ("Reports said 12 students who were kidnapped in May have been killed.", {"12": ("killed", "people", False)}),
+    ("Officials said 40 villagers who fled the raid are missing.", {"40": ("other", "people", False)}),
 ])
 def test_roles(text: str, expected: dict[str, tuple[str | None, str | None, bool]]) -> None:
     got = _roles(text)

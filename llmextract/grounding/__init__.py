@@ -1,17 +1,23 @@
-"""Grounding: every number, name, quote and date of an extraction checked against the source text.
+"""Grounding: every number, name, quote and date of an extraction checked against the text, in its claim and role.
 
 ::
 
     report = ground(result, index)            # the article's EvidenceIndex, an Article, or its text
-    report.ok                                 # no failures
+    report.ok                                 # no failures (unchecked values are not failures)
     for f in report.unsupported:              # Finding(path, value, verdict, spans, score, reason)
         print(f.path, f.value, f.verdict, f.reason)
+    report.unchecked                          # what nothing could check, listed
+
+A value passes only when the text states it in its own claim (the claim's scope: its evidence and
+count-phrase sentences and the sentence before each) and in its role (a killed count by a killed
+figure, never a year, an age or a wounded figure). The verdicts are
+:class:`~llmextract.schema.Verdict`'s; ``docs/grounding.md`` explains them with examples.
 
 The package, one idea a module:
 
 * :mod:`~llmextract.grounding.walk`: :func:`ground`, the walk over any extraction;
-* :mod:`~llmextract.grounding.fields`: how each field is checked (markers, plain dict keys);
-* :mod:`~llmextract.grounding.scopes`: locality, the sentences a value may come from;
+* :mod:`~llmextract.grounding.fields`: how each field is checked (markers, key rules for any schema);
+* :mod:`~llmextract.grounding.scopes`: claim scopes, the sentences a value may come from;
 * the checks: :mod:`~llmextract.grounding.numbers`, :mod:`~llmextract.grounding.names`,
   :mod:`~llmextract.grounding.quotes`, :mod:`~llmextract.grounding.dates` (each says its verdicts);
 * :mod:`~llmextract.grounding.report`: the report and what each verdict means;

@@ -204,6 +204,13 @@ class _Walker:
             self.leaf(obj, path or "value", marker, ctx)
 
     def leaf(self, obj: Any, path: str, marker: Marker | None, ctx: Ctx) -> None:
+        if obj.__class__ is str and marker is not None:  # the common case first: a name or a quote
+            if marker.__class__ is Name:
+                self.names.check(obj, path, marker, ctx)  # type: ignore[arg-type]
+                return
+            if marker.__class__ is Quote:
+                self.quotes.check(obj, path, marker, ctx)  # type: ignore[arg-type]
+                return
         role = self._number_role(path, marker, ctx)
         counted = isinstance(marker, Grounded) or (role is not None and role.people) or ctx.is_count
         if isinstance(obj, bool):

@@ -673,6 +673,26 @@ def _cue_word(t: _Tokens, j: int) -> tuple[str, int] | None:
     return None
 
 
+def _relative(t: _Tokens, k: int, j: int) -> bool:
+    """Whether the word at ``j`` sits in a relative clause about the figure at ``k`` ("who were ...")."""
+    return any(t.w(x) in ("who", "that", "whom") for x in range(k + 1, j))
+
+
+def _main_cue(t: _Tokens, j: int) -> tuple[str, tuple[int, int]] | None:
+    """A killed or injured cue after a relative clause: "(have|were) (been)? killed" within a few words."""
+    for x in range(j, min(len(t), j + 10)):
+        if t.kind[x] != "w":
+            return None
+        if t.w(x) in ("have", "has", "had", "were", "was", "are", "is"):
+            y = x + 1
+            while t.w(y) in ("been", "reportedly", "also", "all", "later", "allegedly", "since"):
+                y += 1
+            cue = _cue_word(t, y)
+            if cue is not None and cue[0] != "other":
+                return cue[0], (t.span[y][0], t.span[cue[1]][1])
+    return None
+
+
 def _after(t: _Tokens, k: int) -> tuple[str | None, tuple[int, int] | None, bool, list[int], list[int]]:
     """The cue after the figure at item ``k``: (event, cue span, among, coordinated items, parenthetical items)."""
     j = k + 1
@@ -689,6 +709,10 @@ def _after(t: _Tokens, k: int) -> tuple[str | None, tuple[int, int] | None, bool
             if cue is not None and cue[0] == "other" and np_words == 0 and not aux and t.w(j + 1) \
                     and t.w(j + 1) not in _NP_STOP and t.w(j + 1) not in _AUX and t.w(j + 1) not in ("and", "or"):
                 cue = None  # "12 displaced Iraqis": a modifier, not what befell them
+            if cue is not None and cue[0] == "other" and _relative(t, k, j):
+                main = _main_cue(t, cue[1] + 1)  # "12 students who were kidnapped in May have been killed"
+                if main is not None:
+                    return main[0], main[1], False, coord, paren
             if cue is not None:
                 partitive = w in _EVENT_NOUNS and t.w(j - 1) in ("the", "those") and t.w(j - 2) == "of" \
                     and j - 2 == k + 1
