@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from llmextract.extractors.offline.scan import Scan
 from llmextract.text.index import EvidenceIndex, Sentence
 
 _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|states|noted|added|adds|claimed|claims|"
@@ -28,6 +29,7 @@ _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|state
                  r"(?:put|puts|putting|placed|places|placing)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
                  r"(?:toll|total|tally|figure|number)\b")
 SPEECH = re.compile(rf"\b(?:{_SPEECH_WORDS})\b", re.I)
+SPEECH_SCAN = Scan(rf"\b(?:{_SPEECH_WORDS})\b", "abcdnpqrst")
 # Verbs of a charge or a protest (an allegation's speech act): "accused ... of", "denounced", "sent a letter"
 STATEMENT = re.compile(r"\b(?:accus(?:ed|es|ing)|denounc(?:ed|es|ing)|condemn(?:ed|s|ing)|charg(?:ed|es|ing)|"
                        r"blam(?:ed|es|ing)|alleg(?:ed|es|ing)|stated|states|said|says|sent\s+(?:a|two|\w+)\s+"
@@ -317,11 +319,9 @@ def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None
             out.outlet = np
 
     cited: tuple[int, int] | None = None
-    for sm in SPEECH.finditer(sent.text):
-        verb = sm.group(0).lower()
-        vs, ve = sent.start + sm.start(), sent.start + sm.end()
-        if sm.group(0)[:1].isupper() and not (verb.startswith(("according", "citing", "quoting"))
-                                              and vs == sent.start):
+    for vs, ve in SPEECH_SCAN.within(text, sent.start, sent.end):
+        verb = text[vs:ve].lower()
+        if text[vs].isupper() and not (verb.startswith(("according", "citing", "quoting")) and vs == sent.start):
             continue  # "the United States", "Reports": a name or a noun, not a verb
         if verb in ("report", "reports", "claims") and (
                 _REPORT_NOUN.search(text, sent.start, vs) or SPEECH.match(text, ve + 1)
@@ -355,7 +355,7 @@ def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None
                 continue
         if span is not None:
             speaker(span, _content(text, sent, span, vs, ve, forward_only=relative is not None))
-        if verb in ("told", "tells"):
+        if verb in ("told", "tells") and not re.search(r"\b(?:was|were|been|being|be|is|are)\s+$", text[sent.start:vs]):
             obj = leading_np(text, ve, sent.end)
             if obj is not None:
                 named = re.match(r",\s+([A-Z][\w'’&-]*(?:\s+[A-Z][\w'’&-]*)*),", text[obj[1]:sent.end])

@@ -24,10 +24,11 @@ import time
 from dataclasses import dataclass, field
 
 from llmextract._version import __version__
-from llmextract.extractors.offline.attribution import SPEECH, Speech, resolve_reference, sentence_speech
+from llmextract.extractors.offline.attribution import SPEECH, SPEECH_SCAN, Speech, resolve_reference, sentence_speech
 from llmextract.extractors.offline.counts import sentence_figures
-from llmextract.extractors.offline.perpetrators import find_perpetrator
+from llmextract.extractors.offline.perpetrators import find_perpetrator, party_named
 from llmextract.extractors.offline.places import back_place, claim_place, is_reference_point
+from llmextract.extractors.offline.scan import Scan
 from llmextract.schema import (
     Article,
     Attribution,
@@ -51,7 +52,8 @@ _TALLY = re.compile(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\
                     r"September|October|November|December)|"
                     r"over\s+the\s+(?:past|last)|so\s+far|to\s+date|this\s+year|since\s+the|overall|"
                     r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
-                    r"as\s+a\s+result\s+of\s+the\s+attacks)\b", re.I)
+                    r"as\s+a\s+result\s+of\s+the\s+attacks|in\s+(?:the\s+\w+\s+(?:quarter|half)\s+of\s+)?(?:19|20)\d\d|"
+                    r"during\s+the\s+(?:[\w-]+\s+){0,2}(?:days|weeks|months|years)\s+of)\b", re.I)
 # A superlative, then no figure, up to the "since the" that follows it.
 _SUPERLATIVE_SINCE = re.compile(r"\b(?:largest|biggest|deadliest|bloodiest|worst|heaviest|highest|greatest|first|"
                                 r"most\s+(?!of\b)\w+)\b[^.;\d]{0,60}$", re.I)
@@ -78,12 +80,13 @@ def _is_tally(text: str) -> bool:
     return False
 
 
-_MEANS = re.compile(r"\b(air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s+raids?|warplanes|"
-                    r"shelling|artillery|mortars?|rockets?|missiles?|drones?|suicide\s+(?:bomb(?:ing|er)s?|attack)|"
-                    r"car\s+bomb|roadside\s+bomb|IEDs?|explosions?|bomb(?:ing)?s?|gunmen|shooting|gunfire|"
-                    r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes)\b", re.I)
-_RISE = re.compile(r"\b(?:expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
-                   r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured))\b", re.I)
+# Scanned once per text (see .scan), asked per sentence
+_MEANS = Scan(r"\b(?:air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s+raids?|warplanes|"
+              r"shelling|artillery|mortars?|rockets?|missiles?|drones?|suicide\s+(?:bomb(?:ing|er)s?|attack)|"
+              r"car\s+bomb|roadside\s+bomb|ieds?|explosions?|bomb(?:ing)?s?|gunmen|shooting|gunfire|"
+              r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes)\b", "abcdegiklmrsw")
+_RISE = Scan(r"\b(?:expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
+             r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured))\b", "cemln")
 _ALLEGE = re.compile(r"\b(?:accus(?:ed|es|ing)\s+(?:[\w'’-]+\s+){0,6}?of|used\s+(?:[\w-]+\s+)?(?:white\s+phosphorus|"
                      r"banned|chemical|cluster)|white\s+phosphorus|chemical\s+weapons|cluster\s+munitions|"
                      r"war\s+crimes?|crimes\s+against\s+humanity|massacres?|genocide|ethnic\s+cleansing|"
@@ -168,8 +171,8 @@ def _drafts(index: EvidenceIndex) -> list[_Draft]:
         if not any(a.role in ("killed", "injured") for a in figures):
             if casualties and _ATTACK_NOUN.search(sent.text):
                 drafts.append(_Draft([sent], casualties=casualties[0]))
-            charge = _ALLEGE.search(sent.text)
-            if charge and SPEECH.search(sent.text):
+            charge = _ALLEGE.search(sent.text) if SPEECH_SCAN.any_within(text, sent.start, sent.end) else None
+            if charge:
                 sp = sentence_speech(index, sent, focus=sent.start + charge.start())
                 if sp.claimant or sp.anaphor:  # a charge someone makes, not the outlet's own narration
                     drafts.append(_Draft([sent], kind=ClaimKind.allegation, anchor=sent.start + charge.start()))
@@ -371,8 +374,10 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
     between = [s for s in own if s not in sents]
     place = claim_place(index, sents, more=between)  # a province only: narrowed by the sentences between
     event_date = _event_date(index, article, d, sents)
-    if place is None or place.phrase == place.province:
+    if place is None or place.phrase in (place.province, place.country):
         place = back_place(index, sents, [c.place for c in earlier if c.place is not None]) or place
+    if place is not None and d.kind is ClaimKind.allegation and place.phrase == place.country:
+        place = None  # a charge "against Syria's people" names no place where anything happened
     ante_perpetrator = None
     if d.kind is ClaimKind.incident and (place is None or event_date is None) \
             and any(_EVENT_BACK.search(s.text) for s in sents):
@@ -394,10 +399,15 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
     neighbourhood = list(sents)
     if d.clause is None and first.index + 1 < len(index.sentences) and index.sentences[first.index + 1] not in sents:
         neighbourhood.append(index.sentences[first.index + 1])
-    means = next((mm.group(1) for s in neighbourhood if (mm := _MEANS.search(s.text))), None)
+    means = next((text[m[0]:m[1]] for s in neighbourhood for m in _MEANS.within(text, s.start, s.end)), None)
     perpetrator = find_perpetrator(index, sents) or find_perpetrator(index, between, strength=2) or ante_perpetrator
+    if perpetrator is not None:
+        # "in US-led strikes" when the claim's sentences name "the US-led coalition": the party by its name
+        scope = sorted({*sents, *extra, *([index.sentences[first.index - 1]] if first.index else [])},
+                       key=lambda s: s.start)
+        perpetrator = party_named(index, scope, perpetrator) or perpetrator
     counts = {role: m.to_count() for role, m in d.counts.items()}
-    rise = any(_RISE.search(s.text) for s in neighbourhood)
+    rise = any(_RISE.any_within(text, s.start, s.end) for s in neighbourhood)
     evidence = sorted({(s.start, s.end) for s in [*sents, *extra]})
     return Claim(
         kind=d.kind,

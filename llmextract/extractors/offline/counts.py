@@ -478,7 +478,8 @@ def subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
 _AS_MANY = re.compile(r"\s+(?:[\w'’-]+\s+)?(?:children|women|men|boys|girls|minors)\s+and\s+(as\s+many\s+"
                       r"(women|men|children|girls|boys|minors))\b", re.I)
 _AS_MANY_ROLE = {"women": "women_killed", "girls": "women_killed", "men": "men_killed", "boys": "men_killed",
-                 "children": "children_killed", "minors": "children_killed"}
+                 "children": "children_killed", "minors": "children_killed", "child": "children_killed",
+                 "woman": "women_killed", "man": "men_killed"}
 # "some people are seriously injured": an injured count the text gives only vaguely
 _SOME_INJURED = re.compile(r"\b((?:some|many)\s+(?:other\s+)?(?:people|persons|civilians|others|residents))\s+"
                            r"(?:are|were|have\s+been|had\s+been|was|got)\s+(?:\w+ly\s+)?(?:injured|wounded|hurt)\b",
@@ -486,8 +487,10 @@ _SOME_INJURED = re.compile(r"\b((?:some|many)\s+(?:other\s+)?(?:people|persons|c
 
 
 _BREAKDOWN_AFTER = re.compile(
-    r"\s+(?:[\w'’-]+,?\s+){0,3}?[(—–-]?\s*(?:including|among\s+them|among\s+whom|of\s+whom|mostly|mainly|"
+    r"\s+(?:[\w'’-]+,?\s+){0,5}?[(—–-]?\s*(?:including|among\s+them|among\s+whom|of\s+whom|mostly|mainly|"
     r"most\s+of\s+them)\s+(?:at\s+least\s+|some\s+|about\s+)?", re.I)
+_NOUN_COMMA = re.compile(r"\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+,\s*")
+_OF_THEM = re.compile(r"\s+of\s+(?:them|whom)\s+(?:were\s+)?(children|women|men|girls|boys)\b", re.I)
 _AND_NEXT = re.compile(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:,\s+|,?\s+and\s+)(?:at\s+least\s+)?", re.I)
 
 
@@ -498,6 +501,14 @@ def _breakdown_after(index: EvidenceIndex, sent: Sentence, killed: Attach, attac
     taken = {a.mention.start for a in attaches}
     out: list[Attach] = []
     mentions = [m for m in index.numbers_in(killed.mention.end, sent.end) if m.kind == "count"]
+    if mentions and _NOUN_COMMA.fullmatch(text, killed.mention.end, mentions[0].start):
+        # "61 Palestinians, 14 of them children, have been killed"
+        m = mentions[0]
+        of = _OF_THEM.match(text, m.end, sent.end)
+        role = _AS_MANY_ROLE.get(of.group(1).lower()) if of else None
+        if role and m.start not in taken and (m.low or 0) <= (killed.mention.low or 0):
+            out.append(Attach(m, role, killed.distance))
+        return out
     if not mentions or not _BREAKDOWN_AFTER.fullmatch(text, killed.mention.end, mentions[0].start):
         return out
     prev_end = None
@@ -510,6 +521,10 @@ def _breakdown_after(index: EvidenceIndex, sent: Sentence, killed: Attach, attac
         out.append(Attach(m, role, killed.distance))
         prev_end = m.end
     return out
+
+
+_PART_OF_DEAD = re.compile(r"\s+of\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities)\s+(?:were|was|are|"
+                           r"included)\s+(?:\w+\s+)?([a-z]+)", re.I)
 
 
 def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool) -> list[Attach]:
@@ -534,6 +549,13 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
         single = singular_victim(index, sent)
         if single is not None:
             attaches.insert(0, Attach(single, "killed", 0))
+    for i, a in enumerate(attaches):
+        part = _PART_OF_DEAD.match(text, a.mention.end, sent.end) if a.role == "killed" else None
+        if part is not None:
+            # "Three of the dead were women": a breakdown of a toll told before, never a toll of its own
+            role = _AS_MANY_ROLE.get(part.group(1).lower(), "part")
+            attaches[i] = Attach(a.mention, role, a.distance)
+    attaches = [a for a in attaches if a.role != "part"]
     for killed in [a for a in attaches if a.role == "killed"]:
         attaches += _breakdown_after(index, sent, killed, attaches)
     for a in list(attaches):

@@ -48,24 +48,50 @@ _DEMONYMS = (r"[A-Z][A-Za-z]*-(?:led|backed|allied|aligned|run)|Israeli|Russian|
              r"US|U\.S\.|Iraqi|Iranian|Saudi|Emirati|Afghan|"
              r"Pakistani|Nigerian|Somali|Sudanese|Ethiopian|Kenyan|Malian|Burkinabe|Congolese|Yemeni|Libyan|"
              r"Egyptian|Israeli-led|Russian-led|Houthi|Kurdish|Pro-Turkey|pro-Turkey|Turkey-backed|Chadian|"
-             r"Cameroonian|Nigerien|Myanmar|Burmese|Indian|French|British")
-_ACTORS = (r"coalition|army|forces|troops|soldiers|military|militants|gunmen|rebels|insurgents|jihadists|fighters|"
+             r"Cameroonian|Nigerien|Myanmar|Burmese|Indian|French|British|Egyptian|Palestinian|Lebanese|Jordanian|"
+             r"(?i:government|pro-government|military|army|coalition|regime|rebel|militia|jihadist|insurgent|"
+             r"security\s+forces?)|Taliban|Islamic\s+State|IS|ISIS|ISIL|Daesh|al-Shabaab|Boko\s+Haram|Hamas")
+_ACTORS = (r"(?i:coalition|army|forces|troops|soldiers|military|militants|gunmen|rebels|insurgents|jihadists|fighters|"
            r"militia|militiamen|police|policemen|bandits|herdsmen|herders|attackers|assailants|raiders|extremists|"
            r"terrorists|regime|junta|separatists|paramilitaries|Taliban|Islamic\s+State|ISIS|ISIL|Daesh|al-Shabaab|"
-           r"al-Shabab|Boko\s+Haram|Houthis?|ADF|M23|RSF|Hamas|Hezbollah|PKK|YPG|SDF|HTS|Tatmadaw|Wagner")
-_WEAPONS = (r"air\s*strikes?|airstrikes?|missiles?(?:\s+strikes?)?|rockets?|drones?(?:\s+strikes?)?|shelling|artillery|"
+           r"al-Shabab|Boko\s+Haram|Houthis?|border\s+guards|guards|snipers|bombers?|suicide\s+bombers?)|ADF|M23|RSF|"
+           r"Hamas|Hezbollah|PKK|YPG|SDF|HTS|Tatmadaw|Wagner")
+_WEAPONS = (r"(?i:tank\s+fire|mortar\s+fire|artillery\s+fire|gunfire|(?:truck|car|roadside)\s+bombs?|ambush(?:es)?|"
+            r"attacks?|assaults?|bombings?|air\s*strikes?|airstrikes?|missiles?(?:\s+strikes?)?|rockets?|"
+            r"drones?(?:\s+strikes?)?|shelling|artillery|"
             r"warplanes|jets|aircraft|helicopters|planes|mortars?(?:\s+fire)?|bombardment|raids?|strikes?|"
-            r"gunfire|snipers?|tanks?|bombers?|suicide\s+bombers?|fire")
-_PARTY_NP = re.compile(
-    r"\b((?:(?:the|a|an)\s+)?(?:(?:suspected|alleged|unidentified|armed|pro-government|government|state|"
-    r"[A-Z][\w'’-]*)\s+){0,4}?(?:(?:" + _DEMONYMS + r")\s+(?:[\w-]+\s+){0,2}?(?:" + _WEAPONS + r"|" + _ACTORS
-    + r")|(?:[A-Z][\w'’-]*\s+){0,3}(?:" + _ACTORS + r")(?:\s+(?:" + _WEAPONS + r"))?)"
-    r"(?:\s+led\s+by\s+the\s+United\s+States)?)\b")
+            r"snipers?|tanks?|bombers?|suicide\s+bombers?|bombs?|fire)")
+# Words that may stand between a party's adjective and its weapon or fighters: "army air strikes", "Russian glide
+# bombs", "Islamic State suicide bomber"; never a verb or a function word ("the government said eastern forces")
+_MID = (r"(?:(?!(?:said|says|say|told|reported|reports|added|and|or|of|in|on|at|by|with|from|to|that|the|a|an|was|"
+        r"were|is|are|has|have|had|who|which|after|when|while)\b)[\w-]+\s+){0,2}?")
+# A party word that heads no noun phrase of its own: "a police officer", "an army spokesman"
+_NOT_HEAD = (r"(?!\s+(?:officers?|spokes(?:man|woman|person)|officials?|chief|commanders?|sources?|statement|station|"
+             r"command|headquarters|base|checkpoint|post|patrol|convoy|vehicle|units?|cordon)\b)(?!-)")
+# Head words, lower-cased, scanned case-sensitively over the lowered text behind a first-letter look-ahead
+# (as llmextract.text.caseless explains: a case-insensitive alternation is tried in full at every position)
+_HEAD_BODY = (_WEAPONS + "|" + _ACTORS).replace("(?i:", "(?:").lower()
+_HEAD_FIRST = "".join(sorted({w.lstrip("(?:")[:1] for w in _HEAD_BODY.split("|") if w.lstrip("(?:")[:1].isalnum()}))
+_HEAD = re.compile(rf"(?=[{_HEAD_FIRST}])\b(?:{_HEAD_BODY})\b")
+_heads_cache: tuple[str, list[tuple[int, int]]] = ("", [])
+
+
+def _heads(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of the head words in [start, end): the whole text scanned once, lowered."""
+    global _heads_cache
+    if _heads_cache[0] is not text:
+        low = text.lower()
+        spans = [m.span() for m in _HEAD.finditer(low)] if len(low) == len(text) else []
+        _heads_cache = (text, spans)
+    return [h for h in _heads_cache[1] if start <= h[0] and h[1] <= end]
 _ATTACK_VERB = re.compile(
     r"\s+(?:(?:have|has|had|reportedly|allegedly|also|then|later|again)\s+)*(?:struck|hit|shelled|bombed|pounded|"
     r"attacked|killed|killing|shot|opened\s+fire|fired|stormed|raided|ambushed|dropped|targeted|launched|"
     r"carried\s+out|massacred|executed|beheaded|abducted|torched|burned|set\s+fire|blew|exploded|rammed|overran)\b",
     re.I)
+_COUNTED = re.compile(r"(?:\b\d[\d,]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens|"
+                      r"scores|hundreds|several|many))\s+(?:[\w-]+\s+)?$|\b(?:killing|killed|wounding|wounded|among|"
+                      r"including)\s+$", re.I)
 _SPEAKS = re.compile(r"\s+(?:\w+\s+)?(?:said|say|says|told|tells|reported|reports|added|stated|confirmed|"
                      r"announced|claimed|blamed|accused)\b", re.I)
 _BY_AGENT = re.compile(r"\b(?:carried\s+out|conducted|launched|committed|perpetrated|killed|shot|attacked|"
@@ -77,16 +103,95 @@ _TARGET_BEFORE = re.compile(r"\b(?:against|fighting|fight|on|targeting|targeted|
                             r"vestiges\s+of)\s+$", re.I)
 
 
+_phrases_cache: tuple[str, dict[tuple[int, int], list[tuple[int, int, int]]]] = ("", {})
+
+
 def _party_phrases(text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+    """:func:`_read_party_phrases`, remembered for the last text (a sentence is read for several claims)."""
+    global _phrases_cache
+    if _phrases_cache[0] is not text:
+        _phrases_cache = (text, {})
+    got = _phrases_cache[1].get((start, end))
+    if got is None:
+        got = _phrases_cache[1][(start, end)] = _read_party_phrases(text, start, end)
+    return got
+
+
+_MODIFIERS = frozenset("""
+suspected alleged unidentified unknown armed rival eastern western northern southern local heavily
+pro-government government military army coalition regime rebel militia jihadist insurgent security police junta
+state opposition separatist paramilitary tribal glide suicide air missile drone tank ballistic cruise heavy
+artillery mortar rocket truck car roadside cluster barrel incendiary phosphorus naval border
+""".split())
+_PARTY_WORDS = frozenset({"government", "pro-government", "military", "army", "coalition", "regime", "rebel",
+                          "militia", "jihadist", "insurgent", "security", "police", "junta", "paramilitary",
+                          "separatist", "opposition"})
+_DETERMINER = frozenset({"the", "a", "an"})
+_TOKEN_BACK = re.compile(r"[\w'’.-]+")
+_ACTOR_HEAD = re.compile(r"(?:" + _ACTORS + r")$", re.I)
+_WEAPON_NEXT = re.compile(r"\s+(?:(?:air|missile|drone|artillery|mortar|tank|rocket|glide|car|truck|roadside)\s+)?"
+                          r"(?:" + _WEAPONS + r")\b", re.I)
+_TAIL = re.compile(r"\s+led\s+by\s+the\s+United\s+States\b|\s+on\s+(?:motor(?:cycles|bikes)|pick-?up\s+trucks|"
+                   r"horseback)\b")
+_NOT_HEAD_RE = re.compile(_NOT_HEAD)
+_LED = re.compile(r"[\w-]+-(?:led|backed|allied|aligned|run|installed|controlled)")
+
+
+def _noun_phrases(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The party noun phrases of a span: each head word (a weapon or a fighting party) widened to the words
+    before it that qualify it ("the Russian-installed", "Islamic State", "suspected") and to a weapon, an agent
+    or a vehicle after it ("army air strikes", "the coalition led by the United States", "Gunmen on
+    motorbikes"); kept when a word of it names a party, not only a weapon ("a car bomb" names nobody)."""
+    out: list[tuple[int, int]] = []
+    done = start
+    heads = _heads(text, start, end)
+    for i, (h_start, h_end) in enumerate(heads):
+        if h_start < done:
+            continue
+        if i + 1 < len(heads) and not text[h_end:heads[i + 1][0]].strip():
+            continue  # "Regime forces", "Islamic State gunmen": the next head word heads the phrase
+        head = text[h_start:h_end]
+        actor = bool(_ACTOR_HEAD.match(head))
+        e = h_end
+        nxt = _WEAPON_NEXT.match(text, e, end)
+        if nxt is not None and actor:
+            e = nxt.end()
+        tail = _TAIL.match(text, e, end)
+        if tail is not None:
+            e = tail.end()
+        if not _NOT_HEAD_RE.match(text, e, end):
+            continue  # "a police officer": police is not the head
+        tokens = list(_TOKEN_BACK.finditer(text, max(done, h_start - 70), h_start))
+        s = h_start
+        party = actor
+        for tok in reversed(tokens[-6:]):
+            if text[tok.end():s].strip():
+                break  # punctuation between: the phrase ends there
+            word = tok.group(0)
+            low = word.lower()
+            if low in _DETERMINER:
+                s = tok.start()
+                break
+            if any(c.isupper() for c in word) or low in _MODIFIERS or _LED.fullmatch(low):
+                s = tok.start()
+                party = party or any(c.isupper() for c in word) or low in _PARTY_WORDS \
+                    or low.endswith(("-led", "-backed"))
+                continue
+            break
+        if party:
+            out.append((s, e))
+            done = e
+    return out
+
+
+def _read_party_phrases(text: str, start: int, end: int) -> list[tuple[int, int, int]]:
     """(start, end, strength) of every party noun phrase: 3 the subject of an attack verb, 2 the agent of a
     passive or a party naming a weapon ("US-led airstrikes", "an Israeli airstrike"), 1 a party named alone.
     A party in the possessive ("Daesh's stronghold") or after "against", "fighting" (a target) is not one."""
     out = []
-    for m in _PARTY_NP.finditer(text, start, end):
-        s, e = m.start(1), m.end(1)
-        phrase = text[s:e]
-        if re.fullmatch(r"(?:the|a|an)\s+\w+", phrase, re.I) and not re.search(_ACTORS, phrase):
-            continue
+    for s, e in _noun_phrases(text, start, end):
+        if _COUNTED.search(text, max(start, s - 24), s):
+            continue  # "killing 14 soldiers": counted, so among the victims
         if re.match(r"['’]s?\b", text[e:e + 2]):
             if not _WEAPON_AFTER.match(text, e + (2 if text[e + 1:e + 2] == "s" else 1), end):
                 continue  # "Daesh's main stronghold"; but "the coalition's air strikes" names who struck
@@ -96,8 +201,7 @@ def _party_phrases(text: str, start: int, end: int) -> list[tuple[int, int, int]
             continue  # "police said": the speaker, not the perpetrator
         if _ATTACK_VERB.match(text, e, end):
             strength = 3
-        elif _BY_AGENT.search(text, max(start, s - 40), s) or re.search(
-                r"(?:" + _WEAPONS + r")$", phrase, re.I):
+        elif _BY_AGENT.search(text, max(start, s - 40), s) or not _ACTOR_HEAD.search(text, s, e):
             strength = 2
         elif _TARGET_BEFORE.search(text, max(start, s - 25), s):
             continue
@@ -118,6 +222,24 @@ def find_perpetrator(index: EvidenceIndex, sents: list[Sentence], *, strength: i
         return None
     s, e, _ = max(found, key=lambda f: (f[2], -f[0]))
     return text[s:e]
+
+
+_PARTY_NOUN = re.compile(r"(?:" + _ACTORS + r")$")
+
+
+def party_named(index: EvidenceIndex, sents: list[Sentence], phrase: str) -> str | None:
+    """The noun phrase that names the same party as ``phrase`` in ``sents``, when ``phrase`` names it by an
+    adjective and a weapon ("US-led strikes" and "the US-led coalition"); None when there is none."""
+    party = normalise_perpetrator(phrase)
+    if party is None or _PARTY_NOUN.search(phrase):
+        return None
+    text = index.text
+    for sent in sents:
+        for s, e, _ in _party_phrases(text, sent.start, sent.end):
+            found = text[s:e]
+            if _PARTY_NOUN.search(found) and normalise_perpetrator(found) == party:
+                return found
+    return None
 
 
 def normalise_perpetrator(phrase: str | None) -> str | None:

@@ -61,6 +61,14 @@ def back_place(index: EvidenceIndex, sents: list[Sentence], earlier: list[Place]
                 None)
 
 
+def _demonym(index: EvidenceIndex, n: NameMention) -> bool:
+    """ "Iraqi border", "the Syrian army": an adjective, not a place; "Qamishli", "Ghazni" are places."""
+    if not _DEMONYM.fullmatch(n.text):
+        return False
+    return get_gazetteer().lookup(n.canonical or n.text) is None or bool(
+        re.match(r"\s+[a-z]", index.text[n.end:n.end + 3]))
+
+
 def _is_country(n: NameMention) -> bool:
     entry = get_gazetteer().lookup(n.canonical or n.text, prefer="country")
     return entry is not None and entry.kind == "country" and fold(entry.name) == fold(n.canonical or n.text)
@@ -79,31 +87,46 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sente
     best: NameMention | None = None
     province: str | None = None
     country: str | None = None
+    countries = 0
     gaz = get_gazetteer()
     for sent in sents:
         if best is not None:
             break
         names = [n for n in index.names_in(sent.start, sent.end) if _candidate(index, n)]
+        cued: list[NameMention] = []
+        plain: list[NameMention] = []
         for n in names:
             before = text[max(0, n.start - 40):n.start]
             if _is_country(n):
                 country = country or n.text.replace("'s", "").replace("’s", "")
+                countries += 1
                 continue
             if _PROVINCE_CUE.search(before) or (
                     re.match(r"^\]?\s+(?:province|governorate)", text[n.end:n.end + 14])
-                    and not _DEMONYM.fullmatch(n.text)):
+                    and not _demonym(index, n)):
                 province = province or n.text
                 continue
             if n.canonical in ("Syria", "Iraq") or n.text in ("Syria", "Iraq", "Syria's"):
                 country = country or n.text.replace("'s", "")
                 continue
-            if best is None and _PLACE_CUE.search(before):
-                best = n
-        if best is None:
-            places = [n for n in names if n.text not in (province, country) and not _is_country(n)
-                      and not _DEMONYM.fullmatch(n.text) and fold(n.text) != fold(province or "")]
-            if places:
-                best = places[0]
+            if _demonym(index, n) or fold(n.text) == fold(province or ""):
+                continue
+            (cued if _PLACE_CUE.search(before) else plain).append(n)
+        # "In Kaduna, the commissioner said bandits killed eight ... outside Birnin Gwari": the opening "In X,"
+        # frames the region; a place the sentence names after it is where it happened
+        framing = [n for n in cued if re.fullmatch(r"\s*in\s+", text[sent.start:n.start], re.I)
+                   and text[n.end:n.end + 1] == ","]
+        ranked = [n for n in cued if n not in framing] + framing + plain
+        if ranked:
+            best = ranked[0]
+            entry = gaz.lookup(best.canonical or best.text)
+            finer = next((n for n in ranked[1:] if (e := gaz.lookup(n.canonical or n.text)) is not None
+                          and e.kind not in ("province", "country") and entry is not None
+                          and entry.kind == "province" and e.admin1 and gaz.same_place(e.admin1, entry.name)),
+                         None)
+            if finer is not None:  # "In Anbar, ... in Haditha": the town, in the province named first
+                province = province or best.text
+                best = finer
     if best is None and province is not None:
         # a province only: a place inside it, named in the sentences that go with the claim ("the city of X")
         for sent in more or []:
@@ -120,8 +143,8 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sente
             if best is not None:
                 break
     if best is None and province is None:
-        if country is None:
-            return None
+        if country is None or countries > 1:
+            return None  # "in Iraq and Syria": no one country is the place
         return Place(phrase=country, name=country, country=country)  # "in Syria": the country is the place
     phrase = best.text if best else province
     assert phrase is not None
