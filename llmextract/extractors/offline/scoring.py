@@ -140,8 +140,14 @@ def _restated_higher(index: EvidenceIndex, result: ExtractionResult, first: Clai
     if base is None or base.low is None or base.qualifier is Qualifier.vague:
         return None
     best = first
+    at = _killed_at(index, first)
+    own = index.sentence_at(at[0]).index if at else -1
     for c, sent, where in _later(index, result, first):
-        if _SEPARATE.match(sent.text) or not _RESTATED.search(sent.text) or _is_added(index, sent, where):
+        # a second source in the first figure's own sentence ("police said five, although residents said 12")
+        # restates it; so does a later sentence that says it does ("other reports put the toll at 60")
+        same = sent.index == own
+        if not same and (_SEPARATE.match(sent.text) or not _RESTATED.search(sent.text)) \
+                or _is_added(index, sent, where):
             continue
         if (c.killed.low or 0) > (best.killed.low or 0):  # type: ignore[union-attr]
             best = c
