@@ -681,7 +681,7 @@ class EvidenceIndex:
         texts = [_normalize(_MARKS.sub("", s.text)).lower() for s in self.sentences]
         by_word: dict[str, list[int]] = {}
         for i, t in enumerate(texts):
-            for w in set(re.findall(r"\w+", t)):
+            for w in dict.fromkeys(re.findall(r"\w+", t)):
                 by_word.setdefault(w, []).append(i)
         return texts, by_word
 
@@ -697,10 +697,10 @@ class EvidenceIndex:
             return None
         texts, by_word = self._sentence_words
         shared: Counter[int] = Counter()
-        for w in set(re.findall(r"\w+", q)):
+        for w in dict.fromkeys(re.findall(r"\w+", q)):  # in order: the same picks on every run
             for i in by_word.get(w, ()):
                 shared[i] += 1
-        picks = [i for i, _n in shared.most_common(3)] or [0]
+        picks = sorted(shared, key=lambda i: (-shared[i], i))[:3] or [0]
         best: tuple[float, int, int] | None = None
         for i in picks:
             a, b = max(0, i - 1), min(len(self.sentences), i + 2)
