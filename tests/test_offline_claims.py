@@ -175,3 +175,9 @@ def test_perpetrators_normalise_to_one_name_per_party() -> None:
     assert normalise_perpetrator("Regime forces") == "Syrian government forces"
     assert normalise_perpetrator("Daesh militants") == "Islamic State"
     assert normalise_perpetrator("unknown gunmen") is None
+
+
+def test_one_named_after_a_counted_group_is_one_more() -> None:
+    c = _one("Raiders stormed the depot, killing four guards and a night watchman, the company said.")
+    assert c.killed is not None and c.killed.low == 5
+    assert c.killed.phrase == "four guards and a night watchman"

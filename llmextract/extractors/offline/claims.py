@@ -74,7 +74,8 @@ def _is_tally(text: str) -> bool:
     for m in _TALLY.finditer(text):
         if _SINCE_THE.fullmatch(m.group(0)) and _SUPERLATIVE_SINCE.search(text, 0, m.start()):
             continue
-        if m.group(0).lower().startswith("since") and _ORDINAL_SINCE.search(text, max(0, m.start() - 90), m.start()):
+        if m.group(0).lower().startswith(("since", "in ")) and _ORDINAL_SINCE.search(text, max(0, m.start() - 90),
+                                                                                      m.start()):
             continue
         return True
     return False

@@ -527,6 +527,28 @@ _PART_OF_DEAD = re.compile(r"\s+of\s+(?:the|those)\s+(?:dead|killed|victims|dece
                            r"included)\s+(?:\w+\s+)?([a-z]+)", re.I)
 
 
+_AND_ONE = re.compile(r"\s+(?:[\w'’-]+\s+){0,2}?(?:[\w'’-]+)\s+and\s+(?:a|an|one)\s+(?:[\w'’-]+\s+){0,2}?[a-z][\w'’-]*"
+                      r"(?=\s*(?:[,.;:]|$|\s+(?:in|at|on|near|outside|when|after|as|during|while|and|who|from)\b))")
+
+
+def _and_one_more(index: EvidenceIndex, sent: Sentence, a: Attach) -> Attach:
+    """ "killing five teachers and a municipal worker": the one named after the counted group is one more."""
+    m = a.mention
+    if m.kind not in ("count",) or m.low is None or m.qualifier is Qualifier.vague:
+        return a
+    more = _AND_ONE.match(index.text, m.end, sent.end)
+    if more is None or _CUE.search(more.group(0)) or not _VICTIM_NOUN.match(index.text[m.end:more.end()]) \
+            or _NON_VICTIM.match(index.text[m.end:more.end()]):
+        return a
+    end = more.end()
+    low = m.low + 1
+    hedged = m.qualifier is not Qualifier.exact
+    text = index.text
+    return Attach(NumberMention(m.start, end, text[m.start:end], low, None if hedged else low,
+                                Qualifier.at_least if hedged else Qualifier.exact, m.start, end, "sum"), a.role,
+                  a.distance)
+
+
 def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool) -> list[Attach]:
     """Every figure of a sentence with its role: the counts attached to their cues, a victim and their companions
     ("killing a mother and four children"), a counted subject far from its verb, a single victim (only while no
@@ -558,6 +580,7 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
     attaches = [a for a in attaches if a.role != "part"]
     for killed in [a for a in attaches if a.role == "killed"]:
         attaches += _breakdown_after(index, sent, killed, attaches)
+    attaches = [_and_one_more(index, sent, a) if a.role == "killed" else a for a in attaches]
     for a in list(attaches):
         if a.role in ("children_killed", "women_killed", "men_killed"):
             m = _AS_MANY.match(text, a.mention.end, sent.end)

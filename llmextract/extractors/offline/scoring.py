@@ -44,7 +44,8 @@ _RESTATED = re.compile(
     r"accounts?|estimates?|tolls?|figures?|counts?)\b|\b(?:put|puts|putting|placed|places|placing|raised|"
     r"estimated)\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:toll|number|figure|count)\b|\b(?:increased|rose|risen|climbed|"
     r"jumped)\s+to\b|\b(?:later|subsequently|eventually|since\s+then)\b|\bpresumed\b|"
-    r"\bnumber\s+of\s+(?:people|persons|those|victims)\b", re.I)
+    r"\bnumber\s+of\s+(?:people|persons|those|victims)\b|^\s*(?:but|however|yet)\b[^.;]*\b(?:said|say|says|claimed|"
+    r"claim|reported|insisted|told)\b", re.I)
 _SEPARATE = re.compile(r"\s*(?:in\s+(?:a\s+)?(?:separate|another|other)|separately|meanwhile|elsewhere|also\b|"
                        r"on\s+the\s+\d+)", re.I)
 # more dead, not a new figure for the same dead: "another 12 bodies", "an additional 12 civilians were also killed"
@@ -88,9 +89,10 @@ def civilian_part(index: EvidenceIndex, claim: Claim) -> Count | None:
     start, end = at
     sent = index.sentence_at(start)
     inner = [m for m in index.numbers_in(start, end) if m.kind == "count"]
-    if len(inner) >= 2:  # a group: "seven civilians and eight soldiers"
+    if len(inner) >= 2 or (inner and re.search(r"\band\s+(?:a|an|one)\s", text[inner[0].end:end])):
+        # a group: "seven civilians and eight soldiers", "eight civilians and a soldier"
         civ = [m for m in inner if _CIVILIAN_NOUN.match(text, m.end, end)]
-        if civ and len(civ) < len(inner):
+        if civ and (len(civ) < len(inner) or len(inner) == 1):
             low = sum(m.low or 0 for m in civ)
             return Count(phrase=" and ".join(m.text for m in civ), low=low, high=low)
         return None
@@ -117,7 +119,7 @@ def _later(index: EvidenceIndex, result: ExtractionResult, first: Claim):  # typ
     at = _killed_at(index, first)
     last = index.sentence_at(at[0] if at else first.evidence[-1].start or 0).index
     for c in result.claims[result.claims.index(first) + 1:]:
-        if c.killed is None or c.killed.low is None or c.kind is not ClaimKind.incident:
+        if c.killed is None or c.killed.best is None or c.kind is not ClaimKind.incident:
             continue
         where = _killed_at(index, c)
         if where is None:
@@ -132,6 +134,17 @@ def _is_added(index: EvidenceIndex, sent, where: tuple[int, int]) -> bool:  # ty
     text = index.text
     return bool(_ADDED_BEFORE.search(text, max(sent.start, where[0] - 24), where[0])
                 or _ADDED_AFTER.match(text, where[1], sent.end))
+
+
+_SAME_DEAD = frozenset({"people", "persons", "civilians", "others", "dead", "killed", "deaths", "victims", "bodies",
+                        "villagers", "residents", None})
+
+
+def _noun_after(index: EvidenceIndex, claim: Claim) -> set[str | None]:
+    """The first two words after the claim's killed figure (its noun, perhaps after an adjective)."""
+    at = _killed_at(index, claim)
+    words = re.findall(r"[A-Za-z]+", index.text[at[1]:at[1] + 30])[:2] if at else []
+    return {w.lower() for w in words} or {None}
 
 
 def _restated_higher(index: EvidenceIndex, result: ExtractionResult, first: Claim) -> Claim | None:
@@ -149,7 +162,9 @@ def _restated_higher(index: EvidenceIndex, result: ExtractionResult, first: Clai
         if not same and (_SEPARATE.match(sent.text) or not _RESTATED.search(sent.text)) \
                 or _is_added(index, sent, where):
             continue
-        if (c.killed.low or 0) > (best.killed.low or 0):  # type: ignore[union-attr]
+        if _victims(index, first) is Victims.civilians and not _noun_after(index, c) & _SAME_DEAD:
+            continue  # "six civilians ... However, the ministry claimed seven Taliban": other dead, not a new toll
+        if (c.killed.best or 0) > (best.killed.best or 0):  # type: ignore[union-attr]
             best = c
     return None if best is first else best
 
