@@ -106,3 +106,10 @@ def test_a_letter_accusing_a_party_is_an_allegation_by_its_sender() -> None:
 def test_a_passive_charge_with_no_speaker_is_not_an_allegation() -> None:
     assert not any(c.kind is ClaimKind.allegation
                    for c in _claims("The alliance has often been accused of targeting civilians."))
+
+
+def test_a_wire_dateline_names_the_outlet() -> None:
+    c = _one("ODESA, May 4 (Wirewatch) - A missile strike on a grain terminal killed three workers, the regional "
+             "governor said.")
+    assert c.attribution.claimant == "the regional governor" and c.attribution.outlet == "Wirewatch"
+    assert c.attribution.relays == []

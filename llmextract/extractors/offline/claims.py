@@ -238,11 +238,17 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
 # ------------------------------------------------------------------------------------------ one claim
 
 
+_DATELINE = re.compile(r"^[A-Z][A-Z .'-]+,\s+[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s+\d{4})?\s+"
+                       r"\(([A-Z][\w .&-]{1,30})\)\s*[-–—]", re.M)
+
+
 def _outlet(index: EvidenceIndex, article: Article, before: int) -> str | None:
-    """The article's publisher: its metadata, else a "Source: X" line near the top."""
+    """The article's publisher: its metadata, else a "Source: X" line or a wire dateline ("KYIV, June 3
+    (Reuters) -") near the top."""
     if article.outlet:
         return article.outlet
-    m = re.search(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)", index.text[: max(200, before)])
+    head = index.text[: max(300, before)]
+    m = re.search(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)", head) or _DATELINE.search(head)
     return m.group(1).strip() if m else None
 
 
