@@ -1,6 +1,7 @@
 """Per-field F1 of the offline extractor on the five sample articles, and its time per article.
 
-    python benchmarks/eval_samples.py [--label after] [--out benchmarks/results/eval_samples.json] [--details N]
+    python benchmarks/eval_samples.py [--label after] [--tree DIR] [--out benchmarks/results/eval_samples.json]
+                                      [--details N]
 
 Each article of ``examples/articles`` goes through the pipeline with no model (index, offline
 extraction, derived values, grounding); the results are scored against ``examples/gold`` with
@@ -12,7 +13,9 @@ gazetteer and the name tables loaded once before timing), the median of ``--repe
 the five articles divided by five. Timings are printed and recorded, never asserted.
 
 The figures are written under ``--label`` (``before`` / ``after``) into the output file, so one
-file holds both runs; the other label's figures are kept.
+file holds both runs; the other label's figures are kept. ``--tree DIR`` imports ``llmextract``
+from ``DIR`` instead of this checkout (a copy of the package with the other extractor), so a
+before/after pair runs every other module the same.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+_TREE = next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--tree"), None)
+sys.path.insert(0, _TREE or str(ROOT))
 
 from llmextract.pipeline import Pipeline  # noqa: E402
 from llmextract.review.evaluate import evaluate, format_report  # noqa: E402
@@ -56,6 +60,7 @@ def main() -> None:
     ap.add_argument("--gold", default=str(ROOT / "examples" / "gold"))
     ap.add_argument("--label", default="after", help="the run's label in the output file (before / after)")
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--tree", default=None, help="import llmextract from this directory (a before/after pair)")
     ap.add_argument("--details", type=int, default=0, help="print up to N misses, extras and mismatches")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "eval_samples.json"))
     args = ap.parse_args()
@@ -74,7 +79,8 @@ def main() -> None:
 
     system = report.system("offline")
     run = {
-        "command": f"python benchmarks/eval_samples.py --label {args.label}",
+        "command": f"python benchmarks/eval_samples.py --label {args.label}"
+                   + (f" --tree {args.tree}" if args.tree else ""),
         "fields": {f.field: {"gold": f.gold, "pred": f.pred, "correct": f.correct, "precision": f.precision,
                              "recall": f.recall, "f1": f.f1, "flagged_share": f.flagged_share}
                    for f in system.fields},

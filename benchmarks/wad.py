@@ -1,6 +1,6 @@
 """Exact-match rate of the offline extractor on deaths and injured over the WAD development set, per fold.
 
-    python benchmarks/wad.py [--data ../shared/data/wad_dev.jsonl] [--show-misses N [--fold K]]
+    python benchmarks/wad.py [--data ../shared/data/wad_dev.jsonl] [--show-misses N [--fold K]] [--before FILE]
 
 Folds: a row's fold is ``int(sha256(id).hexdigest(), 16) % 5`` (the id as UTF-8), so the split
 is fixed by the ids alone. Fold 2 is the held-out fold; folds 0, 1, 3 and 4 are the training
@@ -21,6 +21,9 @@ total, a later higher report of the same event, more dead of the same event adde
 figure as the extractor states it (no WAD reading, no refinement), "base" the score before the
 WAD readings (refinement only). Deaths: every row. Injured: rows whose gold is stated (not null);
 a claim with no injured count is read as 0, as WAD codes "none reported" as 0.
+``--before FILE``: an earlier run's results file (this script's JSON); its deaths exact match per
+fold is printed beside this run's and kept under ``before`` in the output (aggregates only).
+
 Published anchors from Zhong, Dhuliawala and Stoehr (EACL 2023), death counts on WAD: fine-tuned
 T5 0.813, semantic-role baseline 0.741, regex baseline 0.117 (published figures, not re-run here).
 """
@@ -131,6 +134,7 @@ def main() -> None:
     ap.add_argument("--fold", type=int, choices=range(FOLDS), default=None,
                     help="with --show-misses: only this training fold (2 is refused)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "wad.json"))
+    ap.add_argument("--before", default=None, metavar="FILE", help="an earlier run's results, shown beside this one")
     args = ap.parse_args()
     if args.fold == HELD_OUT:
         ap.error(f"fold {HELD_OUT} is the held-out fold: its rows are never shown")
@@ -155,13 +159,23 @@ def main() -> None:
               f"{_fmt(agg['injured_exact_match']):>11s} {agg['injured_rows_with_gold']:>9d}")
     for name, v in ANCHORS.items():
         print(f"{name:44s} {'':>5s} {v:>10.3f} {'':>7s} {'':>7s} {'-':>11s}")
+    before = json.loads(Path(args.before).read_text(encoding="utf-8")) if args.before else None
+    if before is not None:
+        print(f"before ({before.get('command', '?')}, {before.get('note_before', '')}):")
+        for f in range(FOLDS):
+            b = before["per_fold"][str(f)]["deaths_exact_match"]
+            a = per_fold[str(f)]["deaths_exact_match"]
+            print(f"  fold {f}{' (held out)' if f == HELD_OUT else '':11s} deaths EM {b:.3f} -> {a:.3f}")
+        for key, label in (("training_folds", "training folds"), ("held_out_fold", "held-out fold")):
+            print(f"  {label:22s} deaths EM {before[key]['deaths_exact_match']:.3f} -> "
+                  f"{(training if key == 'training_folds' else held_out)['deaths_exact_match']:.3f}")
     ms = 1000 * sum(o.seconds for o in outcomes) / len(outcomes)
     print(f"deaths EM: WAD's reading (civilians, restated, added); base: no WAD reading; first: the first incident's "
           f"figure as stated. time={ms:.3f} ms/text (index + extraction)")
 
     out = {
         "benchmark": "wad_exact_match",
-        "command": "python benchmarks/wad.py",
+        "command": "python benchmarks/wad.py" + (" --before FILE (embedded below)" if args.before else ""),
         "data": Path(args.data).name,
         "data_sha256": hashlib.sha256(raw).hexdigest(),
         "folds": {"rule": "int(sha256(id.encode('utf-8')).hexdigest(), 16) % 5", "held_out": HELD_OUT,
@@ -178,6 +192,11 @@ def main() -> None:
                 "development split in ../shared/data. Fold 2 is held out: only its aggregate is reported.",
         "python": platform.python_version(), "machine": platform.machine(),
     }
+    if before is not None:
+        out["before"] = {"source": before.get("command"), "note": before.get("note_before"),
+                         "per_fold": {f: v["deaths_exact_match"] for f, v in before["per_fold"].items()},
+                         "training_folds": before["training_folds"]["deaths_exact_match"],
+                         "held_out_fold": before["held_out_fold"]["deaths_exact_match"]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
 
