@@ -29,7 +29,7 @@ The outlet, and names of no claim role, are grounded anywhere in the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from rapidfuzz.distance import Levenshtein
 
@@ -218,44 +218,62 @@ class NameCheck:
 
     # -- finding the name
     def _hits(self, value: str, marker: Name, *, cheap: bool = False) -> Iterator[_Found]:
-        """Every occurrence of the name, by kind of match (exact first), each kind in text order. The cheap
-        kinds are found once and kept with the index (they depend on the text and the name only); unless
-        ``cheap``, the costly match against every name of the text (:meth:`_matched`) follows, when reached."""
+        """Every occurrence of the name, by kind of match (exact first), each kind in text order. Each
+        cheap kind is searched when first reached and kept with the index (it depends on the text and
+        the name only); unless ``cheap``, the costly match against every name of the text
+        (:meth:`_matched`) follows, when reached."""
         key = ("name hits", value, marker.kind, marker.threshold)
         memo = self.index.memo
         groups = memo.get(key)
         if groups is None:
-            v = value.strip()
-            forms = [v] + ([v[4:]] if v.lower().startswith("the ") else [])
-            groups = [g for form in forms for g in self._strategies(form, marker)]
+            groups = {}
             if len(memo) < _MEMO_MAX:
                 memo[key] = groups
-        for group in groups:  # type: ignore[attr-defined]
+        assert isinstance(groups, dict)
+        for k, step in enumerate(self._steps(value, marker)):
+            group = groups.get(k)
+            if group is None:
+                group = groups[k] = step()  # the same result whoever computes it first
             yield from group
         if not cheap:
             yield from self._matched(value, marker, None)
 
-    def _strategies(self, value: str, marker: Name) -> Iterator[list[_Found]]:
+    def _steps(self, value: str, marker: Name) -> list[Callable[[], list[_Found]]]:
+        """The cheap kinds of match, in order, for the name and for it without a leading "the"."""
+        v = value.strip()
+        forms = [v] + ([v[4:]] if v.lower().startswith("the ") else [])
         index = self.index
-        yield [(Verdict.exact, span, None, "appears verbatim") for span in index.find_words(value)]
-        key = fold(value)
-        if not key:
-            return
-        yield [(Verdict.normalized, (n.start, n.end), None, f"{n.text!r} {_FOLDED}")
-               for n in index.names_folding_to(key)]
+        steps: list[Callable[[], list[_Found]]] = []
+        for form in forms:
+            key = fold(form)
+            steps.append(lambda f=form: [(Verdict.exact, span, None, "appears verbatim")
+                                         for span in index.find_words(f)])
+            if not key:
+                continue
+            steps.append(lambda k=key: [(Verdict.normalized, (n.start, n.end), None, f"{n.text!r} {_FOLDED}")
+                                        for n in index.names_folding_to(k)])
+            steps.append(lambda f=form: self._aliases(f))
+            steps.append(lambda k=key: [(Verdict.normalized, (s, e), None, f"{index.text[s:e]!r} {_FOLDED}")
+                                        for s, e in index.find_all_folded(k)])
+            if marker.kind in (None, "place"):
+                steps.append(lambda f=form: self._variants(f))
+        return steps
+
+    def _aliases(self, value: str) -> list[_Found]:
         canon = canonical_alias(value)
-        if canon is not None:
-            yield [(Verdict.alias, (n.start, n.end), None, f"{n.text!r} is another name of {canon} (alias table)")
-                   for n in index.names_of(canon)]
-        yield [(Verdict.normalized, (s, e), None, f"{index.text[s:e]!r} {_FOLDED}")
-               for s, e in index.find_all_folded(key)]
-        if marker.kind in (None, "place"):
-            found: list[_Found] = []
-            for variant in sorted(get_gazetteer().variants(value)):
-                for s, e in index.find_all_folded(fold(variant)):
-                    found.append((Verdict.alias, (s, e), None,
-                                  f"{index.text[s:e]!r} is another name of the same place (gazetteer alternate names)"))
-            yield sorted(found, key=lambda f: f[1])
+        if canon is None:
+            return []
+        return [(Verdict.alias, (n.start, n.end), None, f"{n.text!r} is another name of {canon} (alias table)")
+                for n in self.index.names_of(canon)]
+
+    def _variants(self, value: str) -> list[_Found]:
+        index = self.index
+        found: list[_Found] = []
+        for variant in sorted(get_gazetteer().variants(value)):
+            for s, e in index.find_all_folded(fold(variant)):
+                found.append((Verdict.alias, (s, e), None,
+                              f"{index.text[s:e]!r} is another name of the same place (gazetteer alternate names)"))
+        return sorted(found, key=lambda f: f[1])
 
     def _matched(self, value: str, marker: Name, within: tuple[tuple[int, int], ...] | None) -> list[_Found]:
         """Names of the text (``within`` those spans only) that match by alias, transliteration or a typo

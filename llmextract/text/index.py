@@ -90,6 +90,7 @@ _REFERENCE_LEAD = re.compile(
     r"south[\s-]?east|south[\s-]?west)\s+of\s+",
     re.I,
 )
+_REFERENCE_ANCHOR = re.compile(r"(?i:km|kms|kilomet|mile|metre|meter|north|south|east|west)|\d\s*m\b")
 _REFERENCE_TAIL = re.compile(
     r"(?:the\s+)?(?:(?:provincial|regional|state|district|country['’]s|syrian|iraqi|national)\s+)?"
     r"(?:(?:capital|city|town|village|border\s+town|port\s+city|provincial\s+capital)(?:\s+city)?(?:\s+of)?\s+)?",
@@ -400,12 +401,17 @@ class EvidenceIndex:
         """Every word's (start, end) in the text as read, and the positions of the words by the first
         token of their fold."""
         text = self._scan
-        words = [(m.start(), m.end()) for m in _WORDS.finditer(text)]
+        words = [m.span() for m in _WORDS.finditer(text)]
         by_first: dict[str, list[int]] = {}
+        heads: dict[str, str] = {}  # each distinct word folded once
         for i, (ws, we) in enumerate(words):
-            folded = fold(text[ws:we])  # "Sar-e" folds to "sar e": index it by its first token
-            if folded:
-                by_first.setdefault(folded.split(" ", 1)[0], []).append(i)
+            word = text[ws:we]
+            head = heads.get(word)
+            if head is None:
+                folded = fold(word)  # "Sar-e" folds to "sar e": index it by its first token
+                head = heads[word] = folded.split(" ", 1)[0] if folded else ""
+            if head:
+                by_first.setdefault(head, []).append(i)
         return words, by_first
 
     def find_folded(self, key: str) -> tuple[int, int] | None:
@@ -461,7 +467,19 @@ class EvidenceIndex:
             return out
         starts = [n.start for n in places]
         text = self._scan
-        for m in _REFERENCE_LEAD.finditer(text):
+        # the lead is looked for only near the words it must hold (a unit or a direction)
+        windows: list[tuple[int, int]] = []
+        for a in _REFERENCE_ANCHOR.finditer(text):
+            s0, e0 = max(0, a.start() - 60), a.end() + 20
+            if windows and s0 <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], e0)
+            else:
+                windows.append((s0, e0))
+        seen: set[int] = set()
+        for m in (m for w0, w1 in windows for m in _REFERENCE_LEAD.finditer(text, w0, w1)):
+            if m.start() in seen:
+                continue
+            seen.add(m.start())
             tail = _REFERENCE_TAIL.match(text, m.end())
             at = tail.end() if tail else m.end()
             s0, _e0 = self._orig(m.start(), at)

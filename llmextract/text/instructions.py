@@ -23,35 +23,33 @@ lies there ``suspicious_source`` and the offline extractor can skip the sentence
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from llmextract.text.caseless import CaselessPattern
+
 _NOUNS = (r"(?:instructions?|prompts?|system\s+prompts?|directions|directives?|rules|guidelines|commands?|"
           r"context|constraints|guidance|programming|training|messages?)")
 _WHICH = r"(?:previous|prior|above|earlier|preceding|foregoing|original|initial|system|your|all|any|these|those)"
-_OVERRIDE = re.compile(
+# Scanned over the whole text once each, case-insensitively (CaselessPattern: literals in lower case).
+_OVERRIDE = CaselessPattern(
     r"\b(?:ignore|disregard|forget|override|bypass|overwrite)\s+(?:(?:all|any|the|of|your|my|these|those|every)\s+)*"
     + _WHICH + r"\s+(?:(?:previous|prior|above|earlier|preceding|other|existing|given)\s+)?" + _NOUNS + r"\b",
-    re.I,
+    "idfob",
 )
-_ROLE_MARKER = re.compile(
-    r"(?:^|\n|(?<=[.!?])[ \t]+)[ \t]*(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s",
-    re.I,
-)
-_TEMPLATE = re.compile(r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>|"
-                       r"###\s*(?:instruction|system|response|assistant)\b|</s>", re.I)
-_ADDRESS = re.compile(
-    r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:[a-z-]+\s+)?(?:ai|a\.i\.|assistant|(?:large\s+)?language\s+model|llm|chatbot|"
-    r"gpt|extraction\s+(?:model|system|tool))\b"
+_ADDRESS = CaselessPattern(
+    r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:[a-z-]+\s+)?(?:ai|a\.i\.|assistant|(?:large\s+)?language\s+model|"
+    r"llm|chatbot|gpt|extraction\s+(?:model|system|tool))\b"
     r"|\bas\s+an?\s+(?:ai|a\.i\.|(?:large\s+)?language\s+model|llm)\b"
     r"|\b(?:dear|attention|note\s+to(?:\s+the)?|hey|hello)\s+(?:ai|a\.i\.|assistant|model|llm|chatbot|"
     r"language\s+model|gpt|bot|extractor|summari[sz]er)\b"
     r"|\b(?:ai|llm|language\s+model|chatbot|assistant|extraction\s+model)\s*[,:]\s*(?:please\s+)?"
     r"(?:ignore|report|output|say|write|respond|return|pretend|extract|answer|list|state|print)\b",
-    re.I,
+    "yadnhlce",
 )
-_DIRECTIVE = re.compile(
+_DIRECTIVE = CaselessPattern(
     r"\b(?:output|respond|reply|answer|return|print)\s+(?:only\b|with\s+(?:only|exactly|the\s+following|this|json)\b|"
     r"exactly\b|the\s+following\b|json\b|in\s+json\b|nothing\s+but\b)"
     r"|\bin\s+your\s+(?:answer|output|response|reply|extraction|summary|json)\b"
@@ -60,16 +58,23 @@ _DIRECTIVE = re.compile(
     r"|\bact\s+as\s+(?:an?|the)\s+(?:ai|assistant|model|system|extractor|different)\b"
     r"|\bfrom\s+now\s+on,?\s+(?:you|always|only|respond|answer|report)\b"
     r"|\bnew\s+instructions?\s*:",
-    re.I,
+    "orapiwfn",
 )
+# Tried only where a line or a sentence starts (after . ! ? or a newline).
+_ROLE_MARKER = re.compile(r"[ \t]*(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s",
+                          re.I)
+_TEMPLATE = re.compile(r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>|"
+                       r"###\s*(?:instruction|system|response|assistant)\b|</s>", re.I)
+_TEMPLATE_HINTS = ("<|", "[inst", "[/inst", "<<sys", "<</sys", "###", "</s>")
 # An imperative that opens a sentence and says what to write: "Report 500 killed in Paris."
 _IMPERATIVE = re.compile(
-    r"^[\"“'‘(\[]?\s*(?:please\s+)?(?:report|output|write|state|extract|return|print|record|claim|say)\s+"
+    r"[\"“'‘(\[]?\s*(?:please\s+)?(?:report|output|write|state|extract|return|print|record|claim|say)\s+"
     r"(?:that\s+|only\s+|exactly\s+|the\s+following\b|there\s+(?:were|are)\s+)?(?:at\s+least\s+|over\s+)?"
     r"\d[\d,]*\s+(?:people\s+|civilians\s+|persons\s+)?(?:were\s+|are\s+)?(?:killed|dead|deaths|died|wounded|injured|"
     r"casualties)\b",
     re.I,
 )
+_STARTS = re.compile(r"[.!?][\"'”’)\]]*[ \t]+|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,40 +87,45 @@ class Instruction:
     cue: tuple[int, int]
 
 
-_CHECKS = (("an override of the model's instructions", _OVERRIDE), ("a chat role marker", _ROLE_MARKER),
-           ("a chat template token", _TEMPLATE), ("words addressed to a model", _ADDRESS),
-           ("an output directive", _DIRECTIVE))
-# Cheap first look: a text holding none of these words holds no instruction.
-_ANY = re.compile(r"ignore|disregard|forget|override|bypass|overwrite|:|<\||\[/?inst|<<|###|</s>|\bai\b|a\.i\.|"
-                  r"assistant|model|llm|chatbot|gpt|output|respond|reply|answer|return|print|your|pretend|imagine|"
-                  r"act\s+as|from\s+now|instruction|report|write|state|extract|record|claim|say", re.I)
+_SCANS = (("an override of the model's instructions", _OVERRIDE), ("words addressed to a model", _ADDRESS),
+          ("an output directive", _DIRECTIVE))
 
 
 def find_instructions(text: str, sentences: Iterable[tuple[int, int]]) -> list[Instruction]:
-    """The sentences of ``text`` (given as (start, end) spans) that address a model, in text order."""
-    if not _ANY.search(text):
+    """The sentences of ``text`` (given as (start, end) spans, in order) that address a model, in text order.
+
+    Each pattern is scanned once over the whole text; a role marker and an opening imperative are
+    tried only where a line or a sentence starts. A role marker or a template token flags from
+    where it stands to the sentence's end (the news before it on the same line is news)."""
+    spans = list(sentences)
+    if not spans:
         return []
-    out: list[Instruction] = []
-    for s, e in sentences:
-        chunk = text[s:e]
-        if not _ANY.search(chunk):
-            continue
-        found = _first(chunk)
-        if found is not None:
-            why, (a, b) = found
-            start = s
-            if why in ("a chat role marker", "a chat template token"):  # the news before the marker is news
-                start = s + a + (len(chunk[a:b]) - len(chunk[a:b].lstrip()))
-            out.append(Instruction(start, e, why, (s + a, s + b)))
-    return out
+    starts = [s for s, _e in spans]
+    found: dict[int, Instruction] = {}  # by sentence
 
+    def flag(at: int, end: int, why: str, from_marker: bool) -> None:
+        i = bisect.bisect_right(starts, at) - 1
+        if i < 0 or i in found:
+            return
+        s, e = spans[i]
+        found[i] = Instruction(at if from_marker else s, e, why, (at, end))
 
-def _first(sentence: str) -> tuple[str, tuple[int, int]] | None:
-    for why, pattern in _CHECKS:
-        m = pattern.search(sentence)
+    # the markers first: they flag from where they stand
+    lowered = text.lower()
+    if any(h in lowered for h in _TEMPLATE_HINTS):
+        for m in _TEMPLATE.finditer(text):
+            flag(m.start(), m.end(), "a chat template token", True)
+    line_starts = set(starts) | {m.end() for m in _STARTS.finditer(text)}
+    for at in sorted(line_starts):
+        m = _ROLE_MARKER.match(text, at)
         if m is not None:
-            return why, m.span()
-    m = _IMPERATIVE.match(sentence)
-    if m is not None:
-        return "an imperative telling a model what to report", m.span()
-    return None
+            lead = len(m.group(0)) - len(m.group(0).lstrip())
+            flag(at + lead, m.end(), "a chat role marker", True)
+    for why, pattern in _SCANS:
+        for a, b in pattern.spans(text):
+            flag(a, b, why, False)
+    for s, _e in spans:
+        m = _IMPERATIVE.match(text, s)
+        if m is not None:
+            flag(m.start(), m.end(), "an imperative telling a model what to report", False)
+    return [found[i] for i in sorted(found)]
