@@ -42,6 +42,7 @@ from llmextract.text.index import EvidenceIndex
 from llmextract.text.names import canonical_alias, fold, get_gazetteer, match_name
 
 _Found = tuple[Verdict, tuple[int, int], float | None, str]
+_Inferred = tuple[list[tuple[int, int]], str]  # the spans of both ends, and the reason
 _FOLDED = "once case, diacritics, hyphens and articles are folded"
 _MEMO_MAX = 20_000  # name searches kept with an index
 # Generic head words of a party's name ("the US-led coalition"), and the attacks named after a party.
@@ -138,13 +139,30 @@ class NameCheck:
 
     # -- back-references and the gazetteer
     def _inferred(self, value: str, path: str, role: str | None, claim: ClaimScope) -> bool:
-        if role in ("place", "province", "country") and self._through_reference(value, path, role, claim):
-            return True
-        if role in ("province", "country") and self._through_gazetteer(value, path, role, claim):
-            return True
-        return role == "perpetrator" and self._through_attacks(value, path, claim)
+        """A back-reference, the gazetteer or the party's attacks: recorded as ``inferred`` when one applies.
+        What applies depends on the text, the value and the claim's sentences and places only: it is
+        worked out once and kept with the index."""
+        key = ("name inferred", value, role, claim.own, claim.sentences, claim.places)
+        memo = self.index.memo
+        if key in memo:
+            got = memo[key]
+        else:
+            got = None
+            if role in ("place", "province", "country"):
+                got = self._through_reference(value, claim)
+            if got is None and role in ("province", "country"):
+                got = self._through_gazetteer(value, role, claim)
+            if got is None and role == "perpetrator":
+                got = self._through_attacks(value, claim)
+            if len(memo) < _MEMO_MAX:
+                memo[key] = got
+        if got is None:
+            return False
+        spans, reason = got  # type: ignore[misc]
+        self.rec.add(path, value, Verdict.inferred, [self.rec.span(s, e) for s, e in spans], reason=reason)
+        return True
 
-    def _through_reference(self, value: str, path: str, role: str, claim: ClaimScope) -> bool:
+    def _through_reference(self, value: str, claim: ClaimScope) -> _Inferred | None:
         """"In the same province" in the claim's scope, pointing to a place that is ``value``."""
         index, gaz = self.index, get_gazetteer()
         for ref in index.back_references:
@@ -156,18 +174,16 @@ class NameCheck:
             if not (fold(target) == fold(value) or gaz.same_place(target, value)
                     or match_name(value, target) is not None):
                 continue
-            self.rec.add(path, value, Verdict.inferred, [self.rec.span(ref.start, ref.end), self.rec.span(ts, te)],
-                         reason=f"“{ref.text}” in this claim's sentences refers back to {target!r} "
-                                f"(“{index.context(ts, te)}”)")
-            return True
-        return False
+            return ([(ref.start, ref.end), (ts, te)],
+                    f"“{ref.text}” in this claim's sentences refers back to {target!r} (“{index.context(ts, te)}”)")
+        return None
 
-    def _through_gazetteer(self, value: str, path: str, role: str, claim: ClaimScope) -> bool:
+    def _through_gazetteer(self, value: str, role: str, claim: ClaimScope) -> _Inferred | None:
         """A province or country that follows from the claim's place, or a place its scope names."""
         gaz = get_gazetteer()
         want = gaz.lookup(value, prefer="country" if role == "country" else "province")
         if want is None:
-            return False
+            return None
         candidates: list[tuple[str, tuple[int, int] | None]] = [(p, None) for p in claim.places]
         candidates += [(n.text, (n.start, n.end)) for n in self.index.names
                        if n.kind in ("place", "other") and claim.holds(n.start, n.end)
@@ -187,21 +203,18 @@ class NameCheck:
                 continue
             named = f"the claim's place {place!r}" if span is None else \
                 f"{place!r}, named in “{self.index.context(*span)}”"
-            spans = [self.rec.span(*span)] if span is not None else []
-            self.rec.add(path, value, Verdict.inferred, spans,
-                         reason=f"follows from {named} through the gazetteer: {where}")
-            return True
-        return False
+            return ([span] if span is not None else [], f"follows from {named} through the gazetteer: {where}")
+        return None
 
-    def _through_attacks(self, value: str, path: str, claim: ClaimScope) -> bool:
+    def _through_attacks(self, value: str, claim: ClaimScope) -> _Inferred | None:
         """A perpetrator named in the scope by its distinctive words on its attacks: "US-led strikes" for
         "the US-led coalition", "Saudi-led air raids" for "the Saudi-led coalition"."""
         words = [w for w in value.split() if w.lower() not in _GENERIC_ACTOR and w.lower() != "the"]
         if not words or len(words) == len(value.split()) or not any(w[:1].isupper() for w in words):
-            return False
+            return None
         distinctive = fold(" ".join(words))
         if not distinctive:
-            return False
+            return None
         index = self.index
         for s, e in index.find_all_folded(distinctive):
             if not claim.holds(s, e):
@@ -210,11 +223,9 @@ class NameCheck:
             if after is None:
                 continue
             end = after.end()
-            self.rec.add(path, value, Verdict.inferred, [self.rec.span(s, end)],
-                         reason=f"this claim's sentences name the attackers by {index.text[s:e]!r}, the words that "
-                                f"set {value!r} apart: “{index.text[s:end]}”")
-            return True
-        return False
+            return ([(s, end)], f"this claim's sentences name the attackers by {index.text[s:e]!r}, the words "
+                                f"that set {value!r} apart: “{index.text[s:end]}”")
+        return None
 
     # -- finding the name
     def _hits(self, value: str, marker: Name, *, cheap: bool = False) -> Iterator[_Found]:
