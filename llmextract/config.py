@@ -7,6 +7,7 @@ variables, then the ``OPENAI_*`` ones::
     model     LLMEXTRACT_MODEL     OPENAI_MODEL
     api_key   LLMEXTRACT_API_KEY   OPENAI_API_KEY
     profile   LLMEXTRACT_PROFILE
+    article_timeout  LLMEXTRACT_ARTICLE_TIMEOUT   (seconds; 0 or "none": no deadline)
 
 With no base URL anywhere, :meth:`EndpointConfig.resolve` returns ``None`` and the offline
 extractor is used: a key alone (say ``OPENAI_API_KEY`` left in the shell) never sends an
@@ -14,21 +15,39 @@ article anywhere.
 
 The key is a :class:`pydantic.SecretStr`: ``repr``, ``str`` and ``model_dump_json`` show
 ``**********``, and the base URL is shown without userinfo or query string.
+
+A base URL may carry a query string (``https://host/openai/v1?api-version=2024-06-01``) and
+credentials (``http://user:pass@host/v1``): requests go to the path without them
+(:attr:`EndpointConfig.request_url`), the query's parameters are added to every request
+(:attr:`EndpointConfig.query_params`) and the credentials are sent as HTTP Basic authorization
+(:attr:`EndpointConfig.basic_auth`). :attr:`EndpointConfig.secrets` is every secret the
+configuration holds (the key, the password, secret query values), for scrubbing.
+
+Time and size bounds, each overridable:
+
+* ``timeout`` (120 s): one HTTP request, from sending it to the last byte of the reply, however
+  slowly the server sends it;
+* ``article_timeout`` (:data:`DEFAULT_ARTICLE_TIMEOUT`, 600 s): one article, every request, retry,
+  back-off and re-ask included (a 135M model on two CPU cores answers in well under a minute);
+  ``None`` for none;
+* ``max_reply_bytes`` (:data:`DEFAULT_MAX_REPLY_BYTES`, 4 MB): one reply; a ClaimList is a few KB.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
 
 from llmextract.choices import PROFILES
 from llmextract.errors import ConfigError
+from llmextract.secrets import Secrets
 
 #: The structured-output profiles (:data:`llmextract.choices.PROFILES`), as a type.
 Profile = Literal["auto", "openai", "vllm", "ollama", "llamacpp", "json"]
@@ -45,6 +64,11 @@ def cache_dir() -> Path:
         return Path(override).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "llmextract"
+
+#: Seconds one article may take through a model endpoint, every request, retry and re-ask included.
+DEFAULT_ARTICLE_TIMEOUT = 600.0
+#: The largest reply accepted from a model endpoint, in bytes.
+DEFAULT_MAX_REPLY_BYTES = 4_000_000
 
 #: The key sent to endpoints that need none (a local llama.cpp server, Ollama, vLLM).
 NO_KEY = "not-needed"
@@ -82,6 +106,9 @@ class EndpointConfig(BaseModel):
     temperature: float = Field(default=0.0, ge=0)
     max_tokens: int | None = Field(default=None, gt=0, description="Completion token cap; None: the server's.")
     retry_max_wait: float = Field(default=30.0, ge=0, description="Cap on one transport back-off or Retry-After.")
+    article_timeout: float | None = Field(default=DEFAULT_ARTICLE_TIMEOUT, gt=0,
+                                          description="Seconds per article, retries and re-asks included; None: none.")
+    max_reply_bytes: int = Field(default=DEFAULT_MAX_REPLY_BYTES, gt=0, description="Largest reply accepted, bytes.")
 
     @field_validator("base_url")
     @classmethod
@@ -105,6 +132,32 @@ class EndpointConfig(BaseModel):
     def has_key(self) -> bool:
         return self.api_key.get_secret_value() not in ("", NO_KEY)
 
+    @property
+    def request_url(self) -> str:
+        """The base URL requests are made under: without userinfo, query string or fragment (path kept)."""
+        parts = urlsplit(self.base_url)
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        """The base URL's query parameters, added to every request (``api-version``, an ``api-key``)."""
+        return dict(parse_qsl(urlsplit(self.base_url).query, keep_blank_values=True))
+
+    @property
+    def basic_auth(self) -> str | None:
+        """The ``Authorization`` header value for credentials in the base URL (``user:pass@``), else None."""
+        parts = urlsplit(self.base_url)
+        if parts.username is None and parts.password is None:
+            return None
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        return "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+
+    @property
+    def secrets(self) -> Secrets:
+        """Every secret this configuration holds, in every form it could be written (see :mod:`llmextract.secrets`)."""
+        return Secrets.collect(keys=[self.api_key.get_secret_value()], urls=[self.base_url])
+
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
             yield name, (safe_url(value) if name == "base_url" else value)
@@ -122,12 +175,15 @@ class EndpointConfig(BaseModel):
         reask_budget: int | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        article_timeout: float | None = None,
+        max_reply_bytes: int | None = None,
         env: Mapping[str, str] | None = None,
     ) -> EndpointConfig | None:
         """Build a config from arguments and the environment; ``None`` when no endpoint is configured.
 
         Raises :class:`~llmextract.errors.ConfigError` when what is configured does not make sense
-        (a base URL that is not http(s), an unknown profile, a negative budget).
+        (a base URL that is not http(s), an unknown profile, a negative budget). ``article_timeout``
+        of 0 means no deadline (as ``LLMEXTRACT_ARTICLE_TIMEOUT=0`` or ``none``).
         """
         environ = os.environ if env is None else env
 
@@ -157,9 +213,12 @@ class EndpointConfig(BaseModel):
         }
         for name, value in (("timeout", timeout), ("transport_retries", transport_retries),
                             ("reask_budget", reask_budget), ("temperature", temperature),
-                            ("max_tokens", max_tokens)):
+                            ("max_tokens", max_tokens), ("max_reply_bytes", max_reply_bytes)):
             if value is not None:
                 values[name] = value
+        deadline = pick(article_timeout, "LLMEXTRACT_ARTICLE_TIMEOUT")
+        if deadline is not None:
+            values["article_timeout"] = _seconds_or_none(deadline, "article_timeout")
         try:
             return cls(**values)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
@@ -168,3 +227,19 @@ class EndpointConfig(BaseModel):
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in getattr(exc, "errors", list)()
             ) or "invalid endpoint configuration"
             raise ConfigError(f"bad endpoint configuration: {problems}") from None
+
+
+def _seconds_or_none(value: Any, name: str) -> float | None:
+    """A deadline in seconds; 0, "0", "none" or "off" mean none."""
+    if isinstance(value, str):
+        if value.strip().lower() in ("none", "off", "no", ""):
+            return None
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}: expected seconds or 'none', got {value!r}") from None
+    if value == 0:
+        return None
+    if value < 0:
+        raise ConfigError(f"{name}: must be positive (0 or 'none' for no deadline), got {value:g}")
+    return float(value)

@@ -643,3 +643,200 @@ def test_a_request_the_plan_cannot_serve_is_made_in_full() -> None:
         message_converter = None
 
     assert _plan(Leaky(), probe_kwargs) is False
+
+
+# --------------------------------------------------------------------------- servers that misbehave
+
+
+class DripServer:
+    """A loopback server that answers every request slowly: one byte of its reply every ``interval`` seconds
+    (from the status line with ``headers=True``, else after the headers), at most ``len(reply)`` bytes, so every
+    request loop ends. It counts the replies it finished and the bytes each connection took before closing."""
+
+    def __init__(self, body: bytes, *, interval: float = 0.05, headers: bool = False,
+                 content_length: bool = True) -> None:
+        self.body, self.interval, self.drip_headers, self.content_length = body, interval, headers, content_length
+        self.finished = 0
+        self.sent: list[int] = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.stop = threading.Event()
+        self.handlers: list[threading.Thread] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            handler = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            self.handlers.append(handler)
+            handler.start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            while len(rest) < length:
+                rest += conn.recv(65536)
+            if head.startswith(b"GET"):
+                conn.sendall(_http(json.dumps({"object": "list", "data": [
+                    {"id": "m", "object": "model", "created": 0, "owned_by": "someone"}]}).encode()))
+                return
+            reply = _http(self.body, content_length=self.content_length)
+            prefix = 0 if self.drip_headers else reply.index(b"\r\n\r\n") + 4
+            sent = 0
+            try:
+                conn.sendall(reply[:prefix])
+                for i in range(prefix, len(reply)):  # bounded: the reply's length
+                    if self.stop.wait(self.interval):
+                        break
+                    conn.sendall(reply[i:i + 1])
+                    sent += 1
+                else:
+                    with self.lock:
+                        self.finished += 1
+            except OSError:  # the client gave up and closed the connection
+                pass
+            with self.lock:
+                self.sent.append(sent)
+
+    def __enter__(self) -> DripServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.sock.close()
+        for handler in self.handlers:  # each counts what it sent before the test looks
+            handler.join(timeout=10)
+
+
+def _http(body: bytes, *, status: str = "200 OK", content_type: str = "application/json",
+          content_length: bool = True) -> bytes:
+    head = [f"HTTP/1.1 {status}", f"Content-Type: {content_type}", "Connection: close"]
+    if content_length:
+        head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def _completion(content: str) -> bytes:
+    return json.dumps(reply(content)["body"]).encode()
+
+
+@pytest.mark.parametrize("drip_headers", [False, True], ids=["body", "status-line"])
+def test_a_server_dripping_bytes_cannot_hold_a_request_past_its_timeout(drip_headers: bool) -> None:
+    # 200 bytes at one every 0.05 s: 10 s if the client waits for all of it; every single read is quick
+    body = _completion(json.dumps({"claims": []}) + " " * 200)[:200]
+    with DripServer(body, headers=drip_headers) as server, pytest.raises(EndpointError) as caught:
+        extractor = LLMExtractor(EndpointConfig(base_url=server.url, model="m", profile="json", timeout=0.4,
+                                                transport_retries=1, reask_budget=0))
+        extractor._sleep = lambda seconds: None
+        extractor.extract(ARTICLE)
+    assert server.finished == 0 and len(server.sent) == 2  # each attempt was cut off before the reply ended
+    assert all(n < len(body) for n in server.sent)
+    assert "POST /chat/completions timed out: no complete reply within 0.4s" in str(caught.value)
+    assert caught.value.attempts == 2
+
+
+async def test_a_dripping_server_cannot_hold_an_async_request_past_its_timeout() -> None:
+    body = _completion(json.dumps({"claims": []}) + " " * 200)[:200]
+    with DripServer(body) as server:
+        extractor = LLMExtractor(EndpointConfig(base_url=server.url, model="m", profile="json", timeout=0.4,
+                                                transport_retries=0, reask_budget=0))
+        with pytest.raises(EndpointError, match=r"timed out: no complete reply within 0.4s"):
+            await extractor.aextract(ARTICLE)
+        await extractor.aclose()
+    assert server.finished == 0 and len(server.sent) == 1 and server.sent[0] < len(body)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+async def test_the_article_deadline_bounds_every_retry_together(asynchronous: bool) -> None:
+    from llmextract.errors import ArticleTimeoutError
+
+    body = _completion(json.dumps({"claims": []}) + " " * 200)[:200]
+    with DripServer(body) as server:
+        extractor = LLMExtractor(EndpointConfig(base_url=server.url, model="m", profile="json", timeout=0.3,
+                                                transport_retries=40, reask_budget=0, article_timeout=1.0))
+        extractor._sleep = lambda seconds: None  # back-off waits for nothing: only the requests take time
+
+        async def no_wait(seconds: float) -> None:
+            return None
+
+        extractor._asleep = no_wait
+        with pytest.raises(ArticleTimeoutError) as caught:
+            if asynchronous:
+                await extractor.aextract(ARTICLE)
+            else:
+                extractor.extract(ARTICLE)
+        await extractor.aclose()
+    assert caught.value.seconds == 1.0 and caught.value.stage == "POST /chat/completions"
+    assert "the article's deadline of 1s passed while waiting for POST /chat/completions" in str(caught.value)
+    assert 2 <= len(server.sent) < 41  # the retry budget was not what stopped it
+    assert server.finished == 0
+
+
+def test_the_article_deadline_is_on_by_default_and_can_be_turned_off() -> None:
+    from llmextract.config import DEFAULT_ARTICLE_TIMEOUT
+
+    config = EndpointConfig.resolve(endpoint="http://127.0.0.1:9/v1", env={})
+    assert config is not None and config.article_timeout == DEFAULT_ARTICLE_TIMEOUT
+    assert EndpointConfig.resolve(endpoint="http://h/v1", article_timeout=0, env={}).article_timeout is None
+    assert EndpointConfig.resolve(endpoint="http://h/v1", env={"LLMEXTRACT_ARTICLE_TIMEOUT": "none"}).article_timeout \
+        is None
+    assert EndpointConfig.resolve(endpoint="http://h/v1", env={"LLMEXTRACT_ARTICLE_TIMEOUT": "90"}).article_timeout \
+        == 90.0
+    with pytest.raises(ConfigError, match="article_timeout"):
+        EndpointConfig.resolve(endpoint="http://h/v1", env={"LLMEXTRACT_ARTICLE_TIMEOUT": "soon"})
+
+
+def test_an_html_page_with_status_200_is_named_not_reasked(sleeps: list[float]) -> None:
+    from llmextract.testing.scripted import non_json, scripted_server
+
+    page = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Welcome</body></html>"
+    with scripted_server(script=[non_json(page, status=200)] * 3) as server, pytest.raises(EndpointError) as caught:
+        extractor = make(server, sleeps, model="m", profile="json", reask_budget=2)  # type: ignore[arg-type]
+        extractor.extract(ARTICLE)
+    assert server.count == 1  # before: re-asked twice as "did not fit the schema"
+    message = str(caught.value)
+    assert "answered HTML" in message and "did not fit" not in message and "Sign in" in message
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["declared", "streamed"])
+def test_a_reply_larger_than_the_limit_is_refused_as_it_arrives(content_length: bool) -> None:
+    big = _completion(json.dumps({"claims": [{"kind": "incident", "evidence": [{"quote": "x" * 50_000}]}]}))
+    with DripServer(big, interval=0.0, content_length=content_length) as server, \
+            pytest.raises(EndpointError) as caught:
+        extractor = LLMExtractor(EndpointConfig(base_url=server.url, model="m", profile="json", max_reply_bytes=10_000,
+                                                transport_retries=2, reask_budget=2))
+        extractor._sleep = lambda seconds: None
+        extractor.extract(ARTICLE)
+    assert "larger than the limit of 10,000 bytes" in str(caught.value)
+    assert len(server.sent) == 1  # neither retried nor re-asked
+    assert server.finished == 0 or content_length  # streamed: cut off; declared: refused on its header
+
+
+def test_a_reply_over_the_limit_through_an_injected_client_is_refused_too() -> None:
+    import httpx2
+
+    big = _completion(json.dumps({"claims": [{"kind": "incident", "evidence": [{"quote": "x" * 50_000}]}]}))
+    with DripServer(big, interval=0.0) as server, httpx2.Client() as http:
+        extractor = LLMExtractor(EndpointConfig(base_url=server.url, model="m", profile="json", max_reply_bytes=10_000,
+                                                transport_retries=0, reask_budget=2), http_client=http)
+        with pytest.raises(EndpointError, match="larger than the limit"):
+            extractor.extract(ARTICLE)
+    assert len(server.sent) == 1

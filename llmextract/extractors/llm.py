@@ -6,6 +6,18 @@ Two retry layers, kept apart:
   (honouring ``Retry-After``) and 5xx are retried ``config.transport_retries`` times with
   exponential back-off and jitter; the openai client's own retries are off (``max_retries=0``).
   When they run out, :class:`~llmextract.errors.EndpointError` names the endpoint (never the key).
+* **deadlines and sizes**: every request must be answered in full within ``config.timeout``
+  seconds, however slowly the server sends its bytes (:mod:`llmextract.extractors.transport`
+  bounds each socket operation by what is left; the async path bounds each request with
+  ``asyncio.timeout``), and the whole article, retries, back-offs and re-asks included, within
+  ``config.article_timeout`` (:class:`~llmextract.errors.ArticleTimeoutError` saying what it was
+  waiting for). A reply larger than ``config.max_reply_bytes`` is refused as it arrives; a 200
+  reply that is not a chat completion (a proxy's or a web UI's HTML page) is an
+  :class:`~llmextract.errors.EndpointError` saying what came back, not a malformed answer to re-ask.
+* **secrets**: the key, URL credentials and secret query values (``config.secrets``) are
+  registered with :mod:`llmextract.secrets`, whose log filter then scrubs the HTTP clients'
+  records; every text the server wrote that reaches an error or a result (messages, raw replies)
+  is scrubbed of every form of them.
 * **re-ask**: a reply that is not JSON, misses a field, fails the ``validator`` hook or was cut
   off at the token limit (``finish_reason`` "length") goes back to the model with the errors,
   ``config.reask_budget`` times. When they run out, :class:`~llmextract.errors.ModelOutputError`
@@ -56,7 +68,15 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from llmextract._version import __version__
 from llmextract.config import EndpointConfig
-from llmextract.errors import ConfigError, EndpointError, ModelOutputError
+from llmextract.errors import (
+    ArticleTimeoutError,
+    AuthError,
+    ConfigError,
+    EndpointError,
+    ModelNotFoundError,
+    ModelOutputError,
+)
+from llmextract.extractors import transport
 from llmextract.extractors.grounded import from_grounded, grounded_schema
 from llmextract.extractors.profiles import GROUNDED_PROFILES, PROFILES, Profile, detect_profile
 from llmextract.extractors.prompts import PromptSet
@@ -71,6 +91,7 @@ from llmextract.schema import (
     Usage,
     claimlist_schema,
 )
+from llmextract.secrets import install_log_filter, register
 from llmextract.text.index import EvidenceIndex
 from llmextract.text.numbers import parse_count
 
@@ -127,6 +148,9 @@ _CheckedClaimList.model_rebuild(force=True)
 _RESPONSE_MODEL: type[_CheckedClaimList] = instructor.openai_schema(_CheckedClaimList)
 
 
+_CHAT = "POST /chat/completions"
+
+
 class _CutOff(ValueError):
     """The reply stopped at the token limit (``finish_reason`` "length"): re-asked like a malformed one."""
 
@@ -163,8 +187,16 @@ def _finish_reason(response: Any) -> str | None:
 # --------------------------------------------------------------------------- transport retries
 
 
+class _RequestTimeout(Exception):
+    """An async request got no complete reply within its time (``asyncio.timeout``): retried like a timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no complete reply within {seconds:g}s")
+
+
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+    if isinstance(exc, openai.APIConnectionError | _RequestTimeout):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in (408, 409, 429) or exc.status_code >= 500
@@ -201,17 +233,20 @@ _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{4,})")
 
 @dataclass
 class _Run:
-    """What one extraction saw: every reply, the usage summed over all attempts, the request count."""
+    """What one extraction saw: every reply (scrubbed of secrets), the usage summed over all attempts, the
+    request count, and the article's deadline (``time.monotonic()``; None: none)."""
 
     raw_replies: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     replies: int = 0
     requests: int = 0
     transport_retries: int = 0
+    deadline: float | None = None
+    scrub: Callable[[str], str] = str
 
     def on_response(self, response: Any) -> None:
         self.replies += 1
-        self.raw_replies.append(_reply_text(response))
+        self.raw_replies.append(self.scrub(_reply_text(response)))
         usage = getattr(response, "usage", None)
         if usage is not None:
             self.usage.add(Usage(prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
@@ -306,6 +341,12 @@ class LLMExtractor:
         self.use_grounded_schema = use_grounded_schema
         self._http_client = http_client
         self._async_http_client = async_http_client
+        # Every form of the key, the URL's credentials and secret query values: scrubbed from what the
+        # server writes back, and (through the filter on the HTTP clients' loggers) from their log records.
+        self._secrets = config.secrets
+        if self._secrets:
+            register(self._secrets)
+            install_log_filter()
         self._client: openai.OpenAI | None = None
         self._aclient: openai.AsyncOpenAI | None = None
         self._lock = threading.Lock()  # one client each, even when threads race to make it
@@ -343,14 +384,22 @@ class LLMExtractor:
         with self._lock:
             return self._make_client()
 
+    def _client_options(self) -> dict[str, Any]:
+        """What both openai clients are made with: the base URL without credentials or query string (the
+        query's parameters go on every request, the credentials in a Basic header), the key, no retries."""
+        options: dict[str, Any] = {"base_url": self.config.request_url, "timeout": self.config.timeout,
+                                   "api_key": self.config.api_key.get_secret_value(), "max_retries": 0}
+        if self.config.query_params:
+            options["default_query"] = self.config.query_params
+        if self.config.basic_auth:
+            options["default_headers"] = {"Authorization": self.config.basic_auth}
+        return options
+
     def _make_client(self) -> openai.OpenAI:
         if self._client is None:
-            kwargs: dict[str, Any] = {}
-            if self._http_client is not None:
-                kwargs["http_client"] = self._http_client
-            self._client = openai.OpenAI(base_url=self.config.base_url,
-                                         api_key=self.config.api_key.get_secret_value(),
-                                         timeout=self.config.timeout, max_retries=0, **kwargs)
+            http = self._http_client or transport.http_client(timeout=self.config.timeout,
+                                                              max_reply_bytes=self.config.max_reply_bytes)
+            self._client = openai.OpenAI(http_client=http, **self._client_options())
         return self._client
 
     @property
@@ -360,12 +409,9 @@ class LLMExtractor:
 
     def _make_aclient(self) -> openai.AsyncOpenAI:
         if self._aclient is None:
-            kwargs: dict[str, Any] = {}
-            if self._async_http_client is not None:
-                kwargs["http_client"] = self._async_http_client
-            self._aclient = openai.AsyncOpenAI(base_url=self.config.base_url,
-                                               api_key=self.config.api_key.get_secret_value(),
-                                               timeout=self.config.timeout, max_retries=0, **kwargs)
+            http = self._async_http_client or transport.async_http_client(
+                timeout=self.config.timeout, max_reply_bytes=self.config.max_reply_bytes)
+            self._aclient = openai.AsyncOpenAI(http_client=http, **self._client_options())
         return self._aclient
 
     def close(self) -> None:
@@ -413,8 +459,11 @@ class LLMExtractor:
 
     def _endpoint_error(self, exc: BaseException, what: str, attempts: int, run: _Run | None) -> EndpointError:
         status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
-        if isinstance(exc, openai.APITimeoutError):
-            reason = f"timed out after {self.config.timeout:g}s"
+        if isinstance(exc, openai.APITimeoutError | _RequestTimeout):
+            seconds = exc.seconds if isinstance(exc, _RequestTimeout) else self.config.timeout
+            reason = f"timed out: no complete reply within {seconds:g}s (the request timeout)"
+        elif isinstance(exc, transport.ReplyTooLarge):
+            reason = f"refused: {exc}"
         elif isinstance(exc, openai.APIConnectionError):
             reason = "could not connect"
         elif isinstance(exc, openai.APIStatusError):
@@ -423,15 +472,60 @@ class LLMExtractor:
             reason = self._scrub(f"{type(exc).__name__}: {exc}")
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         retries = run.transport_retries if run is not None else max(attempts - 1, 0)
-        return EndpointError(f"{self.endpoint}: {what} {reason} ({tries})", endpoint=self.endpoint,
-                             attempts=attempts, status_code=status, transport_retries=retries)
+        cls = AuthError if status in (401, 403) else ModelNotFoundError if status == 404 and what.startswith(
+            "POST") else EndpointError  # the fatal ones (no retry can fix them) have a class of their own
+        return cls(self._scrub(f"{self.endpoint}: {what} {reason} ({tries})", limit=None), endpoint=self.endpoint,
+                   attempts=attempts, status_code=status, transport_retries=retries)
 
-    def _scrub(self, text: str) -> str:
-        secret = self.config.api_key.get_secret_value()
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-        text = _KEYISH.sub("sk-***", text)
-        return text[:500]
+    def _article_timeout(self, what: str, attempts: int) -> ArticleTimeoutError:
+        seconds = self.config.article_timeout or 0.0
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        return ArticleTimeoutError(
+            f"{self.endpoint}: the article's deadline of {seconds:g}s passed while waiting for {what} "
+            f"({tries} of this request); article_timeout sets it", seconds=seconds, stage=what)
+
+    def _scrub(self, text: str, limit: int | None = 500) -> str:
+        """``text`` (written by the server, or holding what it wrote) without any form of a configured secret."""
+        text = _KEYISH.sub("sk-***", self._secrets.scrub(text))
+        return text if limit is None or len(text) <= limit else text[:limit] + "..."
+
+    def _scrub_reply(self, text: str) -> str:
+        return self._secrets.scrub(text) if self._secrets else text
+
+    def _attempt_time(self, what: str, deadline: float | None, attempts: int) -> tuple[float, bool]:
+        """The time one attempt may take, and whether the article's deadline (not the request timeout) set it."""
+        timeout = self.config.timeout
+        if deadline is None:
+            return timeout, False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise self._article_timeout(what, attempts)
+        return (left, True) if left < timeout else (timeout, False)
+
+    def _check_sleep(self, seconds: float, what: str, deadline: float | None, attempts: int) -> None:
+        """A back-off that would end past the article's deadline fails the article now instead."""
+        if deadline is not None and time.monotonic() + seconds >= deadline:
+            raise self._article_timeout(what, attempts)
+
+    def _completion(self, response: Any, what: str, attempts: int) -> Any:
+        """The reply if it is a chat completion; an EndpointError saying what came back if it is not (a proxy's
+        HTML page, plain text), or if it is larger than ``max_reply_bytes``."""
+        if isinstance(response, str | bytes):
+            text = response.decode("utf-8", "replace") if isinstance(response, bytes) else response
+            head = text.lstrip()[:200].lower()
+            html = head.startswith(("<!doctype html", "<html", "<head", "<body", "<?xml")) or "<html" in head
+            what_came = "an HTML page" if html else f"{len(text):,} characters of text that are not JSON"
+            message = (f"{self.endpoint}: {what}: the endpoint answered {'HTML' if html else 'text'} with status "
+                       f"200 ({what_came}), not a chat completion; is the base URL the API's (usually ending "
+                       f"in /v1)? It begins: {text.strip()[:120]!r}")
+            raise EndpointError(self._scrub(message, limit=None), endpoint=self.endpoint, attempts=attempts,
+                                status_code=200)
+        size = len(_reply_text(response).encode("utf-8", "surrogatepass"))
+        if size > self.config.max_reply_bytes:
+            raise EndpointError(f"{self.endpoint}: {what} refused: the reply was larger than the limit of "
+                                f"{self.config.max_reply_bytes:,} bytes (max_reply_bytes)", endpoint=self.endpoint,
+                                attempts=attempts, status_code=200)
+        return response
 
     def _log_retry(self, what: str, run: _Run | None) -> Callable[[RetryCallState], None]:
         def log(state: RetryCallState) -> None:
@@ -444,24 +538,42 @@ class LLMExtractor:
                            state.attempt_number, wait)
         return log
 
-    def _call(self, fn: Callable[[], Any], what: str, run: _Run | None) -> Any:
+    def _call(self, fn: Callable[[], Any], what: str, run: _Run | None, deadline: float | None = None) -> Any:
+        """``fn()`` with transport retries, each attempt bounded by the request timeout or, when sooner, the
+        article's ``deadline`` (at the socket, for the clients made here)."""
         attempts = 0
+
+        def sleep(seconds: float) -> None:
+            self._check_sleep(seconds, what, deadline, attempts)
+            self._sleep(seconds)
+
         try:
-            for attempt in Retrying(sleep=lambda s: self._sleep(s), before_sleep=self._log_retry(what, run),
-                                    **self._retry_policy()):
+            for attempt in Retrying(sleep=sleep, before_sleep=self._log_retry(what, run), **self._retry_policy()):
                 with attempt:
                     attempts += 1
                     if run is not None:
                         run.requests += 1
-                    return fn()
-        except (openai.APIError, OSError) as exc:
+                    seconds, by_article = self._attempt_time(what, deadline, attempts - 1)
+                    try:
+                        with transport.deadline(seconds):
+                            return fn()
+                    except openai.APITimeoutError:
+                        if by_article and deadline is not None and time.monotonic() >= deadline:
+                            raise self._article_timeout(what, attempts) from None
+                        raise
+        except ArticleTimeoutError:
+            raise
+        except (openai.APIError, transport.ReplyTooLarge, OSError) as exc:
             raise self._endpoint_error(exc, what, attempts, run) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _acall(self, fn: Callable[[], Any], what: str, run: _Run | None) -> Any:
+    async def _acall(self, fn: Callable[[], Any], what: str, run: _Run | None,
+                     deadline: float | None = None) -> Any:
+        """Async :meth:`_call`; each attempt is bounded with ``asyncio.timeout``, whatever the client."""
         attempts = 0
 
         async def sleep(seconds: float) -> None:
+            self._check_sleep(seconds, what, deadline, attempts)
             await self._asleep(seconds)
 
         try:
@@ -471,8 +583,17 @@ class LLMExtractor:
                     attempts += 1
                     if run is not None:
                         run.requests += 1
-                    return await fn()
-        except (openai.APIError, OSError) as exc:
+                    seconds, by_article = self._attempt_time(what, deadline, attempts - 1)
+                    try:
+                        async with asyncio.timeout(seconds):
+                            return await fn()
+                    except TimeoutError:
+                        if by_article:
+                            raise self._article_timeout(what, attempts) from None
+                        raise _RequestTimeout(seconds) from None
+        except ArticleTimeoutError:
+            raise
+        except (openai.APIError, transport.ReplyTooLarge, _RequestTimeout, OSError) as exc:
             raise self._endpoint_error(exc, what, attempts, run) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -498,17 +619,19 @@ class LLMExtractor:
             return []
         raise exc
 
-    def prepare(self) -> tuple[str, str]:
-        """Settle the model and profile (GET /models when either is unknown); returns (model, profile)."""
+    def prepare(self, deadline: float | None = None) -> tuple[str, str]:
+        """Settle the model and profile (GET /models when either is unknown); returns (model, profile).
+
+        ``deadline`` (``time.monotonic()``) is the article's, when an extraction asks."""
         if self._model is not None and self._profile is not None:
             return self._model, self._profile
         try:
-            models = list(self._call(lambda: self.client.models.list().data, "GET /models", None))
+            models = list(self._call(lambda: self.client.models.list().data, "GET /models", None, deadline))
         except EndpointError as exc:
             models = self._models_optional(exc)
         return self._settle(models)
 
-    async def aprepare(self) -> tuple[str, str]:
+    async def aprepare(self, deadline: float | None = None) -> tuple[str, str]:
         """Async :meth:`prepare`."""
         if self._model is not None and self._profile is not None:
             return self._model, self._profile
@@ -518,7 +641,7 @@ class LLMExtractor:
             return list(page.data)
 
         try:
-            models = await self._acall(fetch, "GET /models", None)
+            models = await self._acall(fetch, "GET /models", None, deadline)
         except EndpointError as exc:
             models = self._models_optional(exc)
         return self._settle(models)
@@ -619,25 +742,32 @@ class LLMExtractor:
             message = (f"{self.endpoint}: the reply was cut off at the token limit (finish_reason=length) "
                        f"after {n}; raise max_tokens or the server's context size")
         else:
-            message = f"{self.endpoint}: the model's replies did not fit the schema after {n}: {_short(exc)}"
+            message = self._scrub(f"{self.endpoint}: the model's replies did not fit the schema after {n}: "
+                                  f"{_short(exc)}", limit=None)
         return ModelOutputError(message, raw_replies=run.raw_replies, attempts=run.replies,
                                 transport_retries=run.transport_retries)
 
+    def _new_run(self) -> _Run:
+        seconds = self.config.article_timeout
+        return _Run(deadline=time.monotonic() + seconds if seconds else None, scrub=self._scrub_reply)
+
     def extract(self, article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
-        """Extract the article's claims. Raises EndpointError, ModelOutputError or ConfigError.
+        """Extract the article's claims. Raises EndpointError, ModelOutputError, ConfigError, or
+        ArticleTimeoutError when ``config.article_timeout`` passes first.
 
         ``index`` is the article's evidence index (the pipeline's); without one it is built here, once.
         """
         started = time.perf_counter()
         index = index if index is not None else EvidenceIndex.build(article)
-        run = _Run()
-        model, profile_name = self.prepare()
+        run = self._new_run()
+        model, profile_name = self.prepare(run.deadline)
         profile = PROFILES[profile_name]
         create_chat = self.client.chat.completions.create
         handlers, kwargs = self._prepared(article, index, model, profile)
         attempt = 0
         while True:
-            response = self._call(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
+            response = self._call(functools.partial(create_chat, **kwargs), _CHAT, run, run.deadline)
+            response = self._completion(response, _CHAT, run.requests)
             outcome = self._judge(handlers, kwargs, response, index, run, attempt)
             if isinstance(outcome, ClaimList):
                 break
@@ -649,14 +779,15 @@ class LLMExtractor:
         """Async :meth:`extract`, on the shared ``AsyncOpenAI`` client."""
         started = time.perf_counter()
         index = index if index is not None else EvidenceIndex.build(article)
-        run = _Run()
-        model, profile_name = await self.aprepare()
+        run = self._new_run()
+        model, profile_name = await self.aprepare(run.deadline)
         profile = PROFILES[profile_name]
         create_chat = self.aclient.chat.completions.create
         handlers, kwargs = self._prepared(article, index, model, profile)
         attempt = 0
         while True:
-            response = await self._acall(functools.partial(create_chat, **kwargs), "POST /chat/completions", run)
+            response = await self._acall(functools.partial(create_chat, **kwargs), _CHAT, run, run.deadline)
+            response = self._completion(response, _CHAT, run.requests)
             outcome = self._judge(handlers, kwargs, response, index, run, attempt)
             if isinstance(outcome, ClaimList):
                 break
