@@ -27,6 +27,12 @@ serves chosen replies (a first answer that fails grounding, then a fixed one; a 
 During recording the extractor is configured with the placeholder URL
 (:data:`~llmextract.testing.cassettes.PLACEHOLDER_URL`) and a transport forwards its requests to the live
 endpoint, so a replay, which uses the same URL, reproduces the result exactly.
+
+Nothing is half written: a cassette and its ``.json`` are recorded into a temporary folder inside
+``cassettes/``, both scrubbed of every form of every secret the recording saw (see
+:mod:`llmextract.secrets`), the replay is checked there, and only then are both renamed over the
+old files. A recording that fails (the endpoint refused, the replay differs, an error) leaves the
+old files as they were, and the summary counts only the cassettes written.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ import fnmatch
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -44,7 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmextract.errors import ConfigError, EndpointError, ModelOutputError
+from llmextract.errors import ArticleTimeoutError, ConfigError, EndpointError, LLMExtractError, ModelOutputError
 from llmextract.testing.cassettes import PLACEHOLDER_URL, env_secrets, use_cassette
 
 logger = logging.getLogger(__name__)
@@ -94,10 +102,12 @@ class RecordReport:
     outcome: dict[str, Any] = field(default_factory=dict)
     replay_ok: bool | None = None
     problem: str = ""
+    written: bool = False  # the cassette and its .json were renamed into place
 
     def summary(self) -> str:
         if self.problem:
-            return f"{self.spec.name}: FAILED: {self.problem}"
+            kept = "; the old files are unchanged" if not self.written else ""
+            return f"{self.spec.name}: FAILED: {self.problem}{kept}"
         if self.outcome.get("outcome") == "result":
             what = f"{len(self.outcome['result']['claims'])} claim(s)"
         else:
@@ -187,11 +197,17 @@ def forwarding_client(target: str, *, placeholder: str = PLACEHOLDER_URL, timeou
     return httpx2.Client(transport=Forward(), timeout=timeout, trust_env=False)
 
 
+#: The errors that say the endpoint, not the model, failed: such a recording is not kept.
+ENDPOINT_FAILURES: tuple[type[Exception], ...] = (EndpointError, ArticleTimeoutError)
+
+
 def run_spec(spec: CassetteSpec, root: Path, *, http_client: Any = None, model: str | None = None,
              api_key: str | None = None, timeout: float = RECORD_TIMEOUT) -> dict[str, Any]:
     """Extract the spec's article through the placeholder endpoint; the outcome as stored next to the cassette.
 
-    Raises whatever is not an outcome of the model or the endpoint (a cassette miss, a bad setting).
+    The outcome of a failing endpoint is ``{"outcome": "error", "error": {..., "endpoint_failed": True}}``
+    (never stored). Raises whatever is not an outcome of the model or the endpoint (a cassette miss,
+    a bad setting).
     """
     from pydantic import SecretStr
 
@@ -202,7 +218,7 @@ def run_spec(spec: CassetteSpec, root: Path, *, http_client: Any = None, model: 
     config = EndpointConfig(base_url=PLACEHOLDER_URL, model=model or spec.model, profile=spec.profile,
                             max_tokens=spec.max_tokens, reask_budget=spec.reask_budget,
                             transport_retries=spec.transport_retries, timeout=timeout,
-                            api_key=SecretStr(api_key or NO_KEY))
+                            api_key=SecretStr(api_key or NO_KEY), article_timeout=None)
     article = read_article(root / spec.article)
     pipeline = Pipeline(config, policy=spec.policy, http_client=http_client)
     if pipeline.llm is not None:
@@ -210,9 +226,11 @@ def run_spec(spec: CassetteSpec, root: Path, *, http_client: Any = None, model: 
     try:
         with pipeline:
             result = pipeline.run(article)
-    except (EndpointError, ModelOutputError) as exc:
-        return {"outcome": "error", "error": {"type": type(exc).__name__, "message": str(exc),
-                                              "raw_replies": list(getattr(exc, "raw_replies", []))}}
+    except (*ENDPOINT_FAILURES, ModelOutputError) as exc:
+        error = {"type": type(exc).__name__, "message": str(exc), "raw_replies": list(getattr(exc, "raw_replies", []))}
+        if isinstance(exc, ENDPOINT_FAILURES):
+            error["endpoint_failed"] = True
+        return {"outcome": "error", "error": error}
     data = result.model_dump(mode="json")
     data["provenance"].pop("latency_s", None)
     return {"outcome": "result", "result": data}
@@ -224,9 +242,9 @@ def load_expected(root: Path, name: str) -> dict[str, Any]:
     return json.loads(result_path.read_text(encoding="utf-8"))
 
 
-def replay(spec: CassetteSpec, root: Path) -> dict[str, Any]:
-    """Replay the spec's cassette (record mode none: nothing reaches the network); its outcome."""
-    cassette, _ = cassette_paths(root, spec.name)
+def replay(spec: CassetteSpec, root: Path, cassette: Path | None = None) -> dict[str, Any]:
+    """Replay the spec's cassette (or ``cassette``; record mode none: nothing reaches the network); its outcome."""
+    cassette = cassette or cassette_paths(root, spec.name)[0]
     with use_cassette(cassette, record_mode="none", rerecord_command=rerecord_command(spec.name), name=spec.name):
         return run_spec(spec, root)
 
@@ -272,37 +290,69 @@ def scripted_endpoint(source: str) -> Iterator[str]:
 # --------------------------------------------------------------------------- recording
 
 
-def _write_expected(root: Path, spec: CassetteSpec, outcome: dict[str, Any]) -> None:
-    _, result_path = cassette_paths(root, spec.name)
+def _expected_text(spec: CassetteSpec, outcome: dict[str, Any], scrub: Callable[[str], str] = str) -> str:
+    """The ``.json`` beside a cassette: its spec and outcome, scrubbed by ``scrub`` as a whole."""
     document = {"cassette": f"{spec.name}.yaml", "spec": spec.to_json(), **outcome}
-    result_path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = scrub(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    json.loads(text)  # still JSON after scrubbing
+    return text
+
+
+def _write_expected(root: Path, spec: CassetteSpec, outcome: dict[str, Any]) -> None:
+    from llmextract.testing.cassettes import atomic_write_text
+
+    _, result_path = cassette_paths(root, spec.name)
+    atomic_write_text(result_path, _expected_text(spec, outcome))
 
 
 def record_one(spec: CassetteSpec, root: Path, endpoint: str, *, model: str | None = None,
                api_key: str | None = None, timeout: float = RECORD_TIMEOUT) -> RecordReport:
-    """Record one cassette against ``endpoint`` (replacing the old one), store the outcome, check a replay."""
-    cassette, _ = cassette_paths(root, spec.name)
+    """Record one cassette against ``endpoint``, store the outcome, check a replay; replace the old files only
+    when all of it worked (``report.written``)."""
+    cassette, result_path = cassette_paths(root, spec.name)
     cassette.parent.mkdir(parents=True, exist_ok=True)
     if model:
         spec = CassetteSpec(**{**spec.to_json(), "model": model})
     report = RecordReport(spec)
-    client = forwarding_client(endpoint, timeout=timeout)
+    work = Path(tempfile.mkdtemp(prefix=".recording-", dir=cassette.parent))
     try:
-        with use_cassette(cassette, record_mode="all", rerecord_command=rerecord_command(spec.name),
-                          name=spec.name, secrets=[api_key] if api_key else ()) as session:
-            report.outcome = run_spec(spec, root, http_client=client, api_key=api_key, timeout=timeout)
-            report.interactions = session.recorded
-    finally:
-        client.close()
-    if report.outcome.get("error", {}).get("type") == "EndpointError":
-        report.problem = f"the endpoint failed: {report.outcome['error']['message']}"
+        fresh, fresh_result = work / cassette.name, work / result_path.name
+        client = forwarding_client(endpoint, timeout=timeout)
+        try:
+            with use_cassette(fresh, record_mode="all", rerecord_command=rerecord_command(spec.name),
+                              name=spec.name, secrets=[api_key] if api_key else ()) as session:
+                report.outcome = run_spec(spec, root, http_client=client, api_key=api_key, timeout=timeout)
+                report.interactions = session.recorded
+        except Exception as exc:  # noqa: BLE001 - reported as this cassette's failure; the old files stay
+            report.problem = f"{type(exc).__name__}: {session_scrub(exc, api_key)}"
+            return report
+        finally:
+            client.close()
+        error = report.outcome.get("error", {})
+        if error.get("endpoint_failed"):
+            report.problem = f"the endpoint failed: {session.scrubber().scrub(error.get('message', ''))}"
+            return report
+        text = _expected_text(spec, report.outcome, session.scrubber().scrub)
+        fresh_result.write_text(text, encoding="utf-8")
+        expected = {k: v for k, v in json.loads(text).items() if k not in ("cassette", "spec")}
+        again = replay(spec, root, fresh)
+        report.replay_ok = again == expected
+        if not report.replay_ok:
+            report.problem = "the replay differs from the recording (is the pipeline deterministic?)"
+            return report
+        os.replace(fresh, cassette)
+        os.replace(fresh_result, result_path)
+        report.written = True
         return report
-    _write_expected(root, spec, report.outcome)
-    again = replay(spec, root)
-    report.replay_ok = again == report.outcome
-    if not report.replay_ok:
-        report.problem = "the replay differs from the recording (is the pipeline deterministic?)"
-    return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def session_scrub(exc: BaseException, api_key: str | None) -> str:
+    """An error's text without the key (in any form) or a token."""
+    from llmextract.secrets import Secrets, scrub_known
+
+    return Secrets.collect(keys=[api_key], env=True).scrub(scrub_known(str(exc)))[:500]
 
 
 def refresh_one(spec: CassetteSpec, root: Path) -> RecordReport:
@@ -314,6 +364,7 @@ def refresh_one(spec: CassetteSpec, root: Path) -> RecordReport:
     report.outcome = replay(spec, root)
     report.replay_ok = True
     _write_expected(root, spec, report.outcome)
+    report.written = True
     return report
 
 
@@ -410,11 +461,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     def show(report: RecordReport) -> None:
         print(f"record_cassettes: {report.summary()}", flush=True)
 
-    reports = record_project(root, args.only, endpoint=args.endpoint, model=args.model, timeout=args.timeout,
-                             n_ctx=args.n_ctx, replay_only=args.replay_only, on_report=show)
+    try:
+        reports = record_project(root, args.only, endpoint=args.endpoint, model=args.model, timeout=args.timeout,
+                                 n_ctx=args.n_ctx, replay_only=args.replay_only, on_report=show)
+    except LLMExtractError as exc:  # the local server did not start, a replay missed its cassette
+        from llmextract.secrets import scrub_known
+
+        print(f"record_cassettes: {scrub_known(str(exc))}", file=sys.stderr)
+        return 1
     bad = [r for r in reports if r.problem]
-    print(f"record_cassettes: {len(reports) - len(bad)} of {len(reports)} cassette(s) written under "
-          f"{root / CASSETTE_DIR}", flush=True)
+    written = sum(1 for r in reports if r.written)
+    print(f"record_cassettes: {written} of {len(reports)} cassette(s) written under {root / CASSETTE_DIR}"
+          + (f"; {len(bad)} failed, their old files unchanged" if bad else ""), flush=True)
     return 1 if bad else 0
 
 

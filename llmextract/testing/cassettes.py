@@ -20,10 +20,17 @@ and play it back. This module wraps vcrpy with the rules that make a cassette tr
   anyway, leaving the ``with`` block raises it again.
 * **Secrets never reach the file**: request headers are dropped except ``content-type``
   (so ``authorization``, ``api-key``, cookies and any extra header are never written), response
-  headers are kept only for ``content-type`` and ``retry-after``, credentials in the URL and
-  secret-looking query parameters are replaced, and known key values (the key the client sent,
-  ``$LLMEXTRACT_API_KEY``, ``$OPENAI_API_KEY``, any configured secret) and ``sk-...`` /
-  ``Bearer ...`` tokens are replaced in bodies.
+  headers are kept only for ``content-type`` and ``retry-after``. The values of every header that
+  carries a credential (``Authorization`` and the like, and any header whose name says so, such
+  as ``X-Custom-Auth``: :func:`llmextract.secrets.is_secret_name`), the URL's ``user:pass`` and its
+  secret query parameters (``api-key``, ``key``, ``subscription-key``, ``token`` ...),
+  ``$LLMEXTRACT_API_KEY``, ``$OPENAI_API_KEY`` and any configured secret are learnt, and every form
+  of each (itself, JSON-escaped, percent-encoded, base64, each half of a split key: see
+  :class:`llmextract.secrets.Secrets`) is replaced in the URL and in both bodies, as are ``sk-...``
+  and bearer tokens. A server that echoes the request cannot carry a secret into the file.
+* **A file is written whole or not at all**: the cassette is serialised, scrubbed once more as a
+  whole, checked to load, written to a temporary file beside it and renamed over the old one. A
+  ``with`` block that raises writes nothing (the old cassette stays).
 
 Record modes are vcrpy's: ``none`` (replay only; the default everywhere here), ``once`` (record
 a cassette that does not exist yet, else replay only), ``new_episodes`` (replay what matches,
@@ -51,6 +58,7 @@ import openai
 
 from llmextract.config import safe_url
 from llmextract.errors import CassetteError
+from llmextract.secrets import NOT_SECRETS, Secrets, install_log_filter, is_secret_name, register
 from llmextract.testing._common import PLACEHOLDER_URL, RECORD_MODES, message_text
 
 __all__ = [
@@ -83,15 +91,7 @@ SECRET_HEADERS = frozenset({
 })
 #: Environment variables whose values are scrubbed wherever they appear.
 SECRET_ENV = ("LLMEXTRACT_API_KEY", "OPENAI_API_KEY")
-_SECRET_QUERY = re.compile(
-    r"^(?:api[-_]?key|key|access[-_]?token|token|auth|authorization|secret|client[-_]?secret|password|passwd|"
-    r"sig|signature|code|session|apikey)$", re.IGNORECASE)
-#: Token shapes scrubbed from bodies whatever their origin.
-_KEY_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]{8,}"),
-)
-_NOT_SECRETS = frozenset({"", "not-needed", "unused", "none", "null", REDACTED})
+_NOT_SECRETS = NOT_SECRETS | {REDACTED.lower()}
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
@@ -323,27 +323,12 @@ _MATCH_ON = ("method", "llmx_path", "llmx_body")
 # --------------------------------------------------------------------------- scrubbing
 
 
-def _scrub_text(text: str, secrets: Iterable[str]) -> str:
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if secret and secret not in _NOT_SECRETS:
-            text = text.replace(secret, REDACTED)
-    for pattern in _KEY_PATTERNS:
-        text = pattern.sub(lambda m: m.group(0)[:3] + REDACTED if m.group(0).startswith("sk-") else
-                           m.group(0).split()[0] + " " + REDACTED, text)
-    return text
+def _scrubber(secrets: Iterable[str] | Secrets) -> Secrets:
+    found = secrets if isinstance(secrets, Secrets) else Secrets.collect(keys=secrets)
+    return Secrets(values=found.values, pairs=found.pairs, mask=REDACTED)
 
 
-def _scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
-    try:
-        return _scrub_text(data.decode("utf-8"), secrets).encode("utf-8")
-    except UnicodeDecodeError:
-        for secret in secrets:
-            if secret and secret not in _NOT_SECRETS:
-                data = data.replace(secret.encode("utf-8"), REDACTED.encode())
-        return data
-
-
-def scrub_url(url: str, secrets: Iterable[str] = ()) -> str:
+def scrub_url(url: str, secrets: Iterable[str] | Secrets = ()) -> str:
     """A request URL as a cassette stores it: stable from run to run and without secrets.
 
     This does more than :func:`llmextract.config.safe_url` (the redaction for display, which it
@@ -358,10 +343,10 @@ def scrub_url(url: str, secrets: Iterable[str] = ()) -> str:
     scrubbed = safe_url(f"{parts.scheme}://{netloc}{parts.path}")
     scrubbed += parts.path[len(parts.path.rstrip("/")):]  # safe_url trims trailing slashes for display
     if parts.query:
-        pairs = [(k, REDACTED if _SECRET_QUERY.match(k) else v)
+        pairs = [(k, REDACTED if is_secret_name(k) else v)
                  for k, v in parse_qsl(parts.query, keep_blank_values=True)]
         scrubbed += "?" + urlencode(pairs)
-    return _scrub_text(scrubbed, secrets)
+    return _scrubber(secrets).scrub(scrubbed)
 
 
 def env_secrets(names: Iterable[str] = SECRET_ENV) -> set[str]:
@@ -386,6 +371,9 @@ class CassetteSession:
     rerecord_command: str | None = None
     name: str = ""
     secrets: set[str] = field(default_factory=set)
+    #: (user, password) pairs learnt from URLs and Basic headers: the pair and its base64 are scrubbed too.
+    credentials: set[tuple[str, str]] = field(default_factory=set)
+    _scrubber_cache: Any = field(default=None, init=False, repr=False, compare=False)
     secret_headers: frozenset[str] = SECRET_HEADERS
     keep_headers: frozenset[str] = KEEP_REQUEST_HEADERS
     misses: list[CassetteMiss] = field(default_factory=list)
@@ -419,25 +407,43 @@ class CassetteSession:
         return bool(self.cassette is not None and self.cassette.all_played)
 
     # -- vcrpy hooks
+    def scrubber(self) -> Secrets:
+        """Every secret known to the session (given, from the environment, learnt from requests), every form."""
+        key = (frozenset(self.secrets), frozenset(self.credentials))
+        cached = self._scrubber_cache
+        if cached is None or cached[0] != key:
+            found = Secrets.collect(keys=self.secrets)
+            found = Secrets(values=found.values, pairs=frozenset(self.credentials), mask=REDACTED)
+            cached = (key, found)
+            self._scrubber_cache = cached
+        return cached[1]
+
+    def learn(self, secrets: Secrets) -> None:
+        """Add what a request showed to be secret (and scrub it from the log records of this process too)."""
+        fresh = {v for v in secrets.values if v.lower() not in _NOT_SECRETS} - self.secrets
+        if fresh or not secrets.pairs <= self.credentials:
+            self.secrets.update(fresh)
+            self.credentials.update(secrets.pairs)
+            register(self.scrubber())
+            install_log_filter()
+
     def before_record_request(self, request: Any) -> Any:
         """Scrub one request (vcrpy passes a copy); used both when saving and when matching."""
-        learned = set()
         kept = {}
+        secret = []
         for name, value in list(request.headers.items()):
             lower = name.lower()
-            if lower in self.secret_headers:
-                text = str(value)
-                learned.add(text)
-                if " " in text:
-                    learned.add(text.split(None, 1)[1])
+            if lower in self.secret_headers or is_secret_name(lower):
+                secret.append((name, str(value)))
             elif lower in self.keep_headers:
                 kept[name] = value
-        self.secrets.update(s for s in learned if len(s) >= 8 and s.lower() not in _NOT_SECRETS)
+        self.learn(Secrets.collect(headers=secret, header_names=self.secret_headers, urls=[request.uri]))
         request.headers = kept
-        request.uri = scrub_url(request.uri, self.secrets)
+        scrubber = self.scrubber()
+        request.uri = scrub_url(request.uri, scrubber)
         raw = _body_bytes(request)
         if raw:
-            request.body = _scrub_bytes(raw, self.secrets)
+            request.body = scrubber.scrub_bytes(raw)
         return request
 
     def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
@@ -446,10 +452,11 @@ class CassetteSession:
                                if k.lower() in KEEP_RESPONSE_HEADERS and k.lower() not in self.secret_headers}
         body = response.get("body") or {}
         data = body.get("string")
+        scrubber = self.scrubber()
         if isinstance(data, str):
-            body["string"] = _scrub_text(data, self.secrets)
+            body["string"] = scrubber.scrub(data)
         elif isinstance(data, bytes | bytearray):
-            body["string"] = _scrub_bytes(bytes(data), self.secrets)
+            body["string"] = scrubber.scrub_bytes(bytes(data))
         return response
 
     def before_save(self, request: Any, response: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -585,6 +592,55 @@ def _diagnose(cassette: Any, request: Any, session: CassetteSession | None = Non
     return "changed", lines
 
 
+# --------------------------------------------------------------------------- writing
+
+
+class _Persister:
+    """vcrpy's file persister, except that a cassette is written whole or not at all, and scrubbed as a whole.
+
+    The serialised text gets a last pass of the session's scrubbing (every secret learnt while the
+    block ran, every form), must load back, and is written to a temporary file in the cassette's
+    folder that is renamed over the old file only when complete.
+    """
+
+    def __init__(self, session: CassetteSession) -> None:
+        self.session = session
+
+    def load_cassette(self, cassette_path: Any, serializer: Any) -> Any:
+        from vcr.persisters.filesystem import FilesystemPersister
+
+        return FilesystemPersister.load_cassette(cassette_path, serializer)
+
+    def save_cassette(self, cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+        from vcr.serialize import deserialize, serialize
+
+        data = self.session.scrubber().scrub(serialize(cassette_dict, serializer))
+        try:
+            deserialize(data, serializer)
+        except Exception as exc:  # noqa: BLE001 - whatever the serializer raises, the file is not written
+            raise CassetteError(f"cassette {self.session.name!r} was not written: scrubbing left it unreadable "
+                                f"({type(exc).__name__}); the old file, if any, is unchanged") from None
+        atomic_write_text(Path(cassette_path), data)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it, renamed over ``path`` once complete."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 # --------------------------------------------------------------------------- use_cassette
 
 
@@ -634,7 +690,8 @@ def use_cassette(
     replaced wherever they appear; ``secret_headers`` adds to :data:`SECRET_HEADERS`;
     ``keep_headers`` adds request headers to record (never a secret one); ``secret_env`` names
     more environment variables whose values are scrubbed. Raises :class:`CassetteMiss` from the
-    request that misses, and again on leaving the block if the code swallowed it.
+    request that misses, and again on leaving the block if the code swallowed it. The file is
+    written on leaving the block, whole (see :class:`_Persister`), and not at all if the block raised.
     """
     import vcr
     from vcr.cassette import CassetteContextDecorator
@@ -653,6 +710,9 @@ def use_cassette(
         keep_headers=KEEP_REQUEST_HEADERS | {h.lower() for h in keep_headers},
         existed=target.is_file(),
     )
+    if session.secrets:  # scrubbed from this process's HTTP log records too
+        register(session.scrubber())
+        install_log_filter()
     recorder = vcr.VCR(
         record_mode=record_mode,
         match_on=_MATCH_ON,
@@ -661,7 +721,9 @@ def use_cassette(
         before_save_interaction=session.before_save,
         decode_compressed_response=True,
         drop_unused_requests=record_mode == "all",
+        record_on_exception=False,  # a block that raised may have recorded half a conversation
     )
+    recorder.register_persister(_Persister(session))
     recorder.register_matcher("llmx_path", _match_path)
     recorder.register_matcher("llmx_body", _match_json_body)
     config = recorder.get_merged_config(path=str(target), allow_playback_repeats=allow_playback_repeats)
