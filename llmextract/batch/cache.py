@@ -17,20 +17,28 @@ Only successful results are stored: an article that failed is tried again on the
 The store is one SQLite file (stdlib ``sqlite3``, WAL mode), ``results.sqlite3`` in
 :func:`~llmextract.config.cache_dir`, safe to share between processes; a key never holds a
 secret: endpoints pass through :func:`~llmextract.config.safe_url` before use.
+
+The cache is an optimisation, so it never fails a run, and it repairs itself once rather than
+complaining forever: an entry that no longer reads back as a result is deleted (one warning),
+a store that SQLite calls corrupt or "not a database" is moved aside to ``results.sqlite3.corrupt``
+and a new one started (one warning), and any other failure (a read-only folder, a lock held too
+long) turns the cache off for the rest of the session (one warning).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from llmextract._version import __version__
 from llmextract.config import cache_dir, safe_url
@@ -43,6 +51,17 @@ __all__ = ["CacheScope", "ResponseCache"]
 #: The cache's file in :func:`~llmextract.config.cache_dir`.
 FILENAME = "results.sqlite3"
 _FORMAT = 1  # bump when the stored layout changes
+_T = TypeVar("_T")
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def _is_corrupt(exc: BaseException) -> bool:
+    """SQLite says the file is damaged or is not a database at all."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return True
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
 
 
 def _safe(url: str | None) -> str:
@@ -74,7 +93,10 @@ class CacheScope:
 
 
 class ResponseCache:
-    """A SQLite file of ExtractionResults, ``cache_dir() / "results.sqlite3"`` unless given. Thread-safe."""
+    """A SQLite file of ExtractionResults, ``cache_dir() / "results.sqlite3"`` unless given. Thread-safe.
+
+    :meth:`lookup`, :meth:`get` and :meth:`put` never raise: a failure turns the cache off (``disabled``).
+    """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else cache_dir() / FILENAME
@@ -83,27 +105,70 @@ class ResponseCache:
         self.writes = 0
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self.disabled = False  # turned off after a failure it could not repair (said once)
 
     # -- connection
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS results ("
-                " key TEXT PRIMARY KEY, endpoint TEXT, model TEXT, prompt_hash TEXT, content_hash TEXT,"
-                " created REAL, value TEXT NOT NULL)"
-            )
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS results ("
+                    " key TEXT PRIMARY KEY, endpoint TEXT, model TEXT, prompt_hash TEXT, content_hash TEXT,"
+                    " created REAL, value TEXT NOT NULL)"
+                )
+            except BaseException:
+                conn.close()
+                raise
             self._conn = conn
         return self._conn
 
+    def _close_conn(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _use(self, what: str, op: Callable[[sqlite3.Connection], _T]) -> _T | None:
+        """``op`` on the store, under the lock; None when the cache is off or has just been turned off.
+
+        A corrupt store is moved aside and ``op`` tried once on a new one; any other failure turns
+        the cache off. Either says so once.
+        """
+        with self._lock:
+            for attempt in (0, 1):
+                if self.disabled:
+                    return None
+                try:
+                    return op(self._db())
+                except (sqlite3.Error, OSError) as exc:
+                    self._close_conn()
+                    if attempt == 0 and _is_corrupt(exc) and self._set_aside(exc):
+                        continue
+                    self.disabled = True
+                    logger.warning("cache: %s %s failed (%s); the result cache is off for the rest of this run",
+                                   self.path, what, exc)
+            return None
+
+    def _set_aside(self, exc: BaseException) -> bool:
+        """Move a corrupt store out of the way (and its WAL files); True when a new one can be started."""
+        aside = self.path.with_name(self.path.name + ".corrupt")
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path.with_name(self.path.name + suffix))
+        except OSError:
+            return False
+        logger.warning("cache: %s is corrupt (%s); moved it to %s and started a new one", self.path, exc, aside)
+        return True
+
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._close_conn()
 
     def __enter__(self) -> ResponseCache:
         return self
@@ -120,13 +185,14 @@ class ResponseCache:
         """The first cached result under any of ``scopes`` (one per endpoint), with the scope's index.
 
         Several endpoints serving the same model each have their own scope; looking under all of
-        them means a re-run hits whichever endpoint happened to serve the article last time.
+        them means a re-run hits whichever endpoint happened to serve the article last time. An
+        entry that does not read back as a result is deleted, so it is reported once, not on every run.
         """
         keys = [(i, s.key(content_hash)) for i, s in enumerate(scopes) if s is not None]
         if not keys:
             return None
-        with self._lock:
-            db = self._db()
+
+        def find(db: sqlite3.Connection) -> tuple[int, ExtractionResult] | None:
             for i, key in keys:
                 row = db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
                 if row is None:
@@ -140,18 +206,23 @@ class ResponseCache:
                 self.hits += 1
                 return i, result
             self.misses += 1
-        return None
+            return None
+
+        return self._use("read", find)
 
     def put(self, scope: CacheScope, content_hash: str, result: ExtractionResult) -> None:
         value = result.model_dump_json(exclude_computed_fields=True)  # Count forbids extras: keep it loadable
-        with self._lock:
-            self._db().execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "INSERT OR REPLACE INTO results (key, endpoint, model, prompt_hash, content_hash, created, value)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (scope.key(content_hash), _safe(scope.endpoint), scope.model, scope.prompt_hash, content_hash,
                  time.time(), value),
             )
             self.writes += 1
+
+        self._use("write", write)
 
     def __len__(self) -> int:
         with self._lock:
