@@ -13,8 +13,8 @@ The forms of a value ``s`` (4 characters or more; shorter ones cannot be told fr
 * ``s`` itself; JSON-escaped (``\\"``, ``\\\\``, ``\\uXXXX`` and ``\\/``); percent-encoded (``%2F``,
   ``+`` for a space); base64 and URL-safe base64, with or without padding, at each of the three
   byte alignments (so the base64 of ``Bearer s`` or of a JSON document holding ``s`` is caught too);
-* any run of 8 characters or more (a third of ``s`` for a long one) of ``s`` or of its JSON or
-  percent-encoded form: each half of a split key;
+* any run of 8 characters or more (a third of the form for a long one) of ``s``, of its JSON or
+  percent-encoded forms or of its base64: each half of a split key, a quote cut short;
 * for credentials ``user:pass``: the pair and the password, each in all the forms above.
 
 Where the values come from (:meth:`Secrets.collect`): keys; a URL's password and ``user:pass`` and
@@ -112,10 +112,14 @@ def _b64_cores(value: str) -> set[str]:
     return out
 
 
-def _json_forms(value: str) -> set[str]:
-    inner = json.dumps(value)[1:-1]
-    return {inner, json.dumps(value, ensure_ascii=False)[1:-1], inner.replace("/", "\\/"),
-            json.dumps(value, ensure_ascii=False)[1:-1].replace("/", "\\/")}
+def _json_forms(value: str, depth: int = 2) -> set[str]:
+    """``value`` JSON-escaped (with and without ``\\/`` and ``\\uXXXX``), and escaped again: a JSON document
+    inside a JSON string (a server echoing a request body in its error message)."""
+    forms = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    forms |= {f.replace("/", "\\/") for f in forms}
+    if depth > 1:
+        forms |= {twice for once in list(forms) for twice in _json_forms(once, depth - 1)}
+    return forms
 
 
 def _url_forms(value: str) -> set[str]:
@@ -191,8 +195,10 @@ class Secrets:
                 continue
             forms = {value} | _json_forms(value) | _url_forms(value)
             exact.update(forms)
-            exact.update(_b64_cores(value))
-            fragmentable.update(f for f in forms if len(f) >= MIN_FRAGMENT)
+            cores = _b64_cores(value)
+            exact.update(cores)
+            # runs of the base64 too: a message that shortens what it quotes keeps only a piece of it
+            fragmentable.update(f for f in forms | {c for c in cores if "=" not in c} if len(f) >= MIN_FRAGMENT)
         exact = {e for e in exact if len(e) >= MIN_LENGTH}
         grams: set[str] = set()
         for form in sorted(fragmentable):
@@ -235,6 +241,7 @@ class Secrets:
                 pos = end
         for shape in _TOKEN_SHAPES:
             found += [m.span() for m in shape.finditer(text)]
+        found = [_whole_escapes(text, start, end) for start, end in found]
         found.sort()
         merged: list[tuple[int, int]] = []
         for start, end in found:
@@ -267,6 +274,19 @@ class Secrets:
 
     def __contains__(self, text: object) -> bool:
         return isinstance(text, str) and bool(self.spans(text))
+
+
+def _whole_escapes(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened so that it neither leaves an escaping backslash before it nor takes one without the
+    character it escapes: masked, JSON (or YAML) text holding a secret escaped once or twice stays valid."""
+    while start > 0 and text[start - 1] == "\\":
+        start -= 1
+    trailing = 0
+    while end - trailing > start and text[end - 1 - trailing] == "\\":
+        trailing += 1
+    if trailing % 2 and end < len(text):
+        end += 5 if text[end] == "u" else 1
+    return start, min(end, len(text))
 
 
 def _worth(value: str | None) -> bool:

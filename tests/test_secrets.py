@@ -311,3 +311,61 @@ def test_a_cli_run_writes_no_secret_to_any_file_or_stream(tmp_path: Path) -> Non
         assert found_in(path.read_text(encoding="utf-8", errors="replace")) == [], path.name
     for text in streams:
         assert found_in(text) == [], [line[:300] for line in text.splitlines() if found_in(line)]
+
+
+# --------------------------------------------------------------------------- the maintainer's record script
+
+
+def _record_script() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("record_cassettes", ROOT / "scripts" / "record_cassettes.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    root = tmp_path / "checkout"
+    (root / "examples" / "articles").mkdir(parents=True)
+    (root / "examples" / "articles" / "kafr.txt").write_text(TEXT, encoding="utf-8")
+    (root / "cassettes").mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    return root
+
+
+def test_the_record_script_scrubs_the_json_beside_the_cassette(checkout: Path) -> None:
+    rc = _record_script()
+    spec = rc.CassetteSpec(name="echo-kafr", article="examples/articles/kafr.txt", profile="json", source="serve",
+                           reask_budget=1)
+    with EchoServer() as server:
+        report = rc.record_one(spec, checkout, server.url(credentials=False, query=False), api_key=KEY, timeout=30)
+    assert report.problem == "" and report.written and report.replay_ok  # the scrubbed files replay as recorded
+    cassette, companion = rc.cassette_paths(checkout, spec.name)
+    stored = json.loads(companion.read_text(encoding="utf-8"))
+    assert stored["outcome"] == "error" and len(stored["error"]["raw_replies"]) == 2  # the echoes, kept ...
+    for path in (cassette, companion):
+        assert found_in(path.read_text(encoding="utf-8")) == [], path.name  # ... without the key (was 4 times)
+    assert sorted(p.name for p in (checkout / "cassettes").iterdir()) == ["echo-kafr.json", "echo-kafr.yaml"]
+
+
+def test_a_failed_recording_keeps_the_old_files_and_says_none_was_written(checkout: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    rc = _record_script()
+    name = "json-kafr"
+    cassette, companion = rc.cassette_paths(checkout, name)
+    cassette.write_text("the old cassette\n", encoding="utf-8")
+    companion.write_text('{"the": "old result"}\n', encoding="utf-8")
+    with EchoServer(fail_from=1) as server:  # every chat request refused with a 401 that echoes the request
+        code = rc.main(["--root", str(checkout), "--only", name, "--endpoint", server.url(credentials=False,
+                                                                                          query=False)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{name}: FAILED: the endpoint failed" in out and "the old files are unchanged" in out
+    assert "0 of 1 cassette(s) written" in out
+    assert cassette.read_text(encoding="utf-8") == "the old cassette\n"  # before: overwritten by the failure
+    assert companion.read_text(encoding="utf-8") == '{"the": "old result"}\n'
+    assert sorted(p.name for p in (checkout / "cassettes").iterdir()) == [f"{name}.json", f"{name}.yaml"]

@@ -246,11 +246,30 @@ class _Run:
 
     def on_response(self, response: Any) -> None:
         self.replies += 1
-        self.raw_replies.append(self.scrub(_reply_text(response)))
+        _scrub_reply_in_place(response, self.scrub)
+        self.raw_replies.append(_reply_text(response))
         usage = getattr(response, "usage", None)
         if usage is not None:
             self.usage.add(Usage(prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                                  completion_tokens=getattr(usage, "completion_tokens", 0) or 0))
+
+
+def _scrub_reply_in_place(response: Any, scrub: Callable[[str], str]) -> None:
+    """The reply's text (content, tool-call arguments) scrubbed of secrets before anything reads it: a claim,
+    a raw reply kept for review and a re-ask carry the server's words, never the key it echoed."""
+    if scrub is str:
+        return
+    try:
+        message = response.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return
+    content = getattr(message, "content", None)
+    if isinstance(content, str):
+        message.content = scrub(content)
+    for call in getattr(message, "tool_calls", None) or []:
+        function = getattr(call, "function", None)
+        if isinstance(getattr(function, "arguments", None), str):
+            function.arguments = scrub(function.arguments)
 
 
 def _reply_text(response: Any) -> str:
@@ -749,7 +768,8 @@ class LLMExtractor:
 
     def _new_run(self) -> _Run:
         seconds = self.config.article_timeout
-        return _Run(deadline=time.monotonic() + seconds if seconds else None, scrub=self._scrub_reply)
+        return _Run(deadline=time.monotonic() + seconds if seconds else None,
+                    scrub=self._scrub_reply if self._secrets else str)
 
     def extract(self, article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
         """Extract the article's claims. Raises EndpointError, ModelOutputError, ConfigError, or

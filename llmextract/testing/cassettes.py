@@ -408,12 +408,15 @@ class CassetteSession:
 
     # -- vcrpy hooks
     def scrubber(self) -> Secrets:
-        """Every secret known to the session (given, from the environment, learnt from requests), every form."""
+        """Every secret known to the session (given, from the environment, learnt from requests), every form;
+        masked with ``***`` as :class:`~llmextract.extractors.llm.LLMExtractor` masks what it scrubs, so a
+        re-ask carrying a scrubbed reply matches its recording."""
         key = (frozenset(self.secrets), frozenset(self.credentials))
         cached = self._scrubber_cache
         if cached is None or cached[0] != key:
             found = Secrets.collect(keys=self.secrets)
-            found = Secrets(values=found.values, pairs=frozenset(self.credentials), mask=REDACTED)
+            # the extractor's mask: a reply it scrubbed and the same reply scrubbed here read back alike
+            found = Secrets(values=found.values, pairs=frozenset(self.credentials))
             cached = (key, found)
             self._scrubber_cache = cached
         return cached[1]
