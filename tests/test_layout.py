@@ -46,7 +46,8 @@ def test_import_llmextract_loads_no_model_client_cassette_library_or_terminal_dr
     assert loaded.isdisjoint({*HEAVY, "rich"}), sorted(loaded & {*HEAVY, "rich"})
 
 
-@pytest.mark.parametrize("command", [[], ["extract"], ["batch"]], ids=["llmextract", "extract", "batch"])
+@pytest.mark.parametrize("command", [[], ["extract"], ["batch"], ["eval"], ["review"], ["export"]],
+                         ids=["llmextract", "extract", "batch", "eval", "review", "export"])
 def test_cli_help_loads_no_model_client_cassette_library_or_terminal_drawing(command: list[str]) -> None:
     done, loaded = _imported_by_importtime("-m", "llmextract.cli", *command, "--help")
     assert done.returncode == 0, done.stderr[-2000:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -13,10 +14,21 @@ from llmextract.grounding.report import show_value
 from llmextract.schema import Claim, Count, ExtractionResult, Finding
 
 
+def colour_wanted(stream: Any) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (to anything: https://no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
 def console(stream: Any = None) -> Console:
-    """A console on ``stream`` (stdout): the terminal's width, else 160 columns; no syntax highlighting."""
+    """A console on ``stream`` (stdout): the terminal's width, else 160 columns; colour only on a terminal
+    without ``NO_COLOR``; no syntax highlighting."""
     stream = stream or sys.stdout
-    return Console(file=stream, width=None if stream.isatty() else 160, highlight=False, soft_wrap=False)
+    isatty = getattr(stream, "isatty", None)
+    terminal = bool(isatty and isatty())
+    return Console(file=stream, width=None if terminal else 160, highlight=False, soft_wrap=False,
+                   color_system="auto" if colour_wanted(stream) else None, no_color=not colour_wanted(stream),
+                   force_terminal=terminal)
 
 
 def _count(c: Count | None) -> str:
