@@ -19,11 +19,12 @@ from llmextract.markers import Grounded, Name, Quote, Skip
 
 #: The version of the result layout: bumped whenever a field of a result changes meaning or shape.
 #: Every result records it, and the batch result cache keys on it. 1: 0.1.0 (unrecorded); 2: schema_version,
-#: Provenance.transport_retries; 3: derived fields (victims, date start/end, place data, report date).
+#: Provenance.transport_retries; 3: derived fields (victims, date start/end, place data, report date,
+#: civilians killed, belligerent) and casualties.
 SCHEMA_VERSION = 3
 
 #: A claim's count fields, totals first, then the breakdowns of the killed.
-COUNT_FIELDS = ("killed", "injured", "children_killed", "women_killed", "men_killed")
+COUNT_FIELDS = ("killed", "injured", "casualties", "children_killed", "women_killed", "men_killed")
 
 
 
@@ -178,12 +179,20 @@ class Claim(BaseModel):
         default=None, description="'airstrike', 'shelling', 'suicide bombing'.")
     killed: Count | None = None
     injured: Count | None = None
+    casualties: Count | None = Field(
+        default=None, description="Killed and injured together, when the text gives only that ('60 casualties'); "
+                                  "never split into killed or injured.")
     children_killed: Count | None = None
     women_killed: Count | None = None
     men_killed: Count | None = None
     toll_may_rise: Annotated[bool, Skip()] = Field(
         default=False, description="The text says the toll is expected to rise or is not final."
     )
+    civilians_killed: Annotated[Derived[Count | None], Skip()] = Field(
+        default=None, description="The civilians among the killed, where the text breaks a mixed total down "
+                                  "(UCDP's deaths_civilians); None when the total counts civilians already.")
+    belligerent: Annotated[Derived[str | None], Skip()] = Field(
+        default=None, description="The perpetrator as one name per party ('Israeli airstrike' -> 'Israel').")
     evidence: list[Evidence] = Field(default_factory=list)
 
 

@@ -16,10 +16,11 @@ from llmextract.text.victims import victims_after
     ("Nine villagers, including four children, died.", "Nine", Victims.civilians),
     ("At least 30 soldiers were killed at the checkpoint.", "30", Victims.combatants),
     ("The army said 12 militants died in the clashes.", "12", Victims.combatants),
-    ("Six people, among them two police officers, were killed.", "Six", Victims.mixed),
+    ("Six people, among them two police officers, were killed.", "Six", Victims.unknown),
+    ("Ten civilians, among them two police officers, were killed.", "Ten", Victims.mixed),
     ("The blast killed 8 civilians and fighters at the market.", "8", Victims.mixed),
     ("Eleven people were killed in the explosion.", "Eleven", Victims.unknown),
-    ("Five people, including three children, were killed.", "Five", Victims.civilians),
+    ("Five people, including three children, were killed.", "Five", Victims.unknown),
     ("Four IS members were killed near the river.", "Four", Victims.combatants),
 ])
 def test_whom_a_figure_counts(sentence: str, figure: str, victims: Victims) -> None:
@@ -52,3 +53,12 @@ def test_a_period_reaches_the_claim_with_its_span() -> None:
     assert tally.date is not None and tally.date.phrase == "since May 2"
     assert (tally.date.start, tally.date.end, tally.date.date) == (dt.date(2022, 5, 2), dt.date(2022, 6, 20), None)
     assert tally.killed.victims is Victims.combatants
+
+
+def test_the_civilians_of_a_mixed_total_and_the_party_are_derived() -> None:
+    text = ("date 2021-04-02\nThe health office said a Turkish drone strike killed 15 people, including 9 civilians, "
+            "near the town of Tell Tamer on Thursday.")
+    claim = extract(text).claims[0]
+    assert claim.killed.low == 15 and claim.killed.victims is Victims.unknown
+    assert claim.civilians_killed is not None and claim.civilians_killed.low == 9
+    assert claim.belligerent == "Turkey"

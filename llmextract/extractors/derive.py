@@ -4,12 +4,16 @@ Run by the pipeline on every result, offline or from a model, before grounding, 
 give the same kind of data: each count says whom it counts (:mod:`llmextract.text.victims`);
 each date phrase gets its span (a day, a week, a range, an open period up to publication); a
 date that dates a statement ("the ministry said on Monday") becomes the claim's ``reported``
-date, and the event keeps the claim's other date phrase, if any. Only fields the schema marks as
-derived are written, and what the extractor set is never overwritten.
+date, and the event keeps the claim's other date phrase, if any; the civilians among a mixed
+killed total (UCDP's deaths_civilians) and the perpetrator's party under one name (the
+belligerent) are filled. Only fields the schema marks as derived are written, and what the
+extractor set is never overwritten.
 """
 
 from __future__ import annotations
 
+from llmextract.extractors.offline.perpetrators import normalise_perpetrator
+from llmextract.extractors.offline.scoring import civilian_part
 from llmextract.schema import COUNT_FIELDS, Claim, Count, EventDate, ExtractionResult
 from llmextract.text.dates import DateMention, is_report_date, resolve
 from llmextract.text.index import EvidenceIndex
@@ -32,6 +36,10 @@ def derive(result: ExtractionResult, index: EvidenceIndex) -> ExtractionResult:
                     sentence = index.sentence_at(mention.start)
                     count.victims = victims_after(index.text, mention.end, sentence.end)
         _dates(claim, index, spans, published)
+        if claim.civilians_killed is None:
+            claim.civilians_killed = civilian_part(index, claim)
+        if claim.belligerent is None:
+            claim.belligerent = normalise_perpetrator(claim.perpetrator)
     return result
 
 

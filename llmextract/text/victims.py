@@ -1,10 +1,9 @@
 """Whom a figure counts: civilians, combatants, a mix, or unknown, from the words that follow it.
 
 "20 civilians", "Twenty civilians, including nine children" -> civilians; "14 soldiers",
-"dozens of fighters" -> combatants; "civilians and fighters", "11 people, among them three
-policemen" -> mixed; "people", "persons", "others" or no noun at all -> unknown, and unknown
-people whose breakdown names only civilians ("eight people, including five children") ->
-civilians. Only the noun
+"dozens of fighters" -> combatants; "civilians and fighters", "12 civilians, including three
+soldiers" -> mixed; "people", "persons", "others" or no noun at all -> unknown, whatever part a
+breakdown names ("eight people, including five children": the other three are not said). Only the noun
 phrase after the figure and a breakdown clause of the same sentence ("including", "among them")
 are read, so a figure is never classed by another figure's noun.
 """
@@ -54,11 +53,8 @@ def victims_after(text: str, end: int, sentence_end: int) -> Victims:
     found = _classes(noun)
     rest = text[end + len(noun):sentence_end]
     breakdown = _BREAKDOWN.search(rest)
-    if breakdown:
-        among = _classes(rest[breakdown.end():breakdown.end() + _NOUN_WINDOW])
-        if not found and among == {"combatants"}:
-            among.add("civilians")  # "11 people, among them three policemen": some were not
-        found |= among
+    if found and breakdown:  # a breakdown names a part: it says who the rest are only beside a noun that does
+        found |= _classes(rest[breakdown.end():breakdown.end() + _NOUN_WINDOW])
     if found == {"civilians", "combatants"}:
         return Victims.mixed
     if found:
