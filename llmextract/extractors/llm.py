@@ -552,8 +552,13 @@ class LLMExtractor:
                 run.transport_retries += 1
             exc = state.outcome.exception() if state.outcome is not None else None
             wait = state.next_action.sleep if state.next_action is not None else 0.0
-            logger.warning("%s: %s failed (%s); retry %d in %.2fs", self.endpoint, what,
-                           self._scrub(type(exc).__name__ if exc is None else _short(exc)),
+            if isinstance(exc, _RequestTimeout):
+                why = str(exc)
+            elif isinstance(exc, openai.APITimeoutError):
+                why = f"no complete reply within {self.config.timeout:g}s"
+            else:
+                why = type(exc).__name__ if exc is None else _short(exc)
+            logger.warning("%s: %s failed (%s); retry %d in %.2fs", self.endpoint, what, self._scrub(why),
                            state.attempt_number, wait)
         return log
 
