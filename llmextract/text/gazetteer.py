@@ -53,6 +53,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 import zlib
 from array import array
 from bisect import bisect_left
@@ -599,11 +600,9 @@ class Gazetteer:
     def load(cls, path: str | os.PathLike[str], *, verify: bool = False) -> Gazetteer:
         """Open the index file at ``path`` (read-only, read where asked). ``verify`` also checks it whole."""
         path = Path(path)
-        fh = path.open("rb")
-        fd = fh.fileno()
         if not hasattr(os, "pread"):  # pragma: no cover - Windows: one read
-            with fh:
-                return cls.from_bytes(fh.read(), source=str(path))
+            return cls.from_bytes(path.read_bytes(), source=str(path))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
 
         def read(off: int, n: int) -> bytes:
             got = os.pread(fd, n, off)
@@ -614,9 +613,9 @@ class Gazetteer:
         try:
             gaz = cls(read, os.fstat(fd).st_size, source=str(path))
         except BaseException:
-            fh.close()
+            os.close(fd)
             raise
-        gaz._file = fh  # kept open for the gazetteer's life
+        weakref.finalize(gaz, os.close, fd)  # the descriptor lives as long as the gazetteer
         if verify:
             gaz.verify()
         return gaz
