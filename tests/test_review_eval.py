@@ -394,3 +394,41 @@ def test_eval_command_json(tmp_path: Path) -> None:
     assert code == 0 and data["systems"][0]["fields"][0]["correct"] == 2
     with pytest.raises(ValueError):
         eval_command(gold, [pred], fmt="xml")
+
+
+# ------------------------------------------------------------------------------------------ casualties, report date
+
+
+def test_casualties_are_a_field_of_their_own_and_never_match_killed() -> None:
+    q = "Shelling of Tell Abra left 30 casualties on Friday, the clinic said."
+    g = Claim(attribution=Attribution(claimant="the clinic"), place=Place(phrase="Tell Abra"),
+              casualties=count(30), evidence=[Evidence(quote=q)])
+    same = Claim(attribution=Attribution(claimant="the clinic"), place=Place(phrase="Tell Abra"),
+                 casualties=count(30), evidence=[Evidence(quote=q)])
+    split = Claim(attribution=Attribution(claimant="the clinic"), place=Place(phrase="Tell Abra"),
+                  killed=count(30), evidence=[Evidence(quote=q)])
+    rep = evaluate([result("ta", [g])], [result("ta", [same])], [result("ta", [split])], names=["same", "split"])
+    c = rep.system("same").field("casualties")
+    assert (c.gold, c.pred, c.correct, c.f1) == (1, 1, 1, 1.0)
+    assert rep.system("same").count("casualties").exact_rate == 1.0
+    s = rep.system("split")
+    assert (s.field("casualties").correct, s.field("casualties").recall) == (0, 0.0)
+    assert (s.field("killed").pred, s.field("killed").correct, s.field("killed").precision) == (1, 0, 0.0)
+    # matched on who and where, the pair shows both disagreements: casualties left out, killed made up
+    assert {(m.field, m.gold is not None, m.pred is not None) for m in s.mismatches} == {
+        ("casualties", True, False), ("killed", False, True)}
+
+
+def test_the_report_date_and_the_belligerent_are_scored_where_both_carry_them() -> None:
+    q = "The ministry said on Monday that a drone strike by the Northern Army killed 4 herders."
+    gold = Claim(attribution=Attribution(claimant="The ministry"), killed=count(4), perpetrator="the Northern Army",
+                 belligerent="Northern Army", reported=EventDate(phrase="on Monday"), evidence=[Evidence(quote=q)])
+    good = gold.model_copy(update={"reported": EventDate(phrase="Monday"), "belligerent": "northern army"})
+    bad = gold.model_copy(update={"reported": EventDate(phrase="on Tuesday"), "belligerent": "Southern Army"})
+    none = gold.model_copy(update={"reported": None, "belligerent": None})
+    rep = evaluate([result("na", [gold])], [result("na", [good])], [result("na", [bad])], [result("na", [none])],
+                   names=["good", "bad", "none"])
+    later = {s.name: {lf.field: (lf.agree, lf.both) for lf in s.later} for s in rep.systems}
+    assert later["good"]["reported"] == (1, 1) and later["good"]["belligerent"] == (1, 1)
+    assert later["bad"]["reported"] == (0, 1) and later["bad"]["belligerent"] == (0, 1)
+    assert "reported" not in later["none"] and "belligerent" not in later["none"]

@@ -170,3 +170,21 @@ def test_to_dataframe_with_pandas(tmp_path: Path) -> None:
     write_csv([_sample()], out)
     read: Any = pd.read_csv(out)
     assert EXPECTED <= set(read.columns) and read.loc[0, "injured_best"] == 11
+
+
+def test_casualties_report_date_and_party_have_columns_of_their_own() -> None:
+    claim = Claim(attribution=Attribution(claimant="The clinic"), place=Place(phrase="Tell Abra", admin1="Idlib",
+                                                                              province="Idleb", country_code="SY"),
+                  date=EventDate(phrase="on Wednesday"), reported=EventDate(phrase="on Friday",
+                                                                           date=dt.date(2021, 5, 7)),
+                  perpetrator="regime artillery", belligerent="Syrian government",
+                  killed=Count(phrase="9 civilians and a soldier", low=10, high=10, victims="mixed"),
+                  civilians_killed=Count(phrase="9", low=9, high=9, victims="civilians"),
+                  casualties=Count(phrase="about 30", low=30, high=None, qualifier="about"))
+    res = ExtractionResult(article_id="ta", claims=[claim], provenance=Provenance(extractor="t", model_used=False))
+    r = to_rows(res)[0]
+    assert (r["reported_phrase"], r["reported_date"], r["date_phrase"]) == ("on Friday", "2021-05-07", "on Wednesday")
+    assert (r["admin1"], r["country_code"], r["belligerent"]) == ("Idlib", "SY", "Syrian government")
+    assert (r["casualties_low"], r["casualties_best"], r["casualties_high"]) == (30, 30, None)
+    assert (r["killed_best"], r["killed_victims"], r["civilians_killed"]) == (10, "mixed", 9)
+    assert r["injured_best"] is None  # casualties are never split into the injured

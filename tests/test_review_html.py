@@ -17,6 +17,7 @@ from llmextract.schema import (
     Attribution,
     Claim,
     Count,
+    EventDate,
     Evidence,
     ExtractionResult,
     Finding,
@@ -156,3 +157,18 @@ def test_review_command_writes_the_page_for_the_samples(tmp_path: Path) -> None:
     assert page.count('<section class="article') == 5
     # gold has no findings: every checked value is unchecked, shown as a problem
     assert "unchecked" in page and "Soussa" in page
+
+
+def test_casualties_and_the_report_date_are_shown_apart() -> None:
+    text = "The clinic said on Friday that shelling of Tell Abra on Wednesday left 30 casualties.\n"
+    quote = text.strip()
+    claim = Claim(attribution=Attribution(claimant="The clinic"), place=Place(phrase="Tell Abra"),
+                  date=EventDate(phrase="on Wednesday"), reported=EventDate(phrase="on Friday"),
+                  casualties=Count(phrase="30", low=30, high=30), evidence=[Evidence(quote=quote, start=0,
+                                                                                      end=len(quote))])
+    res = ExtractionResult(article_id="ta", claims=[claim], provenance=Provenance(extractor="t", model_used=False))
+    page = render_review([res], [Article(text=text, id="ta")])
+    row = page[page.index('data-claim="c0"'):]
+    row = row[:row.index("</tbody>")]
+    assert "casualties 30" in row and "reported on Friday" in row
+    assert "on Wednesday" in row.split("reported on Friday")[0]  # the event's date first, the report's apart

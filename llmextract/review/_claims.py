@@ -174,7 +174,7 @@ def describe(claim: Claim) -> str:
     if a.relays:
         who = f"{who or '?'} via {', '.join(a.relays)}"
     parts = [claim.kind.value, who, place_text(claim), date_text(claim)]
-    for name in ("killed", "injured", *BREAKDOWNS):
+    for name in ("killed", "injured", "casualties", *BREAKDOWNS):
         c = getattr(claim, name)
         if c is not None:
             parts.append(f"{name.replace('_', ' ')} {count_text(c)}")
@@ -185,7 +185,7 @@ def first_quote(claim: Claim) -> str:
     """The claim's first evidence quote, else its first figure phrase, else its place phrase."""
     if claim.evidence:
         return claim.evidence[0].quote
-    for name in ("killed", "injured", *BREAKDOWNS):
+    for name in ("killed", "injured", "casualties", *BREAKDOWNS):
         c = getattr(claim, name)
         if c is not None and c.phrase:
             return c.phrase

@@ -30,13 +30,14 @@ date          1       the same resolved date, else the same phrase ("on Monday" 
                       0.5 for a phrase alone that allows the other's date ("on Sunday")
 killed        2       the same low bound (1); one low bound inside the other's range (0.5)
 injured       1       as killed
+casualties    1       as killed (killed and wounded together, "60 casualties": never split)
 breakdowns    0.5     each of children, women and men killed, as killed
 ============  ======  =================================================================
 
 Flat gold (WAD, Airwars) codes only some fields; only those are compared and scored.
 
 **Per-field scores.** For each field (kind, claimant, relays, place, date, perpetrator, killed,
-injured, breakdowns) a gold claim that states it is one gold value, a predicted claim that states
+injured, casualties, breakdowns) a gold claim that states it is one gold value, a predicted claim that states
 it one predicted value (so misses cost recall and extras cost precision), and a matched pair that
 agrees on it one correct value: precision = correct / predicted, recall = correct / gold. Relays
 count one value per relay, breakdowns one per stated breakdown. Counts agree on their low bound
@@ -45,7 +46,7 @@ on the resolved date when both have one, else on the phrase (an unresolved "on S
 agree with a coded 2016-01-17). ``flagged`` is the share of the predicted values of the
 field that the grounding layer flagged (from the predictions' findings).
 
-**Counts.** For killed, injured and each breakdown: the exact-match rate (the same low bound) and
+**Counts.** For killed, injured, casualties and each breakdown: the exact-match rate (the same low bound) and
 the within-range rate (the predicted low bound inside the gold range, open-ended above for "at
 least"), over the gold values and over the matched pairs that both state it. For flat gold also
 per article, as WAD benchmarks count them: the matched claim's figure, else 0 (WAD codes "none
@@ -54,7 +55,8 @@ claim stating one), as ``benchmarks/wad.py`` picks it without refining a vague l
 
 Fields that later schema versions add are scored where both sides of a matched pair carry them
 (agreement rate): coordinates (``place.latitude`` / ``longitude``, within 0.05 degrees), place
-precision, date start and end, date precision (not ``unknown``).
+precision, date start and end, date precision (not ``unknown``), the report's date (``reported``:
+the same resolved date, else the same phrase) and the belligerent (the same name, case folded).
 """
 
 from __future__ import annotations
@@ -93,12 +95,14 @@ __all__ = [
 MATCH_THRESHOLD = 0.5
 #: Weights of the similarity's components.
 WEIGHTS: dict[str, float] = {"kind": 1.0, "claimant": 1.0, "place": 1.0, "date": 1.0, "killed": 2.0,
-                             "injured": 1.0, "children_killed": 0.5, "women_killed": 0.5, "men_killed": 0.5}
+                             "injured": 1.0, "casualties": 1.0, "children_killed": 0.5, "women_killed": 0.5,
+                             "men_killed": 0.5}
 #: The share of its weight a component counts with when only one of the two claims states it.
 ONE_SIDED = 0.5
 #: The fields scored with precision, recall and F1.
-FIELDS = ("kind", "claimant", "relays", "place", "date", "perpetrator", "killed", "injured", "breakdowns")
-COUNT_NAMES = ("killed", "injured", *BREAKDOWNS)
+FIELDS = ("kind", "claimant", "relays", "place", "date", "perpetrator", "killed", "injured", "casualties",
+          "breakdowns")
+COUNT_NAMES = ("killed", "injured", "casualties", *BREAKDOWNS)
 _COORD_TOLERANCE = 0.05  # degrees, about 5 km
 
 
@@ -422,6 +426,15 @@ def _later(claim: Claim, field: str) -> Any:
     if field == "date_precision":
         value = _attr(claim.date, "precision")
         return None if value is None or str(getattr(value, "value", value)) == "unknown" else value
+    if field == "reported":
+        reported = getattr(claim, "reported", None)
+        if reported is None:
+            return None
+        phrase = _DATE_LEAD.sub("", " ".join((reported.phrase or "").split())).casefold()
+        return reported.date or phrase or None
+    if field == "belligerent":
+        party = getattr(claim, "belligerent", None)
+        return " ".join(party.split()).casefold() if party else None
     return None
 
 
@@ -433,7 +446,8 @@ def _later_agree(field: str, a: Any, b: Any) -> bool:
     return str(getattr(a, "value", a)) == str(getattr(b, "value", b))
 
 
-LATER_FIELDS = ("coordinates", "place_precision", "date_start", "date_end", "date_precision")
+LATER_FIELDS = ("coordinates", "place_precision", "date_start", "date_end", "date_precision", "reported",
+                "belligerent")
 
 
 # ------------------------------------------------------------------------------------------ report models

@@ -15,8 +15,15 @@ cell in CSV) and fills itself once the schema carries it (``place.latitude``, ``
   the relays; the publishing outlet is not counted);
 * ``date_start`` / ``date_end``: a date range when the schema has one, else the resolved date of
   a claim dated to the day (UCDP codes a single day as start = end);
+* ``reported_phrase`` / ``reported_date``: when the claim was made ("reported on Monday"), kept
+  apart from the event's date;
+* ``admin1``: the province's canonical spelling (GeoNames admin1) when the place resolved, else
+  the province as the text writes it; ``belligerent``: the perpetrator's party under one name;
 * ``killed_best``: the conservative figure (the low bound, ACLED's rule), as ``Count.best``;
-  ``children_killed`` / ``women_killed`` / ``men_killed``: their best figures;
+  ``killed_victims``: whom the killed figure counts (civilians, combatants, mixed, unknown);
+  ``casualties_*``: killed and wounded together, as the text gives them ("60 casualties"), never
+  split into killed or injured; ``children_killed`` / ``women_killed`` / ``men_killed`` /
+  ``civilians_killed``: their best figures (civilians: the civilian part of a mixed total);
 * ``grounded`` / ``flagged`` / ``unchecked``: how many of the claim's checked values the grounding
   layer grounded, flagged (unsupported, misattached, derived), or did not check;
   ``flag_reasons``: ``path: verdict (reason)`` per flagged value, ``; ``-joined;
@@ -46,12 +53,13 @@ __all__ = ["COLUMNS", "csv_text", "iter_rows", "to_dataframe", "to_rows", "write
 COLUMNS: tuple[str, ...] = (
     "article_id", "url", "title", "outlet", "published",
     "claim_index", "kind", "claimant", "relays",
-    "date_phrase", "date_start", "date_end", "date_precision",
-    "country", "admin1", "place", "latitude", "longitude", "place_precision",
-    "perpetrator", "means", "sources_named",
-    "killed_phrase", "killed_low", "killed_best", "killed_high",
+    "date_phrase", "date_start", "date_end", "date_precision", "reported_phrase", "reported_date",
+    "country", "country_code", "admin1", "place", "geonames_id", "latitude", "longitude", "place_precision",
+    "perpetrator", "belligerent", "means", "sources_named",
+    "killed_phrase", "killed_low", "killed_best", "killed_high", "killed_victims",
     "injured_phrase", "injured_low", "injured_best", "injured_high",
-    "children_killed", "women_killed", "men_killed", "toll_may_rise",
+    "casualties_phrase", "casualties_low", "casualties_best", "casualties_high",
+    "children_killed", "women_killed", "men_killed", "civilians_killed", "toll_may_rise",
     "grounded", "flagged", "unchecked", "flag_reasons", "evidence", "dropped",
 )
 
@@ -99,7 +107,8 @@ def _dates(claim: Claim) -> tuple[Any, Any]:
 def _claim_row(result: ExtractionResult, claim: Claim, prefix: str, index: int,
                meta: ResultRecord | None) -> dict[str, Any]:
     status = claim_status(result, claim, prefix)
-    place, date = claim.place, claim.date
+    place, date, reported = claim.place, claim.date, _get(claim, "reported")
+    civilians = _get(claim, "civilians_killed")
     start, end = _dates(claim)
     reasons = [f"{f.path[len(prefix) + 1:]}: {f.verdict.value}" + (f" ({f.reason})" if f.reason else "")
                for f in status.flagged]
@@ -118,20 +127,28 @@ def _claim_row(result: ExtractionResult, claim: Claim, prefix: str, index: int,
         "date_start": _plain(start),
         "date_end": _plain(end),
         "date_precision": _plain(date.precision) if date else None,
+        "reported_phrase": reported.phrase if reported else None,
+        "reported_date": _plain(reported.date) if reported else None,
         "country": place.country if place else None,
-        "admin1": place.province if place else None,
+        "country_code": _get(place, "country_code"),
+        "admin1": _get(place, "admin1", "province"),
         "place": (place.name or place.phrase) if place else None,
+        "geonames_id": _get(place, "geonames_id"),
         "latitude": _get(place, "latitude", "lat"),
         "longitude": _get(place, "longitude", "lon", "lng"),
         "place_precision": _plain(_get(place, "precision", "where_prec")),
         "perpetrator": claim.perpetrator,
+        "belligerent": _get(claim, "belligerent"),
         "means": claim.means,
         "sources_named": _sources_named(claim),
         **_count_cells("killed", claim.killed),
+        "killed_victims": _plain(claim.killed.victims) if claim.killed else None,
         **_count_cells("injured", claim.injured),
+        **_count_cells("casualties", _get(claim, "casualties")),
         "children_killed": claim.children_killed.best if claim.children_killed else None,
         "women_killed": claim.women_killed.best if claim.women_killed else None,
         "men_killed": claim.men_killed.best if claim.men_killed else None,
+        "civilians_killed": civilians.best if civilians is not None else None,
         "toll_may_rise": claim.toll_may_rise,
         "grounded": len(status.grounded),
         "flagged": len(status.flagged),

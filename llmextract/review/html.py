@@ -234,12 +234,15 @@ def _claim_rows(view: _View, claim: Claim, prefix: str, key: str, index: int, dr
         f'<td class="idx">{_e(("dropped " if dropped else "") + str(index))}</td>',
         _cell(_e(claim.kind.value), False, "kind"),
         _cell(who, fp("claimant") or fp("relays") or fp("outlet")),
-        _cell(_e(date_text(claim)), fp("date")),
+        _cell(_e(date_text(claim)) + (f' <span class="via">reported {_e(_reported_text(claim))}</span>'
+                                      if claim.reported is not None else ""), fp("date")),
         _cell(_e(place_text(claim)), fp("place")),
         _cell(_e(claim.perpetrator or ""), fp("perpetrator")),
         _cell(_e(count_text(claim.killed)) + (f' <span class="phrase">“{_e(_short(claim.killed.phrase))}”</span>'
                                               if claim.killed and claim.killed.phrase else ""), fp("killed")),
-        _cell(_e(count_text(claim.injured)), fp("injured")),
+        _cell(_e(count_text(claim.injured)) + (f' <span class="via">casualties {_e(count_text(claim.casualties))}'
+                                               '</span>' if claim.casualties is not None else ""),
+              fp("injured") or fp("casualties")),
         _cell(_e(breakdown), fp("breakdowns")),
         _cell(counts, False, "status"),
     ]
@@ -257,6 +260,16 @@ def _claim_rows(view: _View, claim: Claim, prefix: str, key: str, index: int, dr
                  + (f'<div class="quotes">quotes {quotes}</div>' if quotes.strip() else "") + "</td></tr>")
     return (f'<tbody class="{" ".join(classes)}" data-claim="{key}" data-index="{index}" '
             f'data-problems="{n_problems}" tabindex="0"><tr class="main">{"".join(cells)}</tr>{extra}</tbody>')
+
+
+def _reported_text(claim: Claim) -> str:
+    """When the claim was made ("reported on Monday"), kept apart from the event's date."""
+    r = claim.reported
+    if r is None:
+        return ""
+    if r.date is not None and r.phrase:
+        return f"{r.date.isoformat()} ({r.phrase})"
+    return r.date.isoformat() if r.date is not None else (r.phrase or "")
 
 
 def _controls(claim: Claim) -> str:
@@ -305,8 +318,8 @@ def _article_section(n: int, view: _View) -> str:
         other = [f for f in result.findings if _claim_key(f.path) is None and not f.ok]
         view.problems += len(other)
         head = ("<thead><tr><th>#</th><th>kind</th><th>claimant</th><th>date</th><th>place</th><th>perpetrator</th>"
-                "<th>killed</th><th>injured</th><th>breakdown</th><th>grounding</th><th class=\"decide\">decision</th>"
-                "</tr></thead>")
+                "<th>killed</th><th>injured · casualties</th><th>breakdown</th><th>grounding</th>"
+                "<th class=\"decide\">decision</th></tr></thead>")
         table = (f'<table class="claims">{head}{"".join(rows)}</table>' if rows
                  else '<p class="muted">no claims</p>')
         body.append(table)

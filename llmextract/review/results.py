@@ -424,7 +424,7 @@ def _corrected_count(old: Count | None, new: Any) -> Count | None:
 
 def _apply_corrections(claim: Claim, corrections: Mapping[str, Any]) -> Claim:
     claim = claim.model_copy(deep=True)
-    for name in ("killed", "injured", "children_killed", "women_killed", "men_killed"):
+    for name in ("killed", "injured", "casualties", "children_killed", "women_killed", "men_killed"):
         if name in corrections:
             setattr(claim, name, _corrected_count(getattr(claim, name), corrections[name]))
     if "place" in corrections:
