@@ -62,3 +62,28 @@ def test_the_civilians_of_a_mixed_total_and_the_party_are_derived() -> None:
     assert claim.killed.low == 15 and claim.killed.victims is Victims.unknown
     assert claim.civilians_killed is not None and claim.civilians_killed.low == 9
     assert claim.belligerent == "Turkey"
+
+
+def test_a_place_is_resolved_to_data_at_the_level_the_text_allows() -> None:
+    text = ("date 2017-03-02\nLocal officials said a car bomb killed 11 people in the city of Mosul on Tuesday. "
+            "Separately, shelling killed four civilians in Idlib province, a monitor said.")
+    claims = extract(text).claims
+    city = next(c for c in claims if c.killed and c.killed.low == 11).place
+    assert city is not None and (city.country_code, city.admin1 is not None, city.precision) == ("IQ", True, 1)
+    assert city.geonames_id and 36 < city.latitude < 37 and 42 < city.longitude < 44
+    province = next(c for c in claims if c.killed and c.killed.low == 4).place
+    assert province is not None and (province.country_code, province.precision) == ("SY", 4)
+    assert province.admin1 == "Idlib" and province.latitude is None  # GeoNames gives a division no point
+
+
+def test_a_model_s_place_phrase_is_resolved_by_the_toolkit() -> None:
+    from llmextract.testing.scripted import ok, scripted_server
+
+    text = "date 2022-05-04\nRegional officials said a missile strike killed 3 people in Kharkiv on Tuesday."
+    reply = {"claims": [{"kind": "incident", "killed": {"phrase": "3", "low": 3, "high": 3},
+                         "place": {"phrase": "Kharkiv"}, "evidence": [{"quote": text.split("\n")[1]}]}]}
+    with scripted_server(script=[ok(reply)]) as server:
+        result = extract(text, endpoint=server.url, model="scripted-model", profile="json")
+    place = result.claims[0].place
+    assert place is not None and (place.country_code, place.precision) == ("UA", 1) and place.geonames_id
+    assert result.claims[0].killed.victims is Victims.unknown

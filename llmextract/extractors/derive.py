@@ -6,16 +6,23 @@ each date phrase gets its span (a day, a week, a range, an open period up to pub
 date that dates a statement ("the ministry said on Monday") becomes the claim's ``reported``
 date, and the event keeps the claim's other date phrase, if any; the civilians among a mixed
 killed total (UCDP's deaths_civilians) and the perpetrator's party under one name (the
-belligerent) are filled. Only fields the schema marks as derived are written, and what the
+belligerent) are filled; each place is resolved by the gazetteer to its canonical province, ISO
+country code, GeoNames id, coordinates and UCDP precision, at the nearest level it resolves (the
+model returns the phrase, the toolkit resolves it). Only fields the schema marks as derived are written, and what the
 extractor set is never overwritten.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cached_property
+
 from llmextract.extractors.offline.perpetrators import normalise_perpetrator
 from llmextract.extractors.offline.scoring import civilian_part
-from llmextract.schema import COUNT_FIELDS, Claim, Count, EventDate, ExtractionResult
+from llmextract.schema import COUNT_FIELDS, Claim, Count, EventDate, ExtractionResult, Place
 from llmextract.text.dates import DateMention, is_report_date, resolve
+from llmextract.text.folding import fold
+from llmextract.text.gazetteer import get_gazetteer, resolve_place
 from llmextract.text.index import EvidenceIndex
 from llmextract.text.numbers import NumberMention
 from llmextract.text.victims import victims_after
@@ -26,6 +33,7 @@ __all__ = ["derive"]
 def derive(result: ExtractionResult, index: EvidenceIndex) -> ExtractionResult:
     """``result`` with its claims' derived fields filled in (the claims are changed in place)."""
     published = result.published or index.published
+    countries = _Countries(index)
     for claim in [*result.claims, *result.dropped]:
         spans = _evidence_spans(claim)
         for name in COUNT_FIELDS:
@@ -40,6 +48,8 @@ def derive(result: ExtractionResult, index: EvidenceIndex) -> ExtractionResult:
             claim.civilians_killed = civilian_part(index, claim)
         if claim.belligerent is None:
             claim.belligerent = normalise_perpetrator(claim.perpetrator)
+        if claim.place is not None and claim.place.precision is None:
+            claim.place = _resolved(claim.place, index, spans, countries)
     return result
 
 
@@ -82,3 +92,35 @@ def _filled(date: EventDate, published: object) -> EventDate:
                                         and resolved.start <= date.date <= resolved.end):
         update = {"start": date.date, "end": date.date}  # the extractor's own day (grounding judges it)
     return date.model_copy(update=update)
+
+
+class _Countries:
+    """The countries an article's place names point to, worked out once and only if a claim has a place."""
+
+    def __init__(self, index: EvidenceIndex) -> None:
+        self._index = index
+
+    @cached_property
+    def codes(self) -> frozenset[str]:
+        return get_gazetteer().countries_in(n.text for n in self._index.names if n.kind == "place")
+
+
+_PROVINCE_AFTER = re.compile(r"\s+(?:province|governorate)\b", re.I)
+_PROVINCE_BEFORE = re.compile(r"\b(?:province|governorate)\s+of\s+(?:the\s+)?$", re.I)
+
+
+def _resolved(place: Place, index: EvidenceIndex, spans: list[tuple[int, int]], countries: _Countries) -> Place:
+    """``place`` with the data of what the gazetteer resolves its phrase to."""
+    prefer = "province" if place.province and fold(place.province) == fold(place.phrase) else None
+    mention = next((n for n in index.names if n.text == place.phrase and any(s <= n.start and n.end <= e
+                                                                            for s, e in spans)), None)
+    if mention is not None and (_PROVINCE_AFTER.match(index.text, mention.end, mention.end + 16)
+                                or _PROVINCE_BEFORE.search(index.text, max(0, mention.start - 24), mention.start)):
+        prefer = "province"  # "Deir ez-Zor province": the division, not its capital
+    found = resolve_place(place.phrase, province=place.province, country=place.country, countries=countries.codes,
+                          prefer=prefer)
+    if found.precision is None:
+        return place
+    return place.model_copy(update={"admin1": found.admin1, "country_code": found.country_code,
+                                    "geonames_id": found.geonames_id, "latitude": found.latitude,
+                                    "longitude": found.longitude, "precision": found.precision})

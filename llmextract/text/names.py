@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 
 from llmextract.text.aliases import _alias_key, _aliases, _cs_alias, canonical_alias
 from llmextract.text.folding import _ARABIC_CHAR, _skeleton_match, fold, skeleton
-from llmextract.text.gazetteer import _SEP, Gazetteer, GazetteerEntry, _strip_generic, get_gazetteer
+from llmextract.text.gazetteer import Gazetteer, GazetteerEntry, _strip_generic, get_gazetteer
 
 log = logging.getLogger(__name__)
 
@@ -249,15 +249,7 @@ def _is_demonym(word: str) -> bool:
 @lru_cache(maxsize=1)
 def _country_names() -> dict[str, str]:
     """Folded one-word names of countries (own names and the curated short forms) -> ISO code."""
-    gaz = get_gazetteer()
-    out: dict[str, str] = {}
-    for i, row in enumerate(gaz._rows):
-        if row[5] == "country" and row[1]:
-            for name in gaz._names[i].split(_SEP):
-                key = fold(name)
-                if key and " " not in key:
-                    out.setdefault(key, row[1])
-    return out
+    return {key: cc for key, cc in get_gazetteer().country_names().items() if " " not in key}
 
 
 _PLAUSIBLE_POPULATION = 100_000
