@@ -382,7 +382,7 @@ class SecretFilter(logging.Filter):
         except Exception:  # noqa: BLE001 - a malformed record is the handler's business, not ours
             return True
         clean = secrets.scrub(message)
-        if clean != message or record.args:
+        if clean != message:  # the arguments held a secret: the record keeps only the scrubbed text
             record.msg, record.args = clean, ()
         if record.exc_info and record.exc_info[0] is not None:
             text = record.exc_text or logging.Formatter().formatException(record.exc_info)
