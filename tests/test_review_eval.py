@@ -432,3 +432,15 @@ def test_the_report_date_and_the_belligerent_are_scored_where_both_carry_them() 
     assert later["good"]["reported"] == (1, 1) and later["good"]["belligerent"] == (1, 1)
     assert later["bad"]["reported"] == (0, 1) and later["bad"]["belligerent"] == (0, 1)
     assert "reported" not in later["none"] and "belligerent" not in later["none"]
+
+
+def test_a_perpetrator_in_other_words_agrees_through_its_belligerent() -> None:
+    q = "Northern Army drones struck Tell Abra, killing 4 herders, the clinic said."
+    gold = Claim(attribution=Attribution(claimant="the clinic"), killed=count(4), perpetrator="the Northern Army",
+                 belligerent="Northern Army", evidence=[Evidence(quote=q)])
+    words = gold.model_copy(update={"perpetrator": "Northern Army drones"})
+    other = gold.model_copy(update={"perpetrator": "Northern Army drones", "belligerent": "Southern Army"})
+    bare = gold.model_copy(update={"perpetrator": "Northern Army drones", "belligerent": None})
+    rep = evaluate([result("na", [gold])], [result("na", [words])], [result("na", [other])],
+                   [result("na", [bare])], names=["words", "other", "bare"])
+    assert [rep.system(n).field("perpetrator").correct for n in ("words", "other", "bare")] == [1, 0, 0]

@@ -41,7 +41,9 @@ injured, casualties, breakdowns) a gold claim that states it is one gold value, 
 it one predicted value (so misses cost recall and extras cost precision), and a matched pair that
 agrees on it one correct value: precision = correct / predicted, recall = correct / gold. Relays
 count one value per relay, breakdowns one per stated breakdown. Counts agree on their low bound
-(the conservative figure, ``Count.best``); names as in the similarity (a fuzzy match agrees); dates
+(the conservative figure, ``Count.best``); names as in the similarity (a fuzzy match agrees; a
+perpetrator also agrees when both claims carry the same ``belligerent``, the party under one name,
+as the text's words for it vary: "US-led strikes", "the coalition led by the United States"); dates
 on the resolved date when both have one, else on the phrase (an unresolved "on Sunday" does not
 agree with a coded 2016-01-17). ``flagged`` is the share of the predicted values of the
 field that the grounding layer flagged (from the predictions' findings).
@@ -365,10 +367,18 @@ def _field_correct(g: Claim, p: Claim, field: str) -> int:
     if field == "date":
         return int(_has_date(g) and _has_date(p) and _dates_agree(g, p))
     if field == "perpetrator":
-        return int(_names_agree(g.perpetrator, p.perpetrator))
+        return int(_names_agree(g.perpetrator, p.perpetrator) or _same_party(g, p))
     if field == "breakdowns":
         return sum(1 for b in BREAKDOWNS if _counts_equal(g, p, b))
     return int(_counts_equal(g, p, field))
+
+
+def _same_party(g: Claim, p: Claim) -> bool:
+    """Both perpetrators stated and both claims name the same belligerent ("US-led strikes" and "the
+    coalition led by the United States" are both the US-led coalition)."""
+    a, b = getattr(g, "belligerent", None), getattr(p, "belligerent", None)
+    return bool(g.perpetrator and p.perpetrator and a and b) and " ".join(a.split()).casefold() == " ".join(
+        b.split()).casefold()
 
 
 def _counts_equal(g: Claim, p: Claim, name: str) -> bool:
