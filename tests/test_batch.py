@@ -65,7 +65,8 @@ def write_jsonl(path: Path, articles: list[Article]) -> Path:
 
 
 def ids_in(path: Path) -> Counter[str]:
-    return Counter(r["id"] for r in read_records(path))
+    """Every whole line's id, superseded lines too: a count above 1 is a record written twice."""
+    return Counter(r["id"] for r in read_records(path, latest=False))
 
 
 def fake_result(article: Article, *, attempts: int = 1, transport_retries: int = 0,
@@ -502,7 +503,8 @@ def test_scripted_stall_and_drop_fail_the_client() -> None:
 # --------------------------------------------------------------------------- the real LLM path over HTTP
 
 
-FAULTS = [http_error(500), http_error(503), rate_limited(0.05), stall(3), drop(), non_json(),
+# (non_json is not among them: an HTML page with status 200 is an endpoint error now, not a reply to re-ask)
+FAULTS = [http_error(500), http_error(503), rate_limited(0.05), stall(3), drop(),
           truncated(finish_reason="stop")]
 
 

@@ -9,21 +9,28 @@
 
 The runner reads its input lazily through a bounded queue, keeps at most ``concurrency``
 articles in flight per endpoint (a new article goes to the endpoint with the fewest
-outstanding requests), and writes one JSON line per article as soon as it finishes, a
+outstanding requests), and appends one JSON line per article as soon as it finishes, a
 result or an error record alike, so memory follows the concurrency, never the input size.
-``resume=True`` truncates a torn last line and skips every (id, content hash) already in the
-file, so a run killed at any point and resumed ends with exactly one record per article.
-SIGINT or SIGTERM stops taking new articles and gives the ones in flight ``grace_s`` seconds
-to finish (a second signal abandons them); whatever was not written is done on resume.
+A run locks its output (a second run on it refuses, naming the first's pid). ``resume=True``
+skips every article whose current record (the last whole line of its id) is a result of the
+same text, and does the rest again, failed ones included (``skip_failed=True`` keeps those);
+at the end the file is compacted to one current record per article, so a run killed at any
+point and resumed ends with exactly one record per article. An error no retry can fix (a
+refused key, a model the server lacks) stops the run at once. Every article has a
+whole-article deadline (600 s by default). SIGINT or SIGTERM stops taking new articles and
+gives the ones in flight ``grace_s`` seconds to finish (a second signal abandons them);
+whatever was not written is done on resume.
 
 The modules, one idea each::
 
     sources.py    reading the input: a folder, a JSONL file, stdin (iter_articles, BadRecord)
     endpoints.py  the endpoints a batch runs on (BatchEndpoint) and building them from URLs
-    engine.py     the async engine: bounded read-ahead, endpoint sharing, the result cache, stop and grace
+    engine.py     the async engine: bounded read-ahead, endpoint sharing, the result cache, deadlines, stop
+    offload.py    CPU work off the event loop: daemon worker threads, the pipeline run that uses them
     outcomes.py   one article's outcome, a result or a typed error, and its output record (BatchItem)
-    output.py     the output file: the writer, the resume scan, read_records
+    output.py     the output file: its lock, the writer, the resume scan, compaction, read_records
     cache.py      the on-disk result cache (ResponseCache)
+    digests.py    what a run remembers per article, in a few bytes (DigestMap)
     summary.py    the tallies, BatchProgress and BatchSummary
     runner.py     run_batch: a run to a file, start to end
     iterate.py    iter_extract and extract_many: the engine as a plain iterator

@@ -1,9 +1,10 @@
 """The endpoints a batch runs on: what the engine sees of one, and building them from endpoint URLs.
 
 An endpoint is an async extractor (``Pipeline.arun``, ``LLMExtractor.aextract`` or any callable
-of an article), a label for records and logs, the cache scope of its results, and optionally its
-own concurrency. :func:`build_endpoints` makes one :class:`~llmextract.pipeline.Pipeline` per URL,
-with a connection pool the size of the concurrency and the scope its settings decide.
+of an article), a label for records and logs, its model, the cache scope of its results, and
+optionally its own concurrency. :func:`build_endpoints` makes one :class:`~llmextract.pipeline.Pipeline`
+per URL, with a connection pool the size of the concurrency and the scope its settings decide, run
+with its CPU stages off the event loop (:mod:`~llmextract.batch.offload`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from llmextract.batch.cache import CacheScope
+from llmextract.batch.offload import _CpuPool, _PipelineRun
 from llmextract.errors import ConfigError
 from llmextract.schema import Article, ExtractionResult
 
@@ -33,13 +35,15 @@ class BatchEndpoint:
 
     ``label`` names it in records and logs (never with credentials); ``cache_scope`` says what
     decides its results besides the article (None: its results are not cached); ``concurrency``
-    overrides the run's per-endpoint limit.
+    overrides the run's per-endpoint limit; ``model`` is the model it runs, written in each record
+    (a resumed run refuses an output another model made).
     """
 
     extract: AsyncExtract | Callable[[Article], Any]
     label: str = ""
     cache_scope: CacheScope | None = None
     concurrency: int | None = None
+    model: str | None = None
 
 
 def _as_endpoints(extractors: Sequence[AsyncExtract | BatchEndpoint | Callable[[Article], Any]]) -> list[BatchEndpoint]:
@@ -51,7 +55,7 @@ def _as_endpoints(extractors: Sequence[AsyncExtract | BatchEndpoint | Callable[[
         ep = e if isinstance(e, BatchEndpoint) else BatchEndpoint(extract=e)
         if not ep.label:
             ep = BatchEndpoint(ep.extract, label=f"endpoint-{i}" if len(extractors) > 1 else "endpoint",
-                               cache_scope=ep.cache_scope, concurrency=ep.concurrency)
+                               cache_scope=ep.cache_scope, concurrency=ep.concurrency, model=ep.model)
         out.append(ep)
     return out
 
@@ -73,8 +77,11 @@ class _Built:
     endpoints: list[BatchEndpoint]
     pipelines: list[Any]
     clients: list[Any]
+    pool: _CpuPool | None = None
 
     async def aclose(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
         for p in self.pipelines:
             with contextlib.suppress(Exception):
                 await p.aclose()
@@ -94,7 +101,8 @@ async def build_endpoints(
     **options: Any,
 ) -> _Built:
     """One :class:`~llmextract.pipeline.Pipeline` per endpoint URL (None: the environment's, else offline),
-    each with a connection pool of ``concurrency`` and a cache scope.
+    each with a connection pool of ``concurrency`` and a cache scope, its CPU stages run in a pool of
+    daemon threads (:mod:`~llmextract.batch.offload`) so the event loop stays free.
 
     With ``prepare`` the model and profile of each endpoint are settled first (``GET /models`` when
     either was not given), since both are part of the cache key. ``options`` go to ``Pipeline.create``
@@ -103,7 +111,8 @@ async def build_endpoints(
     """
     from llmextract.pipeline import Pipeline
 
-    built = _Built([], [], [])
+    built = _Built([], [], [], _CpuPool(max_workers=min(8, max(2, concurrency))))
+    assert built.pool is not None
     try:
         for url in endpoints or [None]:
             client = async_http_client(concurrency)
@@ -112,16 +121,19 @@ async def build_endpoints(
             built.pipelines.append(pipeline)
             scope: CacheScope | None = None
             label = "offline"
+            model_name: str | None = None
             llm = pipeline.llm
             if llm is not None:
                 if prepare:
                     await llm.aprepare()
                 ident = pipeline.cache_identity()
                 label = str(ident.get("endpoint") or llm.endpoint)
+                model_name = llm.model
                 scope = CacheScope.of(ident.get("endpoint"), ident.get("model"), ident.get("prompt_hash"),
                                       profile=llm.profile, policy=policy,
                                       grounded_schema=bool(options.get("grounded_schema")))
-            built.endpoints.append(BatchEndpoint(extract=pipeline.arun, label=label, cache_scope=scope))
+            built.endpoints.append(BatchEndpoint(extract=_PipelineRun(pipeline, built.pool), label=label,
+                                                 cache_scope=scope, model=model_name))
     except BaseException:
         await built.aclose()
         raise

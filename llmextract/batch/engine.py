@@ -6,9 +6,16 @@ the result cache, and sends the rest to the endpoint with the fewest requests ou
 (round-robin among equals), never more than that endpoint's limit at once. Each outcome, a result
 or the error the article failed with, goes to ``emit`` as a :class:`~llmextract.batch.outcomes.BatchItem`,
 in input order when ``ordered``, else as it finishes. Per-article failures are outcomes, never
-exceptions of the run. A stop request takes no new articles and gives the ones in flight a
-grace period; a second abandons them; an error of ``emit`` (the output cannot be written)
-stops everything and is raised.
+exceptions of the run, with two exceptions that stop everything and are raised: an error of
+``emit`` (the output cannot be written), and a *fatal* endpoint error (a refused key, a model the
+server does not have: see :mod:`llmextract.errors`), which every other article would meet too.
+A stop request takes no new articles and gives the ones in flight a grace period; a second
+abandons them.
+
+Every article has a whole-article deadline (:data:`DEFAULT_ARTICLE_TIMEOUT_S` unless set; None
+or 0: none), however its time is spent (a server that drips a byte at a time never trips a
+per-read timeout). An article past it fails with :class:`~llmextract.errors.ArticleTimeoutError`
+saying after how long and what it was waiting for (:data:`llmextract.batch.offload.stage`).
 """
 
 from __future__ import annotations
@@ -18,20 +25,31 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from llmextract.batch.cache import ResponseCache
 from llmextract.batch.endpoints import BatchEndpoint
+from llmextract.batch.offload import stage
 from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.sources import BadRecord
-from llmextract.errors import ConfigError
+from llmextract.errors import ArticleTimeoutError, ConfigError
 from llmextract.schema import Article, ExtractionResult
 
 logger = logging.getLogger(__name__)
 
 _END = object()  # the end of a queue's items
+
+#: The whole-article deadline, in seconds, unless a run sets its own: ten minutes, room for a
+#: 135M-parameter model on two CPU cores to answer a long article with its retries and re-asks.
+DEFAULT_ARTICLE_TIMEOUT_S = 600.0
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """An error no retry can fix and every other article would meet too (``fatal`` on its class)."""
+    return bool(getattr(exc, "fatal", False))
 
 
 class _Engine:
@@ -44,8 +62,8 @@ class _Engine:
         concurrency: int,
         cache: ResponseCache | None,
         emit: Callable[[BatchItem], None],
-        skip: Callable[[Article | BadRecord], bool] | None = None,
-        article_timeout_s: float | None = None,
+        skip: Callable[[Article | BadRecord], str | None] | None = None,
+        article_timeout_s: float | None = DEFAULT_ARTICLE_TIMEOUT_S,
         credits: asyncio.Semaphore | None = None,
         ordered: bool = False,
         keep_articles: bool = False,
@@ -65,7 +83,7 @@ class _Engine:
         self.ordered = ordered
         self.keep_articles = keep_articles
         self.tasks: set[asyncio.Task[None]] = set()
-        self.skipped = 0
+        self.skipped_by: Counter[str] = Counter()  # why entries were not sent: skip()'s reasons
         self.interrupted = False
         self.unfinished = 0
         self.fatal: BaseException | None = None
@@ -80,6 +98,11 @@ class _Engine:
         self._seq = 0
         self._next_out = 0
         self._pending: dict[int, BatchItem] = {}
+
+    @property
+    def skipped(self) -> int:
+        """Entries ``skip`` set aside as already done."""
+        return self.skipped_by["done"]
 
     # -- stopping
     def request_stop(self) -> None:
@@ -136,13 +159,13 @@ class _Engine:
 
     async def _one(self, seq: int, i: int, article: Article) -> None:
         ep = self.endpoints[i]
-        item = BatchItem(article.id, article.content_hash, endpoint=ep.label,
-                         article=article if self.keep_articles else None)
+        item = BatchItem.of(article, endpoint=ep.label, model=ep.model,
+                            article=article if self.keep_articles else None)
         try:
             result = ep.extract(article)
             if inspect.isawaitable(result):
                 if self.article_timeout_s:
-                    result = await asyncio.wait_for(result, self.article_timeout_s)
+                    result = await self._within(result, self.article_timeout_s, article, ep)
                 else:
                     result = await result
             if not isinstance(result, ExtractionResult):
@@ -158,6 +181,9 @@ class _Engine:
         finally:
             self.outstanding[i] -= 1
             self._slot_free.set()
+        if item.error is not None and _is_fatal(item.error):
+            self._fail(item.error)  # every article would fail alike: stop, write no record for any
+            return
         scope = self.scopes[i]
         if item.result is not None and self.cache is not None and scope is not None:
             try:
@@ -166,11 +192,32 @@ class _Engine:
                 logger.warning("batch: cache write failed: %s", exc)
         self._emit(seq, item)
 
+    def _done(self, task: asyncio.Task[None]) -> None:
+        """A task ended: forget it; a bug of the engine itself (not an article's failure) stops the run."""
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._fail(task.exception())  # type: ignore[arg-type]
+
+    @staticmethod
+    async def _within(work: Awaitable[Any], seconds: float, article: Article, ep: BatchEndpoint) -> Any:
+        """``work`` under the whole-article deadline; past it, an ArticleTimeoutError saying what it waited for."""
+        try:
+            async with asyncio.timeout(seconds) as deadline:
+                return await work
+        except TimeoutError:
+            if not deadline.expired():  # the extractor's own timeout, not the deadline
+                raise
+            what = stage.get() or f"the extractor of {ep.label}"
+            raise ArticleTimeoutError(
+                f"{article.id}: no result within the whole-article deadline of {seconds:g} s "
+                f"(it was waiting for {what})", seconds=seconds, stage=what) from None
+
     # -- the loop
     async def _take(self, items: AsyncIterator[Article | BadRecord]) -> None:
         async for entry in items:
-            if self.skip is not None and self.skip(entry):
-                self.skipped += 1
+            reason = self.skip(entry) if self.skip is not None else None
+            if reason:
+                self.skipped_by[reason] += 1
                 continue
             if self.credits is not None:
                 await self.credits.acquire()
@@ -179,6 +226,8 @@ class _Engine:
             if isinstance(entry, BadRecord):
                 self._emit(seq, BatchItem(entry.id, entry.content_hash, error=entry.as_error()))
                 continue
+            if self.fatal is not None:
+                return
             if self.use_cache:
                 found = None
                 try:
@@ -188,9 +237,9 @@ class _Engine:
                 if found is not None:
                     i, cached = found
                     cached.article_id = entry.id
-                    self._emit(seq, BatchItem(entry.id, entry.content_hash, result=cached, cached=True,
-                                              endpoint=self.endpoints[i].label,
-                                              article=entry if self.keep_articles else None))
+                    self._emit(seq, BatchItem.of(entry, result=cached, cached=True, endpoint=self.endpoints[i].label,
+                                                 model=self.endpoints[i].model,
+                                                 article=entry if self.keep_articles else None))
                     continue
             i = self._pick()
             while i is None:
@@ -200,7 +249,7 @@ class _Engine:
             self.outstanding[i] += 1
             task = asyncio.create_task(self._one(seq, i, entry))
             self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            task.add_done_callback(self._done)
 
     async def run(self, items: AsyncIterator[Article | BadRecord], grace_s: float) -> None:
         self.grace_s = grace_s

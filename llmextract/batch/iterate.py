@@ -17,7 +17,7 @@ from typing import Any
 
 from llmextract.batch.cache import ResponseCache
 from llmextract.batch.endpoints import AsyncExtract, BatchEndpoint, _as_endpoints, _Built, build_endpoints
-from llmextract.batch.engine import _END, _aiter_threaded, _Engine, _ReaderError
+from llmextract.batch.engine import _END, DEFAULT_ARTICLE_TIMEOUT_S, _aiter_threaded, _Engine, _ReaderError
 from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.sources import BadRecord
 from llmextract.errors import InputError
@@ -34,14 +34,15 @@ def iter_extract(
     concurrency: int = 4,
     cache: ResponseCache | None = None,
     ordered: bool = True,
-    article_timeout_s: float | None = None,
+    article_timeout_s: float | None = DEFAULT_ARTICLE_TIMEOUT_S,
     keep_articles: bool = False,
 ) -> Iterator[BatchItem]:
     """Extract many articles concurrently, as a plain (synchronous) iterator of :class:`BatchItem`.
 
     An event loop runs in a background thread; at most about 2 x ``concurrency`` x endpoints
     articles are read ahead, in flight or waiting to be consumed, so memory stays bounded however
-    long the input. ``ordered`` yields in input order (else as they finish). Breaking out of the
+    long the input. ``ordered`` yields in input order (else as they finish). ``article_timeout_s``
+    is each article's whole deadline (None: none). Breaking out of the
     loop (or closing the generator) cancels the work still in flight. The extractors run on that
     background loop: async clients they hold must not be bound to another loop.
     """
@@ -128,14 +129,15 @@ def extract_many(
     policy: str = "flag",
     cache: ResponseCache | bool | None = None,
     ordered: bool = True,
-    article_timeout_s: float | None = None,
+    article_timeout_s: float | None = DEFAULT_ARTICLE_TIMEOUT_S,
     **options: Any,
 ) -> Iterator[ExtractionResult | BatchItem]:
     """Extract many articles concurrently; a plain iterator of one outcome per article.
 
     Yields an ExtractionResult, or a :class:`~llmextract.batch.BatchItem` for an article that failed
     (its ``kind``, ``message`` and ``error``; ``unwrap()`` raises the error), in input order
-    (``ordered=False``: as they finish). ``endpoint`` may list several URLs; each gets
+    (``ordered=False``: as they finish); an article gets ``article_timeout_s`` seconds in all (None:
+    no deadline). ``endpoint`` may list several URLs; each gets
     ``concurrency`` requests at a time. ``cache=True`` uses the default on-disk cache
     (``cache_dir() / "results.sqlite3"``). The work runs on an event loop in a background thread,
     reading ``articles`` lazily; leaving the loop early cancels what is in flight. ``options`` go

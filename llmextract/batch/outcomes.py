@@ -7,10 +7,17 @@ its kind is the exception's own ``kind`` (see :mod:`llmextract.errors`), never a
 
 The record of an outcome (one JSON object a line)::
 
-    {"id": ..., "content_hash": ..., "status": "ok", "cached": false, "endpoint": ..., "result": {...}}
-    {"id": ..., "content_hash": ..., "status": "error", "endpoint": ...,
+    {"id": ..., "content_hash": ..., "url": ..., "title": ..., "outlet": ...,
+     "status": "ok", "cached": false, "endpoint": ..., "model": ..., "result": {...}}
+    {"id": ..., "content_hash": ..., "url": ..., "title": ..., "outlet": ...,
+     "status": "error", "endpoint": ..., "model": ...,
      "error": {"kind": "endpoint" | "model_output" | "input" | "timeout" | "config" | "internal" | ...,
-               "type": ..., "message": ..., "attempts": ..., "status_code": ..., "raw_replies": [...]}}
+               "type": ..., "message": ..., "attempts": ..., "status_code": ..., "raw_replies": [...],
+               "deadline_s": ..., "stage": ...}}
+
+``url``, ``title`` and ``outlet`` are the article's (null when unknown), at the top level where the
+review page and the exports read them; ``endpoint`` and ``model`` say what made the line (null for
+an input record that was never sent), so a resumed run can refuse to mix two models' results.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
-from llmextract.errors import LLMExtractError
+from llmextract.errors import ArticleTimeoutError, LLMExtractError
 from llmextract.schema import Article, ExtractionResult
 
 __all__ = ["BatchItem", "error_kind"]
@@ -39,9 +46,10 @@ def error_kind(exc: BaseException) -> str:
 class BatchItem:
     """One article's outcome: its ``result``, or the ``error`` it failed with.
 
-    ``cached``: the result came from the result cache, no request sent. ``endpoint``: the label of
-    the endpoint that served it. ``article``: the article itself, when the caller asked to keep it.
-    All but the id and the content hash are keyword-only.
+    ``cached``: the result came from the result cache, no request sent. ``endpoint`` and ``model``:
+    the label of the endpoint that served it and its model. ``url``, ``title``, ``outlet``: the
+    article's. ``article``: the article itself, when the caller asked to keep it. All but the id
+    and the content hash are keyword-only.
     """
 
     article_id: str | None
@@ -51,7 +59,17 @@ class BatchItem:
     error: BaseException | None = None
     cached: bool = False
     endpoint: str | None = None
+    model: str | None = None
+    url: str | None = None
+    title: str | None = None
+    outlet: str | None = None
     article: Article | None = None
+
+    @classmethod
+    def of(cls, source: Article, /, **fields: Any) -> BatchItem:
+        """An outcome of the article ``source``: its id, content hash, url, title and outlet, and ``fields``."""
+        return cls(source.id, source.content_hash, url=source.url, title=source.title, outlet=source.outlet,
+                   **fields)
 
     @property
     def ok(self) -> bool:
@@ -96,6 +114,9 @@ class BatchItem:
         raw = getattr(exc, "raw_replies", None)
         if raw:
             info["raw_replies"] = [str(r) for r in raw]
+        if isinstance(exc, ArticleTimeoutError):
+            info["deadline_s"] = exc.seconds
+            info["stage"] = exc.stage
         return info
 
     def record(self) -> dict[str, Any]:
@@ -107,9 +128,11 @@ class BatchItem:
 
     def _head(self) -> dict[str, Any]:
         """The output line but the result: what the writer writes before the result's own JSON."""
-        rec: dict[str, Any] = {"id": self.article_id, "content_hash": self.content_hash}
+        rec: dict[str, Any] = {"id": self.article_id, "content_hash": self.content_hash, "url": self.url,
+                               "title": self.title, "outlet": self.outlet}
         if self.result is not None:
-            rec.update(status="ok", cached=self.cached, endpoint=self.endpoint)
+            model = self.model or self.result.provenance.model
+            rec.update(status="ok", cached=self.cached, endpoint=self.endpoint, model=model)
         else:
-            rec.update(status="error", endpoint=self.endpoint, error=self.error_info)
+            rec.update(status="error", endpoint=self.endpoint, model=self.model, error=self.error_info)
         return rec

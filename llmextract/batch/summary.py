@@ -27,6 +27,8 @@ class BatchSummary(BaseModel):
     ok: int = 0
     failed: int = 0
     skipped: int = Field(0, description="Already in the output (resume).")
+    duplicates: int = Field(0, description="Input records whose id came before (skipped: the first one wins).")
+    duplicate_ids: list[str] = Field(default_factory=list, description="The first of those ids (up to 20).")
     cached: int = Field(0, description="Results taken from the cache, no request sent.")
     claims: int = 0
     unsupported: int = Field(0, description="Findings whose verdict is not ok (unsupported, derived, misattached).")

@@ -1,29 +1,43 @@
 """``llmextract batch INPUT -o OUT``: many articles to a JSONL file, with a progress bar and a summary table.
 
-The run itself is :func:`llmextract.batch.run_batch`; this module parses the options, builds the
-endpoints, draws the progress ``run_batch`` reports through its callback (a rich bar on a
-terminal, else a log line every ten seconds) and prints the summary (a table, or JSON).
-Exit codes: 0 every article ok, 1 some failed, 2 bad usage or input, 130 interrupted.
+The run itself is :func:`llmextract.batch.run_batch`; this module parses the options, checks the
+input and output before anything is sent (the same file, an empty folder, an output that exists),
+builds the endpoints, draws the progress ``run_batch`` reports through its callback (a rich bar on
+a terminal, else a log line every ten seconds) and prints the summary (a table, or JSON; on
+standard error when the records go to standard output). Every refusal is one line.
+Exit codes: 0 every article ok, 1 some failed, 2 bad usage, input or output (or an endpoint that
+refuses every request: a wrong key, a model it does not have), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmextract.errors import ConfigError, InputError
+from llmextract.errors import ConfigError, EndpointError, InputError, OutputError
 
 if TYPE_CHECKING:
     from llmextract.batch import BatchProgress, BatchSummary
 
 logger = logging.getLogger(__name__)
 
-EXIT_INTERRUPTED = 130
+EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+#: The whole-article deadline by default, seconds (``llmextract.batch.engine.DEFAULT_ARTICLE_TIMEOUT_S``;
+#: spelled here so that --help imports no engine).
+DEFAULT_ARTICLE_TIMEOUT_S = 600.0
+
+_EXAMPLES = """examples:
+  llmextract batch articles/ -o results.jsonl --endpoint http://127.0.0.1:8080/v1
+  llmextract batch articles/ -o results.jsonl --resume        # finish it: the missing and the failed
+  llmextract batch news.jsonl -o - --summary json > results.jsonl
+  llmextract batch archive/ --recursive -o results.jsonl -c 8 --endpoint URL1 --endpoint URL2
+"""
 
 
 def add_batch_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -31,18 +45,26 @@ def add_batch_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentPar
     p = sub.add_parser(
         "batch", help="extract many articles to a JSONL file (concurrent, resumable)", conflict_handler="resolve",
         description="Run a folder of .txt files, a JSONL file of articles (id, text, optional title, url, outlet, "
-                    "published) or - (JSONL on stdin) through the extractor, one JSON line per article in --out.",
+                    "published) or - (JSONL on stdin) through the extractor, one JSON line per article in the "
+                    "output. The output is locked while a run writes it; a resumed run redoes what failed.",
+        epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="INPUT", help="folder of .txt files, JSONL file, or - for stdin")
     add_endpoint_args(p)
     p.add_argument("--endpoint", action="append", default=None, metavar="URL",
                    help="OpenAI-compatible base URL; repeat to share the load across several servers "
                         "(default: $LLMEXTRACT_BASE_URL, then $OPENAI_BASE_URL; none: offline extractor)")
-    p.add_argument("-o", "--out", required=True, metavar="RESULTS.jsonl", help="output file, one JSON line per article")
+    p.add_argument("-o", "--output", "--out", dest="out", required=True, metavar="FILE",
+                   help="the JSONL file to write, one line per article; - for standard output (--out is an alias)")
     p.add_argument("-c", "--concurrency", type=int, default=4, metavar="N", help="requests in flight per endpoint")
     p.add_argument("--resume", action="store_true",
-                   help="keep --out and skip the articles it already holds (same id and text)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+                   help="keep the output and do what it lacks: articles not in it, changed since, or failed "
+                        "(refused when another model or endpoint made it)")
+    p.add_argument("--skip-failed", action="store_true",
+                   help="with --resume, keep the error records of failed articles instead of trying them again")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("-r", "--recursive", action="store_true",
+                   help="read the input folder's subfolders too (ids are paths: 2019/a for 2019/a.txt)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the on-disk result cache")
     p.add_argument("--cache-path", metavar="FILE",
                    help="the result cache (default: results.sqlite3 in $LLMEXTRACT_CACHE_DIR, else in "
@@ -50,34 +72,83 @@ def add_batch_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentPar
     p.add_argument("--retries", type=int, metavar="N", help="transport retries per request (default 3)")
     p.add_argument("--reasks", type=int, metavar="N", help="re-asks when a reply does not fit (default 2)")
     p.add_argument("--grace", type=float, default=30.0, metavar="S",
-                   help="on Ctrl-C, seconds to let in-flight articles finish (default 30)")
-    p.add_argument("--article-timeout", type=float, metavar="S", help="give up on one article after S seconds")
+                   help="on Ctrl-C, seconds to let in-flight articles finish (default 30; Ctrl-C again: at once)")
+    p.add_argument("--article-timeout", type=float, default=DEFAULT_ARTICLE_TIMEOUT_S, metavar="S",
+                   help="give up on one article after S seconds in all: requests, retries, re-asks and grounding "
+                        f"(default {DEFAULT_ARTICLE_TIMEOUT_S:g}, room for a 135M model on 2 CPU cores; 0: no limit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     p.add_argument("--summary", choices=["table", "json"], default="table", help="how to print the summary")
     p.set_defaults(func=cmd_batch)
 
 
+def _say(message: str) -> None:
+    print(f"llmextract: {message}", file=sys.stderr)
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file (a hard link, a symlink, another spelling): by device and inode."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_input(args: argparse.Namespace, out: Path | None) -> int | None:
+    """Refuse, before anything is sent, an input that holds no article or that the output would overwrite.
+
+    Says what a folder's scan left out. Returns the number of articles, None for a stream."""
+    from llmextract.batch.sources import SUBFOLDER, count_articles, scan_folder
+
+    if args.input == "-":
+        return None
+    src = Path(args.input)
+    if src.is_dir():
+        scan = scan_folder(src, recursive=args.recursive)
+        left_out = scan.describe() + ("; pass --recursive to read the subfolders" if scan.skipped[SUBFOLDER] else "")
+        if not scan.files:
+            raise InputError("no articles: no .txt files" + (f" ({left_out})" if left_out else ""), source=str(src))
+        if left_out:
+            _say(f"{src}: {len(scan.files)} article file(s); {left_out}")
+        if out is not None and out.exists() and any(_same_file(path, out) for _, path in scan.files):
+            raise InputError("the output is one of the input's files", source=str(out))
+        return len(scan.files)
+    if out is not None and out.exists() and _same_file(src, out):
+        raise InputError("the input and the output are the same file", source=str(out))
+    n = count_articles(src, recursive=args.recursive)
+    if n == 0:
+        raise InputError("no articles: the file holds no records", source=str(src))
+    return n
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
-    """``llmextract batch``: 0 all articles ok, 1 some failed, 2 bad usage or input, 130 interrupted."""
+    """``llmextract batch``: 0 all articles ok, 1 some failed, 2 bad usage, input or output, 130 interrupted."""
     import asyncio
 
     from rich.console import Console
 
     from llmextract.batch import ResponseCache, iter_articles, run_batch
     from llmextract.batch.endpoints import build_endpoints
-    from llmextract.batch.sources import count_articles
 
-    out = Path(args.out)
+    to_stdout = args.out == "-"
+    out: Path | None = None if to_stdout else Path(args.out)
     if args.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
-    if out.exists() and out.stat().st_size > 0 and not (args.resume or args.overwrite):
+    if args.skip_failed and not args.resume:
+        raise ConfigError("--skip-failed goes with --resume (a new run has no failed articles to keep)")
+    if to_stdout and args.resume:
+        raise ConfigError("standard output cannot be resumed: write to a file (-o FILE)")
+    if args.article_timeout is not None and args.article_timeout < 0:
+        raise ConfigError("--article-timeout must be 0 (no limit) or more")
+    if out is not None and out.is_dir():
+        _say(f"{out}: is a folder; name a file to write the records to (-o FILE)")
+        return EXIT_USAGE
+    if out is not None and out.is_file() and out.stat().st_size > 0 and not (args.resume or args.overwrite):
         raise InputError("exists; pass --resume to continue it or --overwrite to replace it", source=str(out))
-    if args.input != "-" and Path(args.input).resolve() == out.resolve():
-        raise InputError("the input and the output are the same file", source=str(out))
-    articles = iter_articles(args.input)
+    total = _check_input(args, out)
+    articles = iter_articles(args.input, recursive=args.recursive)
     view: _ProgressView | None = None
     if not args.no_progress:
-        view = _ProgressView(count_articles(args.input))
+        view = _ProgressView(total)
     cache = None if args.no_cache else ResponseCache(args.cache_path)
     options: dict[str, Any] = {}
     for name, value in (("profile", args.profile), ("timeout", args.timeout), ("transport_retries", args.retries),
@@ -89,17 +160,25 @@ def cmd_batch(args: argparse.Namespace) -> int:
         built = await build_endpoints(args.endpoint or [None], model=args.model, concurrency=args.concurrency,
                                       policy=args.policy, **options)
         try:
-            return await run_batch(articles, built.endpoints, out, concurrency=args.concurrency, resume=args.resume,
-                                   cache=cache, progress=view, grace_s=args.grace,
-                                   article_timeout_s=args.article_timeout)
+            return await run_batch(articles, built.endpoints, "-" if to_stdout else out,  # type: ignore[arg-type]
+                                   concurrency=args.concurrency, resume=args.resume, skip_failed=args.skip_failed,
+                                   overwrite=args.overwrite or args.resume, cache=cache, progress=view,
+                                   grace_s=args.grace, article_timeout_s=args.article_timeout or None)
         finally:
             await built.aclose()
 
     try:
         summary = asyncio.run(main())
-    except BaseException:
+    except BaseException as exc:
         if view is not None:
             view.close(None)
+        if isinstance(exc, OutputError):
+            _say(str(exc))
+            return EXIT_USAGE
+        if isinstance(exc, EndpointError) and exc.fatal:
+            _say(f"batch stopped: {exc}. No retry can fix this, so no article was tried further; fix it and "
+                 "run again (with --resume to keep what was written)")
+            return EXIT_USAGE
         raise
     else:
         if view is not None:
@@ -107,14 +186,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         if cache is not None:
             cache.close()
+    if args.input == "-" and not (summary.articles or summary.skipped or summary.duplicates):
+        _say("<stdin>: no articles: standard input held no records")
+        return EXIT_USAGE
+    report = Console(stderr=to_stdout, highlight=False)
     if args.summary == "json":
-        sys.stdout.write(summary.model_dump_json() + "\n")
+        (sys.stderr if to_stdout else sys.stdout).write(summary.model_dump_json() + "\n")
     else:
-        Console(highlight=False).print(summary_table(summary))
-        if summary.interrupted:
-            Console(stderr=True, highlight=False).print(
-                f"llmextract: interrupted; run again with --resume to finish ({out})")
+        report.print(summary_table(summary))
     if summary.interrupted:
+        _say(f"interrupted; run again with --resume to finish ({summary.out})")
         return EXIT_INTERRUPTED
     return summary.exit_code
 
@@ -136,6 +217,7 @@ def summary_table(summary: BatchSummary, *, title: str = "batch summary") -> Any
         rows.append((f"    {kind}", f"{n:,}"))
     rows += [
         ("skipped (already done)", f"{s.skipped:,}"),
+        *([("duplicate ids skipped", f"{s.duplicates:,}")] if s.duplicates else []),
         ("from cache", f"{s.cached:,}"),
         ("claims", f"{s.claims:,}"),
         ("unsupported findings", f"{s.unsupported:,}"),
