@@ -31,7 +31,7 @@ from llmextract.batch import (
     run_batch,
 )
 from llmextract.batch.cache import CacheScope, ResponseCache
-from llmextract.errors import ArticleTimeoutError, AuthError, ModelNotFoundError
+from llmextract.errors import ArticleTimeoutError, AuthError, InputError, ModelNotFoundError
 from llmextract.schema import Article
 from llmextract.testing.scripted import echo_claims, http_error, ok, scripted_server
 
@@ -176,6 +176,10 @@ async def test_the_offloaded_run_is_the_pipelines_run() -> None:
             try:
                 for a in articles:
                     assert same(await _PipelineRun(pipeline, pool)(a)) == same(await pipeline.arun(a)), a.id
+                blank = Article(id="blank", text="   \n ")
+                for run in (_PipelineRun(pipeline, pool), pipeline.arun):  # checked alike
+                    with pytest.raises(InputError, match="empty"):
+                        await run(blank)
             finally:
                 await pipeline.aclose()
     pool.close()

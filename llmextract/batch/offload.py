@@ -125,9 +125,14 @@ class _PipelineRun:
             result: ExtractionResult = await self.pool.run(pipeline.run, article)
             return result
         stage.set("reading the article (the evidence index)")
-        index = await self.pool.run(EvidenceIndex.build, article)
+
+        def read() -> tuple[Article, Any]:
+            art = pipeline._article(article, {})  # checked, as Pipeline.arun checks it
+            return art, EvidenceIndex.build(art)
+
+        art, index = await self.pool.run(read)
         stage.set(f"the model's reply from {llm.endpoint}")
-        result = await llm.aextract(article, index)
+        result = await llm.aextract(art, index)
         stage.set("grounding the reply")
-        finished: ExtractionResult = await self.pool.run(pipeline._finish, article, index, result)
+        finished: ExtractionResult = await self.pool.run(pipeline._finish, art, index, result)
         return finished
