@@ -358,3 +358,16 @@ def test_digest_tables_hold_what_a_set_and_a_dict_hold() -> None:
     keys = [digest(i) for i in range(5_000)]
     assert all(seen.add(k) for k in keys) and not any(seen.add(k) for k in keys)
     assert set(seen) == set(keys) and len(seen) == 5_000
+
+
+def test_two_names_of_one_output_share_its_lock(tmp_path: Path) -> None:
+    from llmextract.batch.output import _OutputLock
+
+    real = tmp_path / "real.jsonl"
+    real.touch()
+    alias = tmp_path / "alias.jsonl"
+    alias.symlink_to(real)
+    with _OutputLock(real), pytest.raises(OutputError, match=f"in use by another batch run \\(pid {os.getpid()}\\)"):
+        _OutputLock(alias).acquire()
+    with _OutputLock(alias):  # released: free again
+        pass

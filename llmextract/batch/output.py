@@ -258,7 +258,8 @@ class _OutputLock:
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.path = out.with_name(out.name + ".lock")
+        real = Path(os.path.realpath(out))  # two names of one file (a symlink) share one lock
+        self.path = real.with_name(real.name + ".lock")
         self._fd: int | None = None
 
     def acquire(self) -> None:
