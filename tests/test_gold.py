@@ -62,6 +62,19 @@ def test_every_quote_slices_the_article(stem: str) -> None:
 
 
 @pytest.mark.parametrize("stem", STEMS)
+def test_phrases_are_the_texts_own_words(stem: str) -> None:
+    text = _text(stem)
+    for claim in _gold(stem).claims:
+        phrases = [getattr(claim, n).phrase for n in ("killed", "injured", "casualties", "children_killed",
+                                                      "women_killed", "men_killed") if getattr(claim, n)]
+        phrases += [d.phrase for d in (claim.date, claim.reported) if d is not None and d.phrase]
+        phrases += [claim.place.phrase] if claim.place is not None else []
+        phrases += [x for x in (claim.attribution.claimant, *claim.attribution.relays) if x]
+        for phrase in phrases:
+            assert phrase in text, (stem, phrase)  # verbatim: no-break spaces and case as written
+
+
+@pytest.mark.parametrize("stem", STEMS)
 def test_gold_grounds_without_failures(stem: str) -> None:
     text = _text(stem)
     report = llmextract.ground(_gold(stem), Article(text=text, id=stem))
