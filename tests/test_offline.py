@@ -216,3 +216,13 @@ def test_a_group_whose_head_is_itself_coordinated() -> None:
     (c,) = _claims("Gunmen stopped the bus, killing nine local teachers and nurses and three drivers.")
     assert c.killed is not None and c.killed.low == 12
     assert c.killed.phrase == "nine local teachers and nurses and three drivers"
+
+
+def test_a_count_of_casualties_fills_casualties_never_killed_or_injured() -> None:
+    from llmextract import extract
+
+    text = "date 2020-01-05\nThe ministry said an attack on the market in the town left 35 casualties on Saturday."
+    claims = extract(text).claims
+    assert len(claims) == 1
+    claim = claims[0]
+    assert (claim.casualties.low, claim.killed, claim.injured) == (35, None, None)

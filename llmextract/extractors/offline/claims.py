@@ -6,8 +6,8 @@ A sentence that gives two sources' figures ("police said five were killed, altho
 said more than 12 were") makes one claim per source, each with its own clause as evidence. A
 vague lede ("Dozens of civilians have been killed ...") followed by the incident it summarises
 told with a figure is one claim, not two. A count of casualties ("an attack with 60 casualties")
-is never a count of the killed or the injured: it makes an incident with neither (the schema
-has no casualties field yet). An allegation ("massacre", "war crimes", "white phosphorus",
+is never a count of the killed or the injured: it makes an incident with its ``casualties``.
+An allegation ("massacre", "war crimes", "white phosphorus",
 "accusing ... of killing") is a claim of its own when a speaker makes it.
 
 The claim's fields come from its own sentences first: the speaker (:mod:`.attribution`), the
@@ -115,7 +115,7 @@ class _Draft:
     counts: dict[str, NumberMention] = field(default_factory=dict)
     kind: ClaimKind = ClaimKind.incident
     clause: tuple[int, int] | None = None  # the claim is one clause of its (one) sentence: a second source
-    casualties: NumberMention | None = None  # "60 casualties": kept for the casualties field the schema lacks
+    casualties: NumberMention | None = None  # "60 casualties": killed and injured together
     anchor: int | None = None  # an allegation's charge ("massacre"): where its speaker's words must reach
 
     def focus(self, sent: Sentence) -> int | None:
@@ -425,6 +425,7 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
         means=means,
         killed=counts.get("killed"),
         injured=counts.get("injured"),
+        casualties=d.casualties.to_count() if d.casualties is not None else None,
         children_killed=counts.get("children_killed"),
         women_killed=counts.get("women_killed"),
         men_killed=counts.get("men_killed"),
