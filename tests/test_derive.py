@@ -87,3 +87,16 @@ def test_a_model_s_place_phrase_is_resolved_by_the_toolkit() -> None:
     place = result.claims[0].place
     assert place is not None and (place.country_code, place.precision) == ("UA", 1) and place.geonames_id
     assert result.claims[0].killed.victims is Victims.unknown
+
+
+@pytest.mark.parametrize("sentence, phrase, reported", [
+    ("Officials said on Friday that the raid killed 9 people.", "on Friday", True),
+    ("On Friday, the governor announced that 9 people had died in the raid.", "On Friday", True),
+    ("On Friday, a raid killed 9 people, the governor said.", "On Friday", False),
+    ("A raid on Friday killed 9 people, officials said.", "on Friday", False),
+])
+def test_a_statement_s_date_is_told_from_an_event_s(sentence: str, phrase: str, reported: bool) -> None:
+    from llmextract.text.dates import is_report_date
+
+    start = sentence.index(phrase)
+    assert is_report_date(sentence, start, start + len(phrase)) is reported

@@ -71,10 +71,10 @@ def _dates(claim: Claim, index: EvidenceIndex, spans: list[tuple[int, int]], pub
     if date is None or not date.phrase:
         return
     mention = _located(index.dates, date.phrase, spans)
-    if mention is not None and claim.reported is None and is_report_date(index.text, mention.start):
+    if mention is not None and claim.reported is None and is_report_date(index.text, mention.start, mention.end):
         claim.reported = _filled(date, published)
         others = [d for d in index.dates if any(s <= d.start and d.end <= e for s, e in spans)
-                  and d.start != mention.start and not is_report_date(index.text, d.start)]
+                  and d.start != mention.start and not is_report_date(index.text, d.start, d.end)]
         claim.date = resolve(others[0].text, published) if others else None  # type: ignore[arg-type]
         return
     claim.date = _filled(date, published)

@@ -289,11 +289,21 @@ def find_published(text: str) -> dt.date | None:
     return _parse_full(f"{m.group(1)}, {max(years)}") if years else None
 
 
-_REPORTED_BY = re.compile(r"\b(?:said|says|say|reported|reports|announced|announces|told|tells|stated|states|added|"
-                          r"claimed|claims|confirmed|confirms|tweeted|wrote|published|issued|released)"
-                          r"(?:\s+[\w'’-]+){0,2}\s*$", re.I)
+_SPEECH_VERB = (r"(?:said|says|say|reported|reports|announced|announces|told|tells|stated|states|added|claimed|claims|"
+                r"confirmed|confirms|tweeted|wrote|published|issued|released)")
+_REPORTED_BY = re.compile(r"\b" + _SPEECH_VERB + r"(?:\s+[\w'’-]+){0,2}\s*$", re.I)
+# "On November 15, local reports claimed ...": a date fronted before its speaker
+_FRONTED = re.compile(r",?\s+(?:[\w'’-]+\s+){0,4}?" + _SPEECH_VERB + r"\b", re.I)
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)$")
 
 
-def is_report_date(text: str, start: int) -> bool:
-    """Whether the date phrase at ``start`` dates a statement ("the ministry said on Monday") rather than an event."""
-    return _REPORTED_BY.search(text[max(0, start - 40):start]) is not None
+def is_report_date(text: str, start: int, end: int | None = None) -> bool:
+    """Whether the date phrase at ``start`` (ending at ``end``) dates a statement rather than an event.
+
+    "the ministry said on Monday", "reported on Monday" (the speech verb just before), and a date
+    fronted at the head of its sentence before its speaker: "On November 15, local reports claimed".
+    """
+    if _REPORTED_BY.search(text[max(0, start - 40):start]) is not None:
+        return True
+    at_head = _SENTENCE_START.search(text[max(0, start - 3):start]) is not None
+    return end is not None and at_head and _FRONTED.match(text, end) is not None
