@@ -240,6 +240,49 @@ def _model_markers(cls: type[BaseModel], parent: str) -> tuple[tuple[str, Marker
     return tuple((name, resolve(marker, name, parent)) for name, marker in _model_fields(cls))
 
 
+def _models_in(tp: Any) -> tuple[type[BaseModel], ...] | None:
+    """The pydantic models a type annotation can hold; None when it can hold anything (a dict, Any)."""
+    if isinstance(tp, type):
+        if issubclass(tp, BaseModel):
+            return (tp,)
+        if issubclass(tp, dict):
+            return None
+        return ()
+    if tp is Any or isinstance(tp, typing.TypeVar):
+        return None
+    out: list[type[BaseModel]] = []
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is typing.Annotated:
+        args = args[:1]
+    for arg in args:
+        got = _models_in(arg)
+        if got is None:
+            return None
+        out.extend(got)
+    if not args and typing.get_origin(tp) in (dict, typing.Union) or tp is dict:
+        return None
+    return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def quote_fields(cls: type[BaseModel], parent: str = "") -> frozenset[str]:
+    """The fields of a model (held under ``parent``) that can hold a quote or a place name, at any depth:
+    a scope root's quotes and places are collected from these only (an Attribution holds neither)."""
+    out: set[str] = set()
+    for name, marker in _model_markers(cls, parent):
+        if isinstance(marker, Skip):
+            continue
+        if isinstance(marker, Quote | Date) or (isinstance(marker, Name) and marker.role == "place"):
+            out.add(name)
+            continue
+        if marker is not None:
+            continue
+        models = _models_in(cls.model_fields[name].annotation)
+        if models is None or any(quote_fields(m, name) for m in models if m is not cls):
+            out.add(name)
+    return frozenset(out)
+
+
 def children(obj: Any, parent: str = "") -> list[tuple[str, Any, Marker | None]]:
     """(path piece, value, marker) of a model's fields or a dict's items; ``parent`` is the node's own key."""
     if isinstance(obj, BaseModel):

@@ -28,6 +28,7 @@ The outlet, and names of no claim role, are grounded anywhere in the text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 
@@ -57,6 +58,17 @@ _ATTACK_AFTER = re.compile(
 )
 _ROLE_WORDS = {"claimant": "the claimant", "relay": "a relay", "source": "the source", "perpetrator": "the perpetrator",
                "place": "the place", "province": "the province", "country": "the country"}
+
+
+def _in_scope(hits: list[_Found], starts: list[int], claim: ClaimScope) -> list[_Found]:
+    """The hits (in text order, ``starts`` their starts) that lie in the claim's scope, in text order."""
+    out: list[_Found] = []
+    for a, b in claim.sentences:
+        i = bisect.bisect_left(starts, a)
+        while i < len(hits) and starts[i] < b:
+            out.append(hits[i])
+            i += 1
+    return out
 
 
 class NameCheck:
@@ -96,28 +108,29 @@ class NameCheck:
         reference: tuple[_Found, str] | None = None
         # the cheap kinds of match everywhere; then what the scope says of it (a back-reference, the
         # gazetteer); then the costly match (alias, transliteration, typo) over the names of the scope only
-        stages = (lambda: self._hits(value, marker, cheap=True), None,
-                  lambda: self._matched(value, marker, claim.sentences))
+        stages = (lambda: self._groups(value, marker), None,
+                  lambda: [(self._matched(value, marker, claim.sentences), None)])
         for stage in stages:
             if stage is None:
                 if self._inferred(value, path, role, claim):
                     return
                 continue
-            for got in stage():
-                s, e = got[1]
-                if not claim.holds(s, e):
-                    elsewhere = elsewhere or got
-                    continue
-                if role == "place":
-                    ref = self.index.reference_at(s, e)
-                    if ref is not None:
-                        reference = reference or (got, ref.text)
-                        continue
-                    if reference is not None and fold(self.index.text[s:e]) != fold(value):
-                        continue  # named as written only as a reference point: another spelling is not it
-                verdict, _span, score, reason = got
-                rec.add(path, value, verdict, [rec.span(s, e)], score=score, reason=reason)
-                return
+            for hits, starts in stage():
+                inside = hits if starts is None else _in_scope(hits, starts, claim)
+                if hits and elsewhere is None and (starts is None or len(inside) < len(hits)):
+                    elsewhere = next((h for h in hits if not claim.holds(*h[1])), None)
+                for got in inside:
+                    s, e = got[1]
+                    if role == "place":
+                        ref = self.index.reference_at(s, e)
+                        if ref is not None:
+                            reference = reference or (got, ref.text)
+                            continue
+                        if reference is not None and fold(self.index.text[s:e]) != fold(value):
+                            continue  # named as written only as a reference point: another spelling is not it
+                    verdict, _span, score, reason = got
+                    rec.add(path, value, verdict, [rec.span(s, e)], score=score, reason=reason)
+                    return
         if reference is not None:
             (_v, (s, e), _score, _r), phrase = reference
             rec.add(path, value, Verdict.misattached, [rec.span(s, e)],
@@ -229,25 +242,30 @@ class NameCheck:
 
     # -- finding the name
     def _hits(self, value: str, marker: Name, *, cheap: bool = False) -> Iterator[_Found]:
-        """Every occurrence of the name, by kind of match (exact first), each kind in text order. Each
-        cheap kind is searched when first reached and kept with the index (it depends on the text and
-        the name only); unless ``cheap``, the costly match against every name of the text
-        (:meth:`_matched`) follows, when reached."""
-        key = ("name hits", value, marker.kind, marker.threshold)
-        memo = self.index.memo
-        groups = memo.get(key)
-        if groups is None:
-            groups = {}
-            if len(memo) < _MEMO_MAX:
-                memo[key] = groups
-        assert isinstance(groups, dict)
-        for k, step in enumerate(self._steps(value, marker)):
-            group = groups.get(k)
-            if group is None:
-                group = groups[k] = step()  # the same result whoever computes it first
-            yield from group
+        """Every occurrence of the name, by kind of match (exact first), each kind in text order; unless
+        ``cheap``, the costly match against every name of the text (:meth:`_matched`) follows, when reached."""
+        for hits, _starts in self._groups(value, marker):
+            yield from hits
         if not cheap:
             yield from self._matched(value, marker, None)
+
+    def _groups(self, value: str, marker: Name) -> Iterator[tuple[list[_Found], list[int]]]:
+        """The cheap kinds of match, each a list of hits in text order with their starts. Each kind is
+        searched when first reached and kept with the index (it depends on the text and the name only)."""
+        key = ("name hits", value, marker.kind, marker.threshold)
+        memo = self.index.memo
+        got = memo.get(key)
+        if got is None:
+            got = (self._steps(value, marker), {})
+            if len(memo) < _MEMO_MAX:
+                memo[key] = got
+        steps, groups = got  # type: ignore[misc]
+        for k, step in enumerate(steps):
+            group = groups.get(k)
+            if group is None:
+                hits = step()
+                group = groups[k] = (hits, [h[1][0] for h in hits])  # the same whoever computes it first
+            yield group
 
     def _steps(self, value: str, marker: Name) -> list[Callable[[], list[_Found]]]:
         """The cheap kinds of match, in order, for the name and for it without a leading "the"."""

@@ -38,6 +38,7 @@ from llmextract.grounding.fields import (
     join,
     last_key,
     number_role,
+    quote_fields,
     states_figures,
 )
 from llmextract.markers import Marker, Name, Quote, Skip
@@ -234,7 +235,10 @@ class Scopes:
     # -- the quotes of a scope root
     def _collect(self, obj: Any, path: str, out: list[_Quoted], places: list[str], parent: str) -> None:
         figure = states_figures(obj)
+        wanted = quote_fields(type(obj), parent) if isinstance(obj, BaseModel) else None
         for piece, value, marker in self.children(obj, parent, path):
+            if wanted is not None and piece not in wanted and not isinstance(marker, Quote | Name):
+                continue  # a field that can hold no quote and no place (its extras are walked)
             self._collect_value(value, join(path, piece), marker, out, places, figure, path, piece)
 
     def _collect_value(self, value: Any, path: str, marker: Marker | None, out: list[_Quoted], places: list[str],
