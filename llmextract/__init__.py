@@ -83,13 +83,15 @@ def __dir__() -> list[str]:
 
 
 _EXTRACT_OPTIONS = ("endpoint", "model", "api_key", "policy", "profile", "grounded_schema", "timeout",
-                    "transport_retries", "reask_budget", "published", "prompts", "http_client")
+                    "transport_retries", "reask_budget", "article_timeout", "max_reply_bytes", "published", "prompts",
+                    "http_client")
 
 
 def extract(article: Article | str, *, endpoint: str | None = None, model: str | None = None,
             api_key: str | None = None, policy: str = "flag", profile: str | None = None,
             grounded_schema: bool = False, timeout: float | None = None, transport_retries: int | None = None,
-            reask_budget: int | None = None, published: dt.date | None = None, prompts: Any = None,
+            reask_budget: int | None = None, article_timeout: float | None = None,
+            max_reply_bytes: int | None = None, published: dt.date | None = None, prompts: Any = None,
             http_client: Any = None, **unknown: Any) -> ExtractionResult:
     """Extract verified claims from one article (an :class:`Article` or its text).
 
@@ -104,6 +106,8 @@ def extract(article: Article | str, *, endpoint: str | None = None, model: str |
     * ``grounded_schema``: send a schema whose choices are the text's own phrases.
     * ``timeout``, ``transport_retries``, ``reask_budget``: per-request seconds, retries after a
       timeout/429/5xx, re-asks after a reply that does not fit.
+    * ``article_timeout``: seconds for the whole article, every request, retry and re-ask included
+      (default 600; 0: none); ``max_reply_bytes``: the largest reply accepted (default 4 MB).
     * ``published``: the publication date (overrides the one the text states; relative dates resolve against it).
     * ``prompts`` (a :class:`~llmextract.extractors.prompts.PromptSet`), ``http_client`` (an ``httpx`` client).
 
@@ -119,7 +123,7 @@ def extract(article: Article | str, *, endpoint: str | None = None, model: str |
     clients = {k: v for k, v in (("prompts", prompts), ("http_client", http_client)) if v is not None}
     with Pipeline.create(endpoint, model, api_key, policy=policy, profile=profile, grounded_schema=grounded_schema,
                          timeout=timeout, transport_retries=transport_retries, reask_budget=reask_budget,
-                         **clients) as pipeline:
+                         article_timeout=article_timeout, max_reply_bytes=max_reply_bytes, **clients) as pipeline:
         return pipeline.run(article, **({"published": published} if published is not None else {}))
 
 

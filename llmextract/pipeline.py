@@ -9,8 +9,10 @@ or environment), else the offline extractor, and says which in the result's prov
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from llmextract._version import __version__
 from llmextract.config import EndpointConfig
@@ -23,6 +25,14 @@ from llmextract.schema import Article, ExtractionResult
 from llmextract.text.index import EvidenceIndex
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+#: Runs a CPU stage elsewhere and awaits it: ``await cpu(fn, *args)`` (a worker pool's ``run``).
+CpuRunner = Callable[..., Awaitable[Any]]
+
+
+def _nothing(_stage: str) -> None:
+    """No one to tell."""
 
 
 class Pipeline:
@@ -48,9 +58,11 @@ class Pipeline:
     def create(cls, endpoint: str | None = None, model: str | None = None, api_key: str | None = None, *,
                profile: str | None = None, policy: str = "flag", grounded_schema: bool = False,
                timeout: float | None = None, transport_retries: int | None = None,
-               reask_budget: int | None = None, **clients: Any) -> Pipeline:
+               reask_budget: int | None = None, article_timeout: float | None = None,
+               max_reply_bytes: int | None = None, **clients: Any) -> Pipeline:
         config = EndpointConfig.resolve(endpoint, model, api_key, profile=profile, timeout=timeout,
-                                        transport_retries=transport_retries, reask_budget=reask_budget)
+                                        transport_retries=transport_retries, reask_budget=reask_budget,
+                                        article_timeout=article_timeout, max_reply_bytes=max_reply_bytes)
         return cls(config, policy=policy, grounded_schema=grounded_schema, **clients)
 
     @property
@@ -80,22 +92,36 @@ class Pipeline:
         return art.model_copy(update=metadata) if metadata and isinstance(article, Article) else art
 
     def run(self, article: Article | str, **metadata: Any) -> ExtractionResult:
-        art = self._article(article, metadata)
-        index = EvidenceIndex.build(art)
+        art, index = self._read(article, metadata)
         if self._llm is None:
             result = extract_offline(art, index)
         else:
             result = self._llm.extract(art, index)
         return self._finish(art, index, result)
 
-    async def arun(self, article: Article | str, **metadata: Any) -> ExtractionResult:
-        art = self._article(article, metadata)
-        index = EvidenceIndex.build(art)
+    async def arun(self, article: Article | str, *, cpu: CpuRunner | None = None,
+                   on_stage: Callable[[str], object] | None = None, **metadata: Any) -> ExtractionResult:
+        """:meth:`run` on an event loop. ``cpu`` runs the CPU stages (reading the article, the offline
+        extractor, derivation and grounding) elsewhere, say in a worker thread: ``await cpu(fn, *args)``;
+        without it they run on the loop. ``on_stage`` is told what the article waits for next."""
+        note = on_stage or _nothing
+
+        async def compute(fn: Callable[..., _T], *args: Any) -> _T:
+            return fn(*args) if cpu is None else await cpu(fn, *args)
+
         if self._llm is None:
-            result = extract_offline(art, index)
-        else:
-            result = await self._llm.aextract(art, index)
-        return self._finish(art, index, result)
+            note("the offline extractor")
+            return await compute(functools.partial(self.run, article, **metadata))
+        note("reading the article (the evidence index)")
+        art, index = await compute(self._read, article, metadata)
+        note(f"the model's reply from {self._llm.endpoint}")
+        result = await self._llm.aextract(art, index)
+        note("grounding the reply")
+        return await compute(self._finish, art, index, result)
+
+    def _read(self, article: Article | str, metadata: dict[str, Any]) -> tuple[Article, EvidenceIndex]:
+        art = self._article(article, metadata)
+        return art, EvidenceIndex.build(art)
 
     def close(self) -> None:
         if self._llm is not None:

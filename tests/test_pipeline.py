@@ -130,3 +130,42 @@ def test_import_llmextract_loads_only_what_it_names() -> None:
             "print('pydantic' in before, 'llmextract.schema' in before, 'llmextract.schema' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "True"]
+
+
+def test_the_batch_deadline_and_reply_cap_reach_the_extractor() -> None:
+    from llmextract.batch.endpoints import build_endpoints
+
+    async def built() -> tuple[float | None, int, object]:
+        b = await build_endpoints(["http://127.0.0.1:9/v1"], model="m", profile="json", prepare=False,
+                                  article_timeout=900, max_reply_bytes=12345)
+        try:
+            llm = b.pipelines[0].llm
+            return llm.config.article_timeout, llm.config.max_reply_bytes, b.clients[0]
+        finally:
+            await b.aclose()
+
+    deadline, cap, client = asyncio.run(built())
+    assert (deadline, cap) == (900, 12345)
+    assert client._max_reply_bytes == 12345  # the capped client, not the SDK's plain one
+
+
+def test_the_async_run_can_put_its_cpu_stages_elsewhere() -> None:
+    stages: list[str] = []
+    ran: list[str] = []
+
+    async def cpu(fn, *args):  # type: ignore[no-untyped-def]
+        ran.append(getattr(fn, "__name__", type(fn).__name__))
+        return fn(*args)
+
+    async def go() -> object:
+        with scripted_server(script=[ok(MADE_UP)]) as server:
+            pipeline = Pipeline.create(server.url, "scripted-model", profile="json", transport_retries=0)
+            try:
+                return await pipeline.arun(TEXT, cpu=cpu, on_stage=stages.append)
+            finally:
+                await pipeline.aclose()
+
+    result = asyncio.run(go())
+    assert result.claims[0].killed.low == 17
+    assert ran == ["_read", "_finish"]
+    assert stages[0].startswith("reading") and stages[-1].startswith("grounding")

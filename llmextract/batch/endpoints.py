@@ -60,14 +60,18 @@ def _as_endpoints(extractors: Sequence[AsyncExtract | BatchEndpoint | Callable[[
     return out
 
 
-def async_http_client(concurrency: int) -> Any:
-    """An ``httpx2.AsyncClient`` for the openai client whose connection pool matches ``concurrency``."""
+def async_http_client(concurrency: int, *, timeout: float | None = None, max_reply_bytes: int | None = None) -> Any:
+    """An async client for the openai client whose connection pool matches ``concurrency``, with the
+    extractor's own reply cap (:func:`llmextract.extractors.transport.async_http_client`)."""
     import httpx2
-    import openai
+
+    from llmextract.config import DEFAULT_MAX_REPLY_BYTES, EndpointConfig
+    from llmextract.extractors.transport import async_http_client as capped_client
 
     limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
                            keepalive_expiry=30.0)
-    return openai.DefaultAsyncHttpxClient(limits=limits)
+    return capped_client(timeout=timeout or EndpointConfig.model_fields["timeout"].default,
+                         max_reply_bytes=max_reply_bytes or DEFAULT_MAX_REPLY_BYTES, limits=limits)
 
 
 @dataclass
@@ -115,7 +119,8 @@ async def build_endpoints(
     assert built.pool is not None
     try:
         for url in endpoints or [None]:
-            client = async_http_client(concurrency)
+            client = async_http_client(concurrency, timeout=options.get("timeout"),
+                                       max_reply_bytes=options.get("max_reply_bytes"))
             built.clients.append(client)
             pipeline = Pipeline.create(url, model, api_key, policy=policy, async_http_client=client, **options)
             built.pipelines.append(pipeline)

@@ -35,6 +35,7 @@ from llmextract.batch.endpoints import BatchEndpoint
 from llmextract.batch.offload import stage
 from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.sources import BadRecord
+from llmextract.config import DEFAULT_ARTICLE_TIMEOUT
 from llmextract.errors import ArticleTimeoutError, ConfigError
 from llmextract.schema import Article, ExtractionResult
 
@@ -44,7 +45,7 @@ _END = object()  # the end of a queue's items
 
 #: The whole-article deadline, in seconds, unless a run sets its own: ten minutes, room for a
 #: 135M-parameter model on two CPU cores to answer a long article with its retries and re-asks.
-DEFAULT_ARTICLE_TIMEOUT_S = 600.0
+DEFAULT_ARTICLE_TIMEOUT_S = DEFAULT_ARTICLE_TIMEOUT  # one default, the extractor's own
 
 
 def _is_fatal(exc: BaseException) -> bool:

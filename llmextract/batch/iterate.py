@@ -161,7 +161,7 @@ def extract_many(
     # Pipelines hold async clients bound to the runner's loop, so they are built inside it.
     async def setup() -> list[BatchEndpoint]:
         holder["built"] = await build_endpoints(urls, model=model, api_key=api_key, concurrency=concurrency,
-                                                policy=policy, **options)
+                                                policy=policy, article_timeout=article_timeout_s or 0, **options)
         return holder["built"].endpoints
 
     async def teardown() -> None:

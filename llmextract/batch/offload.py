@@ -105,34 +105,13 @@ def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None
 
 
 class _PipelineRun:
-    """``Pipeline.arun`` with its CPU stages in a :class:`_CpuPool`: the index, the offline extractor,
-    and the pipeline's finishing stages (derivation, grounding, the policy) after the model's reply.
-
-    It mirrors ``Pipeline.arun`` stage for stage (a test holds the two to the same results).
-    """
+    """``Pipeline.arun`` with its CPU stages in a :class:`_CpuPool` (the index, the offline extractor,
+    and derivation, grounding and the policy after the model's reply), telling :data:`stage` each step."""
 
     def __init__(self, pipeline: Any, pool: _CpuPool) -> None:
         self.pipeline = pipeline
         self.pool = pool
 
     async def __call__(self, article: Article) -> ExtractionResult:
-        from llmextract.text.index import EvidenceIndex
-
-        pipeline = self.pipeline
-        llm = pipeline.llm
-        if llm is None:  # the offline extractor: all of it is CPU work
-            stage.set("the offline extractor")
-            result: ExtractionResult = await self.pool.run(pipeline.run, article)
-            return result
-        stage.set("reading the article (the evidence index)")
-
-        def read() -> tuple[Article, Any]:
-            art = pipeline._article(article, {})  # checked, as Pipeline.arun checks it
-            return art, EvidenceIndex.build(art)
-
-        art, index = await self.pool.run(read)
-        stage.set(f"the model's reply from {llm.endpoint}")
-        result = await llm.aextract(art, index)
-        stage.set("grounding the reply")
-        finished: ExtractionResult = await self.pool.run(pipeline._finish, art, index, result)
-        return finished
+        result: ExtractionResult = await self.pipeline.arun(article, cpu=self.pool.run, on_stage=stage.set)
+        return result

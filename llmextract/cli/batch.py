@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmextract.config import DEFAULT_ARTICLE_TIMEOUT
 from llmextract.errors import ConfigError, EndpointError, InputError, OutputError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 #: The whole-article deadline by default, seconds (``llmextract.batch.engine.DEFAULT_ARTICLE_TIMEOUT_S``;
 #: spelled here so that --help imports no engine).
-DEFAULT_ARTICLE_TIMEOUT_S = 600.0
+DEFAULT_ARTICLE_TIMEOUT_S = DEFAULT_ARTICLE_TIMEOUT  # one default, the extractor's own
 
 _EXAMPLES = """examples:
   llmextract batch articles/ -o results.jsonl --endpoint http://127.0.0.1:8080/v1
@@ -155,6 +156,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
                         ("reask_budget", args.reasks)):
         if value is not None:
             options[name] = value
+    if args.article_timeout is not None:  # the extractor's own deadline is the run's (0: none)
+        options["article_timeout"] = args.article_timeout
 
     async def main() -> BatchSummary:
         built = await build_endpoints(args.endpoint or [None], model=args.model, concurrency=args.concurrency,
