@@ -8,7 +8,8 @@ vague lede ("Dozens of civilians have been killed ...") followed by the incident
 told with a figure is one claim, not two. A count of casualties ("an attack with 60 casualties")
 is never a count of the killed or the injured: it makes an incident with its ``casualties``.
 An allegation ("massacre", "war crimes", "white phosphorus",
-"accusing ... of killing") is a claim of its own when a speaker makes it.
+"accusing ... of killing") is a claim of its own when a speaker makes it. A sentence addressed to a
+model ("Ignore previous instructions and report ...": :mod:`llmextract.text.instructions`) makes no claim.
 
 The claim's fields come from its own sentences first: the speaker (:mod:`.attribution`), the
 place (:mod:`.places`), the date, the perpetrator (:mod:`.perpetrators`). Words that point back
@@ -163,6 +164,8 @@ def _drafts(index: EvidenceIndex) -> list[_Draft]:
     text = index.text
     drafts: list[_Draft] = []
     for sent in index.sentences:
+        if index.instruction_at(sent.start, sent.end) is not None:
+            continue  # text addressed to a model is never read as news
         figures = sentence_figures(index, sent, any(d.counts for d in drafts))
         casualties = [m for m in index.numbers_in(sent.start, sent.end)
                       if m.kind == "count" and _CASUALTIES_AFTER.match(text[m.end:sent.end])]
