@@ -207,7 +207,7 @@ def test_ground_command_shows_misattached_and_unchecked_with_their_reasons(tmp_p
                         "quote": "Local sources told SANA that 20 civilians were killed in Hajin on Saturday."}]}
     extraction = tmp_path / "e.json"
     extraction.write_bytes(b"\xef\xbb\xbf" + json.dumps(data).encode())  # a UTF-8 byte-order mark is fine
-    code = main(["ground", str(article), str(extraction)])
+    code = main(["ground", str(article), str(extraction), "--format", "table"])  # a table asked for, into a pipe
     out = capsys.readouterr().out
     assert code == 1
     assert "misattached" in out and "unchecked" in out
@@ -221,5 +221,9 @@ def test_ground_command_shows_misattached_and_unchecked_with_their_reasons(tmp_p
     report = json.loads(capsys.readouterr().out)
     assert [f["verdict"] for f in report["findings"] if f["path"].endswith("mood")] == ["unchecked"]
     extraction.write_text(json.dumps(data), encoding="utf-16")
-    assert main(["ground", str(article), str(extraction), "--problems"]) == 0
+    assert main(["ground", str(article), str(extraction), "--problems", "--format", "table"]) == 0
     assert "mood" in capsys.readouterr().out
+    # into a pipe, with no format asked for: JSON; -o writes the report to a file
+    report_file = tmp_path / "report.json"
+    assert main(["ground", str(article), str(extraction), "-o", str(report_file)]) == 0
+    assert json.loads(report_file.read_text(encoding="utf-8"))["findings"]
