@@ -208,6 +208,7 @@ _SECTIONS = ("meta", "admin1", "hash_hi", "hash_lo", "values", "posts", "records
 _RECORD = struct.Struct("<IiiIHBB")
 _NO_COORD = -(2**31)
 _NO_ADMIN1 = 0xFFFF
+_FIRST_FIELD = re.compile(rb'\[\s*("(?:[^"\\]|\\.)*")')  # a division line's GeoNames key, as JSON
 _NO_COUNTRY = 0xFF
 _CURATED = 0x80
 _MULTI = 0x80000000
@@ -584,6 +585,8 @@ class Gazetteer:
         self._n = n
         self._admin1_at: array[int] | None = None
         self._admin1_rows: dict[int, list[Any]] = {}
+        self._admin1_codes: dict[str, int] | None = None
+        self._admin1_found: dict[str, GazetteerEntry | None] = {}
         self._entries: dict[int, GazetteerEntry] = {}
         self._names_of: dict[int, tuple[str, ...]] = {}
         self._block_cache: dict[int, list[str]] = {}
@@ -1039,17 +1042,40 @@ class Gazetteer:
                 out.add(max(big, key=lambda e: e.population or 0).country_code)  # type: ignore[arg-type]
         return frozenset(out)
 
+    def _admin1_by_code(self) -> dict[str, int]:
+        """Each GeoNames key's first division, read in one pass over the section's lines (first fields only)."""
+        if self._admin1_codes is None:
+            codes: dict[str, int] = {}
+            raw = self._admin1_sec.bytes(0, self._admin1_sec.length)
+            for i, line in enumerate(raw.split(b"\n")):
+                m = _FIRST_FIELD.match(line)
+                if m is not None:
+                    try:
+                        code = json.loads(m.group(1))
+                    except ValueError:
+                        continue  # _admin1_row says why when the division is read
+                    codes.setdefault(code, i)
+            self._admin1_codes = codes
+        return self._admin1_codes
+
     def admin1_entry(self, code: str) -> GazetteerEntry | None:
         """The division with GeoNames key ``code`` ("SY.07"), or None."""
-        for row in self._admin1():
-            if row[0] == code:
-                for j in self._get(fold(row[1]), _WIDE_TIER):
-                    e = self.entry(j)
-                    if e.kind == "province" and e.admin1_code == code:
-                        return e
-                return GazetteerEntry(row[1], code.partition(".")[0], row[1], row[3], None, "province",
-                                      admin1_code=code, iso3166_2=row[4], feature_class="A", feature_code="ADM1")
-        return None
+        if code in self._admin1_found:
+            return self._admin1_found[code]
+        i = self._admin1_by_code().get(code)
+        got = None
+        if i is not None:
+            row = self._admin1_row(i)
+            for j in self._get(fold(row[1]), _WIDE_TIER):
+                e = self.entry(j)
+                if e.kind == "province" and e.admin1_code == code:
+                    got = e
+                    break
+            else:
+                got = GazetteerEntry(row[1], code.partition(".")[0], row[1], row[3], None, "province",
+                                     admin1_code=code, iso3166_2=row[4], feature_class="A", feature_code="ADM1")
+        self._admin1_found[code] = got
+        return got
 
     def resolve(self, phrase: str | None, *, province: str | None = None, country: str | None = None,
                 countries: Iterable[str] = (), prefer: str | None = None) -> ResolvedPlace:
