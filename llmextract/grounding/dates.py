@@ -23,22 +23,8 @@ from llmextract.grounding.fields import join
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import Ctx, Scopes
 from llmextract.schema import DatePrecision, Verdict
-from llmextract.text.dates import consistent, resolve
+from llmextract.text.dates import as_date, consistent, resolve
 from llmextract.text.index import EvidenceIndex
-
-
-def as_date(value: Any) -> dt.date | None:
-    """A ``datetime.date`` (not a datetime) or an ISO date's text as a date; else None."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
 
 
 class DateCheck:

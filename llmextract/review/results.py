@@ -65,6 +65,7 @@ from llmextract.schema import (
     Provenance,
     Qualifier,
 )
+from llmextract.text.dates import as_date
 
 logger = logging.getLogger(__name__)
 
@@ -210,17 +211,6 @@ def _str(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
-
-
 def _first(obj: Mapping[str, Any], keys: Iterable[str]) -> tuple[str | None, Any]:
     for k in keys:
         if k in obj:
@@ -253,7 +243,7 @@ def _flat_gold(obj: Mapping[str, Any], where: str) -> ResultRecord:
                             country=country)
         fields.add("place")
     _, when = _first(obj, _DATE_KEYS)
-    day = _date(when)
+    day = as_date(when)
     if day is not None:
         claim.date = EventDate(date=day, precision=DatePrecision.day)
         fields.add("date")
@@ -264,7 +254,7 @@ def _flat_gold(obj: Mapping[str, Any], where: str) -> ResultRecord:
     content_hash = _str(obj.get("content_hash")) or (_hash(text) if text is not None else None)
     rid = _str(obj.get("id"))
     result = ExtractionResult(article_id=rid or (content_hash[:16] if content_hash else None),
-                              content_hash=content_hash, published=_date(obj.get("published")), claims=[claim],
+                              content_hash=content_hash, published=as_date(obj.get("published")), claims=[claim],
                               provenance=Provenance(extractor="gold", model_used=False,
                                                     notes=[f"flat gold row ({where})"]))
     return ResultRecord(article_id=result.article_id, content_hash=content_hash, result=result, text=text,
@@ -281,7 +271,7 @@ def _result_record(data: Mapping[str, Any], where: str, outer: Mapping[str, Any]
         _hash(text) if text is not None else None)
     return ResultRecord(article_id=article_id, content_hash=content_hash, result=result, text=text,
                         url=_str(meta.get("url")), title=_str(meta.get("title")), outlet=_str(meta.get("outlet")),
-                        published=result.published or _date(meta.get("published")), source=where)
+                        published=result.published or as_date(meta.get("published")), source=where)
 
 
 def _record(obj: Any, where: str) -> ResultRecord:

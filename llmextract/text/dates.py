@@ -24,6 +24,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from llmextract.schema import DatePrecision, EventDate
 from llmextract.text.caseless import CaselessPattern
@@ -307,3 +308,17 @@ def is_report_date(text: str, start: int, end: int | None = None) -> bool:
         return True
     at_head = _SENTENCE_START.search(text[max(0, start - 3):start]) is not None
     return end is not None and at_head and _FRONTED.match(text, end) is not None
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A ``datetime.date`` (not a datetime) or an ISO date's text as a date; else None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
