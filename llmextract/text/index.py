@@ -44,6 +44,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -57,6 +58,8 @@ from llmextract.text.numbers import CountRole, NumberMention, count_roles, find_
 MAX_QUOTE_CHARS = 5_000
 #: The nearest-passage search reads at most this many characters of a quote.
 MAX_NEAREST_CHARS = 2_000
+
+_M = TypeVar("_M", NumberMention, NameMention, DateMention)
 
 # Sentence ends: . ! ? (and a closing quote) followed by space and an upper-case letter, a
 # digit or a quote; or a blank line. Common abbreviations are not ends.
@@ -211,6 +214,7 @@ class EvidenceIndex:
         self.numbers = numbers
         self.names = names
         self.dates = dates
+        self._mention_starts: dict[str, tuple[list[Any], int, list[int] | None]] = {}
 
     @classmethod
     def build(cls, article: Article | str) -> EvidenceIndex:
@@ -279,13 +283,23 @@ class EvidenceIndex:
         return ("…" if a > sent.start else "") + snippet + ("…" if b < sent.end else "")
 
     def numbers_in(self, start: int, end: int) -> list[NumberMention]:
-        return [n for n in self.numbers if n.start >= start and n.end <= end]
+        return _within(self.numbers, self._starts_of("numbers", self.numbers), start, end)
 
     def names_in(self, start: int, end: int) -> list[NameMention]:
-        return [n for n in self.names if n.start >= start and n.end <= end]
+        return _within(self.names, self._starts_of("names", self.names), start, end)
 
     def dates_in(self, start: int, end: int) -> list[DateMention]:
-        return [d for d in self.dates if d.start >= start and d.end <= end]
+        return _within(self.dates, self._starts_of("dates", self.dates), start, end)
+
+    def _starts_of(self, kind: str, mentions: list[Any]) -> list[int] | None:
+        """The starts of a kind of mention, for bisecting (None: not in text order, so scanned whole).
+        Kept per list, so a list the index's owner replaced is read afresh."""
+        got = self._mention_starts.get(kind)
+        if got is None or got[0] is not mentions or got[1] != len(mentions):
+            starts = [m.start for m in mentions]
+            ordered = all(a <= b for a, b in zip(starts, starts[1:], strict=False))
+            got = self._mention_starts[kind] = (mentions, len(mentions), starts if ordered else None)
+        return got[2]
 
     # -- numbers by value -------------------------------------------------------------------
     @cached_property
@@ -854,3 +868,13 @@ def _split_sentences(text: str) -> list[Sentence]:
     if not sentences:
         sentences.append(Sentence(0, 0, len(text), text))
     return sentences
+
+
+def _within(mentions: list[_M], starts: list[int] | None, start: int, end: int) -> list[_M]:
+    """The mentions that lie within [start, end), in list order: those starting in it, found by bisection
+    when the list is in text order (a mention starting past ``end`` cannot end by it)."""
+    if starts is None:
+        return [m for m in mentions if m.start >= start and m.end <= end]
+    i = bisect.bisect_left(starts, start)
+    j = bisect.bisect_right(starts, end, i)
+    return [m for m in mentions[i:j] if m.end <= end]
