@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import Any
 
 from llmextract.extractors.offline.perpetrators import normalise_perpetrator
 from llmextract.extractors.offline.scoring import civilian_part
@@ -39,7 +40,7 @@ def derive(result: ExtractionResult, index: EvidenceIndex) -> ExtractionResult:
         for name in COUNT_FIELDS:
             count: Count | None = getattr(claim, name)
             if count is not None and count.phrase:
-                mention = _located(index.numbers, count.phrase, spans)
+                mention = _located(index, "numbers", count.phrase, spans)
                 if mention is not None:
                     sentence = index.sentence_at(mention.start)
                     count.victims = victims_after(index.text, mention.end, sentence.end)
@@ -57,11 +58,24 @@ def _evidence_spans(claim: Claim) -> list[tuple[int, int]]:
     return [(e.start, e.end) for e in claim.evidence if e.start is not None and e.end is not None]
 
 
-def _located(mentions: list[NumberMention] | list[DateMention], phrase: str,
+def _by_text(index: EvidenceIndex, kind: str, *, lower: bool = False) -> dict[str, list[Any]]:
+    """The index's ``kind`` mentions ("numbers", "names", "dates") by their text (``lower``: lower-cased), in
+    text order: built once per index and kept with it (each claim's phrases are looked up in them)."""
+    key = ("derive: mentions by text", kind, lower)
+    mentions = getattr(index, kind)
+    got = index.memo.get(key)
+    if got is None or got[0] is not mentions or got[1] != len(mentions):  # type: ignore[index]
+        table: dict[str, list[Any]] = {}
+        for m in mentions:
+            table.setdefault(m.text.lower() if lower else m.text, []).append(m)
+        got = index.memo[key] = (mentions, len(mentions), table)
+    return got[2]  # type: ignore[index,no-any-return]
+
+
+def _located(index: EvidenceIndex, kind: str, phrase: str,
              spans: list[tuple[int, int]]) -> NumberMention | DateMention | None:
     """The mention written ``phrase``: inside the claim's evidence first, else the first in the text."""
-    key = phrase.strip().lower()
-    same = [m for m in mentions if m.text.lower() == key]
+    same = _by_text(index, kind, lower=True).get(phrase.strip().lower(), [])
     inside = [m for m in same if any(s <= m.start and m.end <= e for s, e in spans)]
     return (inside or same or [None])[0]
 
@@ -70,7 +84,7 @@ def _dates(claim: Claim, index: EvidenceIndex, spans: list[tuple[int, int]], pub
     date = claim.date
     if date is None or not date.phrase:
         return
-    mention = _located(index.dates, date.phrase, spans)
+    mention = _located(index, "dates", date.phrase, spans)
     if mention is not None and claim.reported is None and is_report_date(index.text, mention.start, mention.end):
         claim.reported = _filled(date, published)
         others = [d for d in index.dates if any(s <= d.start and d.end <= e for s, e in spans)
@@ -112,8 +126,8 @@ _PROVINCE_BEFORE = re.compile(r"\b(?:province|governorate)\s+of\s+(?:the\s+)?$",
 def _resolved(place: Place, index: EvidenceIndex, spans: list[tuple[int, int]], countries: _Countries) -> Place:
     """``place`` with the data of what the gazetteer resolves its phrase to."""
     prefer = "province" if place.province and fold(place.province) == fold(place.phrase) else None
-    mention = next((n for n in index.names if n.text == place.phrase and any(s <= n.start and n.end <= e
-                                                                            for s, e in spans)), None)
+    mention = next((n for n in _by_text(index, "names").get(place.phrase, ()) if any(s <= n.start and n.end <= e
+                                                                                for s, e in spans)), None)
     if mention is not None and (_PROVINCE_AFTER.match(index.text, mention.end, mention.end + 16)
                                 or _PROVINCE_BEFORE.search(index.text, max(0, mention.start - 24), mention.start)):
         prefer = "province"  # "Deir ez-Zor province": the division, not its capital

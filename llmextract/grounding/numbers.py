@@ -96,8 +96,10 @@ class NumberCheck:
         allowing_any = index.stating(value)
         if people:
             assert role is not None
-            allowing = [m for m in allowing_any if m.kind == "count" and fits(index.role_of(m), role)]
-            wrong = [m for m in allowing_any if m.kind == "count" and m not in allowing]
+            # a mention equal to one allowed is allowed too (same start: same role), so one test per mention
+            fit = [(m, fits(index.role_of(m), role)) for m in allowing_any if m.kind == "count"]
+            allowing = [m for m, ok in fit if ok]
+            wrong = [m for m, ok in fit if not ok]
             other_kinds = [m for m in allowing_any if m.kind != "count"]
         else:
             allowing, wrong, other_kinds = list(allowing_any), [], []
