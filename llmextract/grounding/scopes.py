@@ -202,9 +202,10 @@ class Scopes:
             return {}
         owns = {i: self._own_sentences(items[i], f"{path}[{i}]") for i in scoped}
         out: dict[int, Ctx] = {}
+        every = sorted({s for a in owns.values() for s in a})  # a sentence not mine is another claim's
         for i, own in owns.items():
             mine = set(own)
-            foreign = tuple(sorted({s for j, a in owns.items() if j != i for s in a} - mine))
+            foreign = tuple(s for s in every if s not in mine)
             others = tuple((a, f"{path}[{j}]") for j, a in owns.items() if j != i and a)
             out[i] = _ctx(ctx, count_phrase=None, count_phrase_text=None, foreign=foreign,
                              claim=ClaimScope(f"{path}[{i}]", (), (), False, others))
