@@ -86,7 +86,12 @@ def main() -> None:
     parser.add_argument("--wad", type=int, default=200,
                         help="also time grounding the offline extractions of the first N WAD rows (0: skip)")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "wad_dev.jsonl")
+    parser.add_argument("--langextract-path", type=Path, default=None,
+                        help="a folder langextract was installed into (pip install --target DIR langextract), "
+                             "searched after the venv's own packages")
     args = parser.parse_args()
+    if args.langextract_path is not None:
+        sys.path.append(str(args.langextract_path))
     logging.disable(logging.WARNING)  # langextract logs every alignment at debug/info level
 
     t0 = time.perf_counter()
@@ -221,7 +226,7 @@ def main() -> None:
         lx_version = None
     res = {
         "benchmark": "grounding speed",
-        "command": f"python benchmarks/grounding_speed.py --repeat {args.repeat}",
+        "command": "python benchmarks/grounding_speed.py " + " ".join(sys.argv[1:]),
         "summary": summary,
         "articles": rows,
         "langextract_version": lx_version,
