@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator
 
-from llmextract.choices import PROFILES
+from llmextract.choices import DEFAULT_ARTICLE_TIMEOUT, PROFILES
 from llmextract.errors import ConfigError
 from llmextract.secrets import Secrets
 
@@ -66,7 +66,6 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "llmextract"
 
 #: Seconds one article may take through a model endpoint, every request, retry and re-ask included.
-DEFAULT_ARTICLE_TIMEOUT = 600.0
 #: The largest reply accepted from a model endpoint, in bytes.
 DEFAULT_MAX_REPLY_BYTES = 4_000_000
 

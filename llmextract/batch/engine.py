@@ -35,7 +35,7 @@ from llmextract.batch.endpoints import BatchEndpoint
 from llmextract.batch.offload import stage
 from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.sources import BadRecord
-from llmextract.config import DEFAULT_ARTICLE_TIMEOUT
+from llmextract.choices import DEFAULT_ARTICLE_TIMEOUT
 from llmextract.errors import ArticleTimeoutError, ConfigError
 from llmextract.schema import Article, ExtractionResult
 

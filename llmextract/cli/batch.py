@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmextract.config import DEFAULT_ARTICLE_TIMEOUT
+from llmextract.choices import DEFAULT_ARTICLE_TIMEOUT
 from llmextract.errors import ConfigError, EndpointError, InputError, OutputError
 
 if TYPE_CHECKING:
