@@ -17,6 +17,7 @@ name ("the coalition led by the United States" -> "US-led coalition"), "regime f
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from llmextract.text.index import EvidenceIndex, Sentence
@@ -73,17 +74,20 @@ _NOT_HEAD = (r"(?!\s+(?:officers?|spokes(?:man|woman|person)|officials?|chief|co
 _HEAD_BODY = (_WEAPONS + "|" + _ACTORS).replace("(?i:", "(?:").lower()
 _HEAD_FIRST = "".join(sorted({w.lstrip("(?:")[:1] for w in _HEAD_BODY.split("|") if w.lstrip("(?:")[:1].isalnum()}))
 _HEAD = re.compile(rf"(?=[{_HEAD_FIRST}])\b(?:{_HEAD_BODY})\b")
-_heads_cache: tuple[str, list[tuple[int, int]]] = ("", [])
+# The last text scanned: its head spans, their starts and their ends (both ascending: the spans do not overlap)
+_heads_cache: tuple[str, list[tuple[int, int]], list[int], list[int]] = ("", [], [], [])
 
 
 def _heads(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of the head words in [start, end): the whole text scanned once, lowered."""
     global _heads_cache
-    if _heads_cache[0] is not text:
+    cache = _heads_cache
+    if cache[0] is not text:
         low = text.lower()
         spans = [m.span() for m in _HEAD.finditer(low)] if len(low) == len(text) else []
-        _heads_cache = (text, spans)
-    return [h for h in _heads_cache[1] if start <= h[0] and h[1] <= end]
+        cache = _heads_cache = (text, spans, [s for s, _e in spans], [e for _s, e in spans])
+    _text, spans, starts, ends = cache
+    return spans[bisect.bisect_left(starts, start):bisect.bisect_right(ends, end)]
 _ATTACK_VERB = re.compile(
     r"\s+(?:(?:have|has|had|reportedly|allegedly|also|then|later|again)\s+)*(?:struck|hit|shelled|bombed|pounded|"
     r"attacked|killed|killing|shot|opened\s+fire|fired|stormed|raided|ambushed|dropped|targeted|launched|"
