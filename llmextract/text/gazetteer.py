@@ -589,6 +589,7 @@ class Gazetteer:
         self._admin1_found: dict[str, GazetteerEntry | None] = {}
         self._entries: dict[int, GazetteerEntry] = {}
         self._names_of: dict[int, tuple[str, ...]] = {}
+        self._got: dict[tuple[str, int], tuple[int, ...]] = {}  # _get's answers (each a few binary-search reads)
         self._block_cache: dict[int, list[str]] = {}
         self._lookup_tier = _LOOKUP_TIER  # what lookup() sees (a benchmark widens it to measure that option)
         self._cache: dict[tuple[str, str | None, frozenset[str]], GazetteerEntry | None] = {}
@@ -805,6 +806,15 @@ class Gazetteer:
             return ()
         if tier is None:
             tier = self._lookup_tier
+        got = self._got.get((key, tier))
+        if got is None:
+            got = self._find(key, tier)
+            if len(self._got) > 50_000:
+                self._got.clear()
+            self._got[key, tier] = got
+        return got
+
+    def _find(self, key: str, tier: int) -> tuple[int, ...]:
         hi, lo = _hash(key)
         hash_hi, hash_lo = self._hash_hi, self._hash_lo
         at = bisect_left(hash_hi, hi)
