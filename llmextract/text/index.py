@@ -49,6 +49,7 @@ from typing import Any, TypeVar
 from rapidfuzz import fuzz
 
 from llmextract.schema import Article, Qualifier
+from llmextract.text.caseless import CaselessPattern
 from llmextract.text.dates import DateMention, find_dates
 from llmextract.text.instructions import Instruction, find_instructions
 from llmextract.text.names import NameMention, find_names, fold
@@ -93,7 +94,10 @@ _REFERENCE_LEAD = re.compile(
     r"south[\s-]?east|south[\s-]?west)\s+of\s+",
     re.I,
 )
-_REFERENCE_ANCHOR = re.compile(r"(?i:km|kms|kilomet|mile|metre|meter|north|south|east|west)|\d\s*m\b")
+# The words a reference point's lead must hold, scanned as two patterns that never overlap (a word and a
+# figure with "m"), the word one case-insensitively the fast way (llmextract.text.caseless)
+_REFERENCE_ANCHOR_WORD = CaselessPattern("km|kms|kilomet|mile|metre|meter|north|south|east|west", "kmnsew")
+_REFERENCE_ANCHOR_M = re.compile(r"\d\s*m\b")
 _REFERENCE_TAIL = re.compile(
     r"(?:the\s+)?(?:(?:provincial|regional|state|district|country['’]s|syrian|iraqi|national)\s+)?"
     r"(?:(?:capital|city|town|village|border\s+town|port\s+city|provincial\s+capital)(?:\s+city)?(?:\s+of)?\s+)?",
@@ -483,8 +487,9 @@ class EvidenceIndex:
         text = self._scan
         # the lead is looked for only near the words it must hold (a unit or a direction)
         windows: list[tuple[int, int]] = []
-        for a in _REFERENCE_ANCHOR.finditer(text):
-            s0, e0 = max(0, a.start() - 60), a.end() + 20
+        anchors = sorted([*_REFERENCE_ANCHOR_WORD.spans(text), *(a.span() for a in _REFERENCE_ANCHOR_M.finditer(text))])
+        for a_start, a_end in anchors:
+            s0, e0 = max(0, a_start - 60), a_end + 20
             if windows and s0 <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], e0)
             else:
