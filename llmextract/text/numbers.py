@@ -615,28 +615,31 @@ class _Tokens:
         self.mention: list[int] = []  # index into ``mentions`` for "m" items, else -1
         k = 0
         ms = sorted(range(len(mentions)), key=lambda i: mentions[i].start)
+        bounds = [(mentions[i].start, mentions[i].end) for i in ms]
+        n = len(ms)
+        kind, word, span, mention = self.kind.append, self.word.append, self.span.append, self.mention.append
         pos = start
         for tok in _TOKEN.finditer(text, start, end):
             s, e = tok.span()
             if s < pos:
                 continue
-            while k < len(ms) and mentions[ms[k]].end <= s:
+            while k < n and bounds[k][1] <= s:
                 k += 1
-            if k < len(ms) and mentions[ms[k]].start <= s < mentions[ms[k]].end:
-                m = mentions[ms[k]]
-                self._add("m", "", m.start, m.end, ms[k])
-                pos = m.end
+            if k < n and bounds[k][0] <= s < bounds[k][1]:
+                m_start, m_end = bounds[k]
+                kind("m")
+                word("")
+                span((m_start, m_end))
+                mention(ms[k])
+                pos = m_end
                 k += 1
                 continue
             w = tok.group(0)
-            self._add("p" if not w[0].isalnum() else "w", w.lower(), s, e, -1)
+            kind("p" if not w[0].isalnum() else "w")
+            word(w.lower())
+            span((s, e))
+            mention(-1)
             pos = e
-
-    def _add(self, kind: str, word: str, s: int, e: int, mention: int) -> None:
-        self.kind.append(kind)
-        self.word.append(word)
-        self.span.append((s, e))
-        self.mention.append(mention)
 
     def w(self, j: int) -> str:
         return self.word[j] if 0 <= j < len(self.word) and self.kind[j] == "w" else ""
