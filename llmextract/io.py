@@ -40,6 +40,7 @@ __all__ = [
     "read_article",
     "read_bytes",
     "read_json",
+    "what_it_is",
 ]
 
 MAX_BYTES = 2_000_000  # a news article is a few KB; 2 MB is far past any real one
@@ -57,7 +58,7 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (  # longest first: UTF-32 LE begins
 )
 
 
-def _what_it_is(mode: int) -> str | None:
+def what_it_is(mode: int) -> str | None:
     """What a file that is not a regular file is, in a reader's words (None for a regular file)."""
     if stat.S_ISREG(mode):
         return None
@@ -127,7 +128,7 @@ def read_bytes(path: str | Path, *, max_bytes: int = MAX_BYTES, stdin: IO[Any] |
         raise _open_error(exc, source) from None
     try:
         mode = os.fstat(fd).st_mode
-        problem = _what_it_is(mode)
+        problem = what_it_is(mode)
         if problem is not None:
             raise InputError(problem, source=source)
         if hasattr(os, "set_blocking"):

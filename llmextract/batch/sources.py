@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from llmextract.errors import InputError
-from llmextract.io import MAX_BYTES, check_article_text, read_article
+from llmextract.io import MAX_BYTES, check_article_text, read_article, what_it_is
 from llmextract.schema import Article
 
 __all__ = ["MAX_LINE_BYTES", "SUBFOLDER", "BadRecord", "FolderScan", "count_articles", "iter_articles", "scan_folder"]
@@ -76,7 +76,7 @@ def iter_articles(source: str | Path | IO[Any], *, recursive: bool = False) -> I
         return _jsonl_file_records(path)
     if kind == "missing":
         raise InputError("no such file or folder", source=str(source))
-    raise InputError(f"not a regular file ({kind}); to read a stream, pipe it to - instead", source=str(source))
+    raise InputError(kind, source=str(source))
 
 
 def count_articles(source: str | Path | IO[Any], *, recursive: bool = False) -> int | None:
@@ -100,24 +100,16 @@ def count_articles(source: str | Path | IO[Any], *, recursive: bool = False) -> 
 
 
 def _kind(path: Path) -> str:
-    """'file', 'dir', 'missing' or what else the path is (a FIFO, a device, a socket)."""
+    """'file', 'dir', 'missing', or what else the path is in a reader's words (:func:`llmextract.io.what_it_is`)."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
-    if stat.S_ISREG(mode):
-        return "file"
     if stat.S_ISDIR(mode):
         return "dir"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a file"
+    return what_it_is(mode) or "file"
 
 
 # --------------------------------------------------------------------------- a folder
