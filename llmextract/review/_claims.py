@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from llmextract.schema import Claim, Count, ExtractionResult, Finding
+from llmextract.schema import Claim, Count, EventDate, ExtractionResult, Finding
 
 #: Breakdowns of the killed, scored together as "breakdowns".
 BREAKDOWNS = ("children_killed", "women_killed", "men_killed")
@@ -159,7 +159,12 @@ def place_text(claim: Claim) -> str:
 
 
 def date_text(claim: Claim) -> str:
-    d = claim.date
+    """The event's date: ``2018-01-01 (on Monday)``, the day or the phrase alone when only one is known."""
+    return event_date_text(claim.date)
+
+
+def event_date_text(d: EventDate | None) -> str:
+    """A date as :func:`date_text` shows it (an event's or a report's); '' for None."""
     if d is None:
         return ""
     if d.date is not None and d.phrase:

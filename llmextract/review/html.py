@@ -47,6 +47,7 @@ from llmextract.review._claims import (
     claim_status,
     count_text,
     date_text,
+    event_date_text,
     finding_field,
     place_text,
 )
@@ -234,7 +235,7 @@ def _claim_rows(view: _View, claim: Claim, prefix: str, key: str, index: int, dr
         f'<td class="idx">{_e(("dropped " if dropped else "") + str(index))}</td>',
         _cell(_e(claim.kind.value), False, "kind"),
         _cell(who, fp("claimant") or fp("relays") or fp("outlet")),
-        _cell(_e(date_text(claim)) + (f' <span class="via">reported {_e(_reported_text(claim))}</span>'
+        _cell(_e(date_text(claim)) + (f' <span class="via">reported {_e(event_date_text(claim.reported))}</span>'
                                       if claim.reported is not None else ""), fp("date")),
         _cell(_e(place_text(claim)), fp("place")),
         _cell(_e(claim.perpetrator or ""), fp("perpetrator")),
@@ -260,16 +261,6 @@ def _claim_rows(view: _View, claim: Claim, prefix: str, key: str, index: int, dr
                  + (f'<div class="quotes">quotes {quotes}</div>' if quotes.strip() else "") + "</td></tr>")
     return (f'<tbody class="{" ".join(classes)}" data-claim="{key}" data-index="{index}" '
             f'data-problems="{n_problems}" tabindex="0"><tr class="main">{"".join(cells)}</tr>{extra}</tbody>')
-
-
-def _reported_text(claim: Claim) -> str:
-    """When the claim was made ("reported on Monday"), kept apart from the event's date."""
-    r = claim.reported
-    if r is None:
-        return ""
-    if r.date is not None and r.phrase:
-        return f"{r.date.isoformat()} ({r.phrase})"
-    return r.date.isoformat() if r.date is not None else (r.phrase or "")
 
 
 def _controls(claim: Claim) -> str:
