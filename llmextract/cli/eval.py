@@ -84,6 +84,8 @@ def _rich_table(report: Any) -> Any:
     """The side-by-side scores as a rich table: a row per field, P / R / F1 / flagged per prediction set."""
     from rich.table import Table
 
+    from llmextract.review.evaluate import row_cells
+
     table = Table(show_lines=False, expand=False)
     table.add_column("field")
     table.add_column("gold", justify="right")
@@ -91,11 +93,5 @@ def _rich_table(report: Any) -> Any:
     for name in names:
         table.add_column(f"{name}\nP / R / F1 / flagged", justify="right")
     for row in report.table():
-        cells = []
-        for name in names:
-            if row["field"].endswith("exact / within"):
-                cells.append(f"{_pct(row[f'{name} P'])} / {_pct(row[f'{name} R'])}")
-            else:
-                cells.append(" / ".join(_pct(row[f"{name} {k}"]) for k in ("P", "R", "F1", "flagged")))
-        table.add_row(str(row["field"]), str(row["gold"]), *cells)
+        table.add_row(str(row["field"]), str(row["gold"]), *row_cells(row, names, _pct))
     return table

@@ -9,11 +9,8 @@ summary line then goes to standard error). The format defaults to the output's s
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from typing import Any
-
-from llmextract.cli import EXIT_USAGE, say
 
 
 def add_export_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
@@ -31,19 +28,9 @@ def add_export_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentPa
 
 def cmd_export(args: argparse.Namespace) -> int:
     """0 written, 1 some records could not be read, 2 bad usage or input."""
-    from llmextract.cli.output import Output
+    from llmextract.cli.output import Output, write_through
     from llmextract.review.commands import export_command
 
-    output = Output(args.output)
-    output.check()
-    fmt = args.format or ("jsonl" if output.suffix in (".jsonl", ".ndjson") else "csv")
-    try:
-        with output.path() as path:
-            line, code = export_command(args.results, path, fmt=fmt, include_dropped=args.include_dropped,
-                                        excel_safe=not args.no_excel_safe)
-    except ValueError as exc:
-        say(f"llmextract: error: {exc}")
-        return EXIT_USAGE
-    line = line.replace(str(path), output.name)
-    print(line, end="", file=sys.stderr if output.is_stdout else sys.stdout)
-    return code
+    fmt = args.format or ("jsonl" if Output(args.output).suffix in (".jsonl", ".ndjson") else "csv")
+    return write_through(args.output, lambda path: export_command(
+        args.results, path, fmt=fmt, include_dropped=args.include_dropped, excel_safe=not args.no_excel_safe))

@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -161,3 +161,22 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_through(target: str | None, command: Callable[[Path], tuple[str, int]]) -> int:
+    """Run a command that writes to a path and returns (its line, exit code), with :class:`Output`'s
+    guarantees for ``target`` (checked first, written whole, ``-`` for standard output); its line is
+    printed to stderr when the output itself goes to stdout, and a ValueError is one line, exit 2."""
+    from llmextract.cli import EXIT_USAGE, say
+
+    output = Output(target)
+    output.check()
+    try:
+        with output.path() as path:
+            line, code = command(path)
+    except ValueError as exc:
+        say(f"llmextract: error: {exc}")
+        return EXIT_USAGE
+    line = line.replace(str(path), output.name)
+    print(line, end="", file=sys.stderr if output.is_stdout else sys.stdout)
+    return code

@@ -8,11 +8,8 @@ output, the summary line then goes to standard error).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from typing import Any
-
-from llmextract.cli import EXIT_USAGE, say
 
 
 def add_review_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
@@ -29,17 +26,8 @@ def add_review_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentPa
 
 def cmd_review(args: argparse.Namespace) -> int:
     """0 the page was written, 1 some records could not be read, 2 bad usage or input."""
-    from llmextract.cli.output import Output
+    from llmextract.cli.output import write_through
     from llmextract.review.commands import review_command
 
-    output = Output(args.output)
-    output.check()
-    try:
-        with output.path() as path:
-            line, code = review_command(args.results, path, articles=args.articles, title=args.title)
-    except ValueError as exc:
-        say(f"llmextract: error: {exc}")
-        return EXIT_USAGE
-    line = line.replace(str(path), output.name)
-    print(line, end="", file=sys.stderr if output.is_stdout else sys.stdout)
-    return code
+    return write_through(args.output, lambda path: review_command(args.results, path, articles=args.articles,
+                                                                  title=args.title))

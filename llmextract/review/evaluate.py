@@ -871,6 +871,14 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def row_cells(row: dict[str, Any], names: list[str], show: Callable[[float | None], str] = _pct) -> list[str]:
+    """One row of :meth:`EvalReport.table` as the cells shown per prediction set: "P / R / F1 / flagged",
+    or "exact / within" for a count's rates, each figure written by ``show``."""
+    if row["field"].endswith("exact / within"):
+        return [f"{show(row[f'{n} P'])} / {show(row[f'{n} R'])}" for n in names]
+    return [" / ".join(show(row[f"{n} {k}"]) for k in ("P", "R", "F1", "flagged")) for n in names]
+
+
 def format_report(report: EvalReport, *, details: int = 20) -> str:
     """The report as plain text: the side-by-side table, counts, grounding, then up to ``details``
     misses, extras and mismatches per prediction set (0: none)."""
@@ -881,12 +889,7 @@ def format_report(report: EvalReport, *, details: int = 20) -> str:
     head = f"{'field':<32}{'gold':>6}" + "".join(f"  {n[:24]:>24}" for n in names)
     out += ["", head, f"{'':<38}" + "".join(f"  {'P / R / F1 / flagged':>24}" for _ in names)]
     for row in report.table():
-        cells = []
-        for n in names:
-            if row["field"].endswith("exact / within"):
-                cells.append(f"{_pct(row[f'{n} P'])} / {_pct(row[f'{n} R'])}")
-            else:
-                cells.append(" / ".join(_pct(row[f"{n} {k}"]) for k in ("P", "R", "F1", "flagged")))
+        cells = row_cells(row, names)
         out.append(f"{row['field']:<32}{row['gold']:>6}" + "".join(f"  {c:>24}" for c in cells))
     for s in report.systems:
         g = s.grounding
