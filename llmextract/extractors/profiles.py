@@ -9,7 +9,7 @@ mode it is driven by and the request options it adds (OpenAI's strict ``json_sch
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,23 +75,13 @@ def detect_profile(base_url: str, owners: Sequence[str | None]) -> str:
     return "json"
 
 
-def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``schema`` fit for OpenAI's strict structured outputs.
-
-    Every object lists all its properties as required and forbids others; defaults are dropped
-    (optional fields are already nullable in ClaimList's schema, so the model answers null).
-    """
+def _rewritten(schema: dict[str, Any], visit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A deep copy of ``schema`` with ``visit`` applied to every object node, outermost first."""
     out = copy.deepcopy(schema)
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            node.pop("default", None)
-            if node.get("type") == "object" and isinstance(node.get("properties"), dict):
-                node["required"] = list(node["properties"])
-                node["additionalProperties"] = False
-            if "$ref" in node and len(node) > 1:  # strict mode wants a bare $ref
-                for key in [k for k in node if k != "$ref"]:
-                    node.pop(key)
+            visit(node)
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -100,6 +90,25 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
     walk(out)
     return out
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` fit for OpenAI's strict structured outputs.
+
+    Every object lists all its properties as required and forbids others; defaults are dropped
+    (optional fields are already nullable in ClaimList's schema, so the model answers null).
+    """
+
+    def strict(node: dict[str, Any]) -> None:
+        node.pop("default", None)
+        if node.get("type") == "object" and isinstance(node.get("properties"), dict):
+            node["required"] = list(node["properties"])
+            node["additionalProperties"] = False
+        if "$ref" in node and len(node) > 1:  # strict mode wants a bare $ref
+            for key in [k for k in node if k != "$ref"]:
+                node.pop(key)
+
+    return _rewritten(schema, strict)
 
 
 def bounded_schema(schema: dict[str, Any], *, max_items: int = 6, max_length: int = 300) -> dict[str, Any]:
@@ -109,19 +118,11 @@ def bounded_schema(schema: dict[str, Any], *, max_items: int = 6, max_length: in
     repeat a list item or a phrase until the token limit (SmolLM2 listed countries as "relays"
     for 1,000 tokens). Bounds already in the schema are kept; dates keep their own format.
     """
-    out = copy.deepcopy(schema)
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "array":
-                node.setdefault("maxItems", max_items)
-            if node.get("type") == "string" and "format" not in node and "enum" not in node:
-                node.setdefault("maxLength", max_length)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
+    def bound(node: dict[str, Any]) -> None:
+        if node.get("type") == "array":
+            node.setdefault("maxItems", max_items)
+        if node.get("type") == "string" and "format" not in node and "enum" not in node:
+            node.setdefault("maxLength", max_length)
 
-    walk(out)
-    return out
+    return _rewritten(schema, bound)
