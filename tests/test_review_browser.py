@@ -373,6 +373,11 @@ def _review_page_in_chromium(browser: Chromium, tmp_path: Path) -> None:
                "'#a0 tbody.claim[data-claim=\"c0\"] input[data-fix=\"killed.high\"]'); i.focus(); i.select();})()")
     browser.send("Input.insertText", {"text": "16"})
     browser.js("document.activeElement.blur()")
+    # and give it a casualties figure (killed and injured together) it did not have
+    browser.js("(function(){var i=document.querySelector("
+               "'#a0 tbody.claim[data-claim=\"c0\"] input[data-fix=\"casualties.low\"]'); i.focus(); i.select();})()")
+    browser.send("Input.insertText", {"text": "40"})
+    browser.js("document.activeElement.blur()")
     assert browser.js("document.querySelector('#decided').textContent") == "2 decisions"
 
     saved = json.loads(browser.js("window.llmxSave()"))
@@ -380,13 +385,16 @@ def _review_page_in_chromium(browser: Chromium, tmp_path: Path) -> None:
     [art] = saved["articles"]
     assert art["id"] == "qarabel"
     assert art["decisions"] == [
-        {"claim": 0, "verdict": "right", "corrections": {"killed": {"low": 15, "high": 16}}},
+        {"claim": 0, "verdict": "right", "corrections": {"killed": {"low": 15, "high": 16},
+                                                          "casualties": {"low": 40, "high": None}}},
         {"claim": 1, "verdict": "wrong", "corrections": {}},
     ]
     # the saved file reads back as gold: the right claim, corrected; the wrong one gone
     [gold] = apply_review(saved)
     assert gold.result is not None and len(gold.result.claims) == 1
     assert (gold.result.claims[0].killed.low, gold.result.claims[0].killed.high) == (15, 16)
+    casualties = gold.result.claims[0].casualties
+    assert casualties is not None and (casualties.low, casualties.high, casualties.qualifier) == (40, None, "at_least")
     out = tmp_path / "decisions.json"
     out.write_text(browser.js("window.llmxSave()"), encoding="utf-8")
     assert [r.article_id for r in read_results(out)] == ["qarabel"]

@@ -19,7 +19,8 @@ A toolbar filters the articles with problems and searches the page. Keys: ``j`` 
 previous article, ``n`` / ``p`` next / previous problem, ``r`` / ``w`` mark the selected claim
 right / wrong, ``/`` search, ``Esc`` clear. Printing gives the articles without the controls.
 
-**Decisions.** Each claim can be marked right or wrong, and its killed and injured counts, its
+**Decisions.** Each claim can be marked right or wrong, and its killed, injured and casualties
+counts (casualties: killed and injured together, never split by the source), its
 place and its claimant corrected; the page keeps the decisions (in the browser's local storage
 too, so a reload keeps them). ``window.llmxSave()`` returns them as a JSON string and the *save*
 button downloads that file: the review file format that
@@ -275,6 +276,7 @@ def _controls(claim: Claim) -> str:
             '</button><button type="button" class="mark" data-v="wrong" title="wrong (w)">✗ wrong</button></span>'
             '<details class="fix"><summary>correct…</summary>'
             f'{num("killed", "low")}{num("killed", "high")}{num("injured", "low")}{num("injured", "high")}'
+            f'{num("casualties", "low")}{num("casualties", "high")}'
             f'<label>place <input type="text" data-fix="place" value="{_e(place)}"></label>'
             f'<label>claimant <input type="text" data-fix="claimant" value="{_e(claim.attribution.claimant or "")}">'
             '</label><button type="button" class="reset">undo corrections</button></details>')
@@ -549,7 +551,7 @@ _JS = r"""
     var orig = original(tb) || {};
     var name = input.dataset.fix.split('.')[0];
     setDecision(tb, function (d) {
-      if (name === 'killed' || name === 'injured') {
+      if (name === 'killed' || name === 'injured' || name === 'casualties') {
         var c = readCount(tb, name);
         if (c === undefined) { return; }
         var o = orig[name] || {low: null, high: null};

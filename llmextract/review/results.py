@@ -29,6 +29,7 @@ article on the id, else on the content hash (:meth:`ResultSet.find`).
                    "decisions": [{"claim": 0, "verdict": "right" | "wrong" | null,
                                   "corrections": {"killed": {"low": 5, "high": 5},
                                                   "injured": {"low": 2, "high": null},
+                                                  "casualties": {"low": 30, "high": 30},
                                                   "place": "Hajin", "claimant": "SOHR"}}]}]}
 
 Read as gold, an article's claims are those marked right, with their corrections applied (a
