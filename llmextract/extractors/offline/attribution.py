@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from llmextract.extractors.offline.scan import Scan
+from llmextract.extractors.offline.scan import Scan, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|states|noted|added|adds|claimed|claims|"
@@ -269,19 +269,17 @@ def _content(text: str, sent: Sentence, np: tuple[int, int], vs: int, ve: int, *
     return ((ve, sent.end),)
 
 
-_speech_cache: tuple[str, dict[tuple[int, int, str | None, int | None], Speech]] = ("", {})
+_SPEECH_READ = "attribution: speech by sentence, outlet and focus"  # the index.memo key of what was read
 
 
 def sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None = None,
                     focus: int | None = None) -> Speech:
-    """:func:`_sentence_speech`, remembered for the last text (a sentence is read for several claims)."""
-    global _speech_cache
-    if _speech_cache[0] is not index.text:
-        _speech_cache = (index.text, {})
+    """:func:`_sentence_speech`, remembered with the index (a sentence is read for several claims)."""
+    read: dict[tuple[int, int, str | None, int | None], Speech] = per_index(index, _SPEECH_READ, dict)
     key = (sent.start, sent.end, outlet, focus)
-    got = _speech_cache[1].get(key)
+    got = read.get(key)
     if got is None:
-        got = _speech_cache[1][key] = _sentence_speech(index, sent, outlet=outlet, focus=focus)
+        got = read[key] = _sentence_speech(index, sent, outlet=outlet, focus=focus)
     return Speech(got.claimant, list(got.relays), got.outlet, got.anaphor, list(got.spans))
 
 
@@ -319,7 +317,7 @@ def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None
             out.outlet = np
 
     cited: tuple[int, int] | None = None
-    for vs, ve in SPEECH_SCAN.within(text, sent.start, sent.end):
+    for vs, ve in SPEECH_SCAN.within(index, sent.start, sent.end):
         verb = text[vs:ve].lower()
         if text[vs].isupper() and not (verb.startswith(("according", "citing", "quoting")) and vs == sent.start):
             continue  # "the United States", "Reports": a name or a noun, not a verb

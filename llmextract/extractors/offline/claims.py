@@ -175,7 +175,7 @@ def _drafts(index: EvidenceIndex) -> list[_Draft]:
         if not any(a.role in ("killed", "injured") for a in figures):
             if casualties and _ATTACK_NOUN.search(sent.text):
                 drafts.append(_Draft([sent], casualties=casualties[0]))
-            charge = _ALLEGE.search(sent.text) if SPEECH_SCAN.any_within(text, sent.start, sent.end) else None
+            charge = _ALLEGE.search(sent.text) if SPEECH_SCAN.any_within(index, sent.start, sent.end) else None
             if charge:
                 sp = sentence_speech(index, sent, focus=sent.start + charge.start())
                 if sp.claimant or sp.anaphor:  # a charge someone makes, not the outlet's own narration
@@ -409,7 +409,7 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
     neighbourhood = list(sents)
     if d.clause is None and first.index + 1 < len(index.sentences) and index.sentences[first.index + 1] not in sents:
         neighbourhood.append(index.sentences[first.index + 1])
-    means = next((text[m[0]:m[1]] for s in neighbourhood for m in _MEANS.within(text, s.start, s.end)), None)
+    means = next((text[m[0]:m[1]] for s in neighbourhood for m in _MEANS.within(index, s.start, s.end)), None)
     perpetrator = find_perpetrator(index, sents) or find_perpetrator(index, between, strength=2) or ante_perpetrator
     if perpetrator is not None:
         # "in US-led strikes" when the claim's sentences name "the US-led coalition": the party by its name
@@ -417,7 +417,7 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
                        key=lambda s: s.start)
         perpetrator = party_named(index, scope, perpetrator) or perpetrator
     counts = {role: m.to_count() for role, m in d.counts.items()}
-    rise = any(_RISE.any_within(text, s.start, s.end) for s in neighbourhood)
+    rise = any(_RISE.any_within(index, s.start, s.end) for s in neighbourhood)
     evidence = sorted({(s.start, s.end) for s in [*sents, *extra]})
     return Claim(
         kind=d.kind,

@@ -14,6 +14,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from llmextract.extractors.offline.scan import per_index
 from llmextract.schema import Qualifier
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.numbers import NumberMention
@@ -30,7 +31,6 @@ _CUE = re.compile(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
 # lowered text costs a fraction of the case-insensitive scan of every sentence.
 _CUE_FIRST = "".join(sorted({w[0] for w in (_KILL + "|" + _INJURE).split("|")}))
 _CUE_LOWER = re.compile(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b")
-_cues_cache: tuple[str, list[tuple[int, int, str]]] = ("", [])
 # A cue that comes before the figure it counts: "killed 13", "killing at least 5", "wounding 14 others",
 # "the death toll rose to 20", "claimed the lives of 98 people".
 _LEFT_GAP = re.compile(
@@ -85,27 +85,40 @@ class Attach:
 
 
 
-def _all_cues(text: str) -> list[tuple[int, int, str]]:
-    """Every casualty cue of the text, scanned once (the last text's cues are kept)."""
-    global _cues_cache
-    if _cues_cache[0] is text:
-        return _cues_cache[1]
-    low = text.lower()
-    scan = _CUE_LOWER.finditer(low) if len(low) == len(text) else _CUE.finditer(text)
-    cues = [(m.start(), m.end(), "kill" if m.group("kill") else "injure") for m in scan]
-    _cues_cache = (text, cues)
-    return cues
+class _Cues:
+    """Every casualty cue of an article's text, (start, end, "kill" or "injure") in text order, scanned once and
+    kept with its index; with their starts and ends (both ascending: the cues do not overlap)."""
+
+    def __init__(self, text: str) -> None:
+        low = text.lower()
+        scan = _CUE_LOWER.finditer(low) if len(low) == len(text) else _CUE.finditer(text)
+        self.cues = [(m.start(), m.end(), "kill" if m.group("kill") else "injure") for m in scan]
+        self.starts = [c[0] for c in self.cues]
+        self.ends = [c[1] for c in self.cues]
+
+    def inside(self, start: int, end: int) -> list[tuple[int, int, str]]:
+        """The cues that lie inside ``[start, end)``."""
+        i = bisect.bisect_left(self.starts, start)
+        out = []
+        while i < len(self.cues) and self.starts[i] < end:
+            if self.ends[i] <= end:
+                out.append(self.cues[i])
+            i += 1
+        return out
+
+    def touching(self, start: int, end: int) -> bool:
+        """Whether a cue overlaps ``[start, end)``. A sentence no cue touches holds no word of killing or wounding:
+        each such word, matched by any rule, is a cue or inside one (a cue may run over a sentence's edge)."""
+        i = bisect.bisect_right(self.ends, start)
+        return i < len(self.cues) and self.starts[i] < end
+
+
+def _cues(index: EvidenceIndex) -> _Cues:
+    return per_index(index, _Cues, lambda: _Cues(index.text))
 
 
 def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int, str]]:
-    cues = _all_cues(index.text)
-    i = bisect.bisect_left(cues, (sent.start, -1, ""))
-    out = []
-    while i < len(cues) and cues[i][0] < sent.end:
-        if cues[i][1] <= sent.end:
-            out.append(cues[i])
-        i += 1
-    return out
+    return _cues(index).inside(sent.start, sent.end)
 
 
 _RIGHT_GAP = re.compile(
@@ -555,15 +568,18 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
     sentence before has given a figure), a breakdown given "as many" ("four children and as many women"), and a
     vague injured count ("some people are seriously injured")."""
     text = index.text
+    # a victim with companions, a counted subject and "some people are injured" each need a word of killing or
+    # wounding: a sentence no cue touches is not read for them
+    cued = _cues(index).touching(sent.start, sent.end)
     attaches = attach_counts(index, sent)
-    group = with_companions(index, sent)
+    group = with_companions(index, sent) if cued else None
     if group is not None:
         # "killing a tribal elder and five other people": the one and the five, not the five alone
         attaches = [a for a in attaches if a.role != "killed" or not group.start <= a.mention.start < group.end]
         if not any(a.role == "killed" for a in attaches):
             attaches.insert(0, Attach(group, "killed", 0))
     if not any(a.role == "killed" for a in attaches):
-        subject = subject_count(index, sent)
+        subject = subject_count(index, sent) if cued else None
         if subject is not None:
             attaches.insert(0, Attach(subject, "killed", 0))
     if not any(a.role == "killed" for a in attaches) and not counted_before:
@@ -589,7 +605,7 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
                 s, e = m.start(1), m.end(1)
                 attaches.append(Attach(NumberMention(s, e, text[s:e], a.mention.low, a.mention.high,
                                                      a.mention.qualifier, s, e, "same"), role, a.distance))
-    if not any(a.role == "injured" for a in attaches):
+    if cued and not any(a.role == "injured" for a in attaches):
         m = _SOME_INJURED.search(sent.text)
         if m is not None:
             s, e = sent.start + m.start(1), sent.start + m.end(1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from llmextract.extractors.offline.scan import per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;
@@ -74,20 +75,29 @@ _NOT_HEAD = (r"(?!\s+(?:officers?|spokes(?:man|woman|person)|officials?|chief|co
 _HEAD_BODY = (_WEAPONS + "|" + _ACTORS).replace("(?i:", "(?:").lower()
 _HEAD_FIRST = "".join(sorted({w.lstrip("(?:")[:1] for w in _HEAD_BODY.split("|") if w.lstrip("(?:")[:1].isalnum()}))
 _HEAD = re.compile(rf"(?=[{_HEAD_FIRST}])\b(?:{_HEAD_BODY})\b")
-# The last text scanned: its head spans, their starts and their ends (both ascending: the spans do not overlap)
-_heads_cache: tuple[str, list[tuple[int, int]], list[int], list[int]] = ("", [], [], [])
 
 
-def _heads(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of the head words in [start, end): the whole text scanned once, lowered."""
-    global _heads_cache
-    cache = _heads_cache
-    if cache[0] is not text:
+class _Heads:
+    """The head words of an article's text (scanned once, lowered), with their starts and ends (both ascending:
+    the spans do not overlap); and the party phrases read from each sentence (a sentence is read for several
+    claims)."""
+
+    def __init__(self, text: str) -> None:
         low = text.lower()
-        spans = [m.span() for m in _HEAD.finditer(low)] if len(low) == len(text) else []
-        cache = _heads_cache = (text, spans, [s for s, _e in spans], [e for _s, e in spans])
-    _text, spans, starts, ends = cache
-    return spans[bisect.bisect_left(starts, start):bisect.bisect_right(ends, end)]
+        self.spans = [m.span() for m in _HEAD.finditer(low)] if len(low) == len(text) else []
+        self.starts = [s for s, _e in self.spans]
+        self.ends = [e for _s, e in self.spans]
+        self.phrases: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+
+    def within(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(start, end) of the head words in [start, end)."""
+        return self.spans[bisect.bisect_left(self.starts, start):bisect.bisect_right(self.ends, end)]
+
+
+def _heads_of(index: EvidenceIndex) -> _Heads:
+    return per_index(index, _Heads, lambda: _Heads(index.text))
+
+
 _ATTACK_VERB = re.compile(
     r"\s+(?:(?:have|has|had|reportedly|allegedly|also|then|later|again)\s+)*(?:struck|hit|shelled|bombed|pounded|"
     r"attacked|killed|killing|shot|opened\s+fire|fired|stormed|raided|ambushed|dropped|targeted|launched|"
@@ -107,17 +117,12 @@ _TARGET_BEFORE = re.compile(r"\b(?:against|fighting|fight|on|targeting|targeted|
                             r"vestiges\s+of)\s+$", re.I)
 
 
-_phrases_cache: tuple[str, dict[tuple[int, int], list[tuple[int, int, int]]]] = ("", {})
-
-
-def _party_phrases(text: str, start: int, end: int) -> list[tuple[int, int, int]]:
-    """:func:`_read_party_phrases`, remembered for the last text (a sentence is read for several claims)."""
-    global _phrases_cache
-    if _phrases_cache[0] is not text:
-        _phrases_cache = (text, {})
-    got = _phrases_cache[1].get((start, end))
+def _party_phrases(index: EvidenceIndex, start: int, end: int) -> list[tuple[int, int, int]]:
+    """:func:`_read_party_phrases`, remembered with the index (a sentence is read for several claims)."""
+    heads = _heads_of(index)
+    got = heads.phrases.get((start, end))
     if got is None:
-        got = _phrases_cache[1][(start, end)] = _read_party_phrases(text, start, end)
+        got = heads.phrases[(start, end)] = _read_party_phrases(index.text, heads, start, end)
     return got
 
 
@@ -141,18 +146,18 @@ _NOT_HEAD_RE = re.compile(_NOT_HEAD)
 _LED = re.compile(r"[\w-]+-(?:led|backed|allied|aligned|run|installed|controlled)")
 
 
-def _noun_phrases(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def _noun_phrases(text: str, heads: _Heads, start: int, end: int) -> list[tuple[int, int]]:
     """The party noun phrases of a span: each head word (a weapon or a fighting party) widened to the words
     before it that qualify it ("the Russian-installed", "Islamic State", "suspected") and to a weapon, an agent
     or a vehicle after it ("army air strikes", "the coalition led by the United States", "Gunmen on
     motorbikes"); kept when a word of it names a party, not only a weapon ("a car bomb" names nobody)."""
     out: list[tuple[int, int]] = []
     done = start
-    heads = _heads(text, start, end)
-    for i, (h_start, h_end) in enumerate(heads):
+    found = heads.within(start, end)
+    for i, (h_start, h_end) in enumerate(found):
         if h_start < done:
             continue
-        if i + 1 < len(heads) and not text[h_end:heads[i + 1][0]].strip():
+        if i + 1 < len(found) and not text[h_end:found[i + 1][0]].strip():
             continue  # "Regime forces", "Islamic State gunmen": the next head word heads the phrase
         head = text[h_start:h_end]
         actor = bool(_ACTOR_HEAD.match(head))
@@ -188,12 +193,12 @@ def _noun_phrases(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _read_party_phrases(text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+def _read_party_phrases(text: str, heads: _Heads, start: int, end: int) -> list[tuple[int, int, int]]:
     """(start, end, strength) of every party noun phrase: 3 the subject of an attack verb, 2 the agent of a
     passive or a party naming a weapon ("US-led airstrikes", "an Israeli airstrike"), 1 a party named alone.
     A party in the possessive ("Daesh's stronghold") or after "against", "fighting" (a target) is not one."""
     out = []
-    for s, e in _noun_phrases(text, start, end):
+    for s, e in _noun_phrases(text, heads, start, end):
         if _COUNTED.search(text, max(start, s - 24), s):
             continue  # "killing 14 soldiers": counted, so among the victims
         if re.match(r"['’]s?\b", text[e:e + 2]):
@@ -221,7 +226,7 @@ def find_perpetrator(index: EvidenceIndex, sents: list[Sentence], *, strength: i
     text = index.text
     found: list[tuple[int, int, int]] = []
     for sent in sents:
-        found += [f for f in _party_phrases(text, sent.start, sent.end) if f[2] >= strength]
+        found += [f for f in _party_phrases(index, sent.start, sent.end) if f[2] >= strength]
     if not found:
         return None
     s, e, _ = max(found, key=lambda f: (f[2], -f[0]))
@@ -239,7 +244,7 @@ def party_named(index: EvidenceIndex, sents: list[Sentence], phrase: str) -> str
         return None
     text = index.text
     for sent in sents:
-        for s, e, _ in _party_phrases(text, sent.start, sent.end):
+        for s, e, _ in _party_phrases(index, sent.start, sent.end):
             found = text[s:e]
             if _PARTY_NOUN.search(found) and normalise_perpetrator(found) == party:
                 return found

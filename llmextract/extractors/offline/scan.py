@@ -1,48 +1,63 @@
-"""Word patterns of the rules scanned once per text, so each sentence asks for its matches instead of rescanning.
+"""What the rules read once per article and keep with its index, so each sentence or claim asks instead of rescanning.
 
 The rules ask the same questions of a sentence many times (every claim that reads it): where its
-speech verbs are, its casualty cues, its weapons. :class:`Scan` runs a case-insensitive pattern
-over the whole text once (as :class:`llmextract.text.caseless.CaselessPattern`, the fast way to
-run a long case-insensitive alternation) and keeps the spans of the last text it saw; a sentence
-gets its own with :meth:`Scan.within`.
+speech verbs are, its casualty cues, its weapons, who speaks in it. Whatever is worked out once per
+article is kept in the article's :attr:`llmextract.text.index.EvidenceIndex.memo` (:func:`per_index`),
+under a key of the module that builds it: it lives as long as the index, and articles read in
+parallel threads never see each other's (a module global keyed by the text would be neither).
+
+:class:`Scan` runs a case-insensitive pattern over the whole text once (as
+:class:`llmextract.text.caseless.CaselessPattern`, the fast way to run a long case-insensitive
+alternation); a sentence gets its matches with :meth:`Scan.within`.
 """
 
 from __future__ import annotations
 
 import bisect
-import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from llmextract.text.caseless import CaselessPattern
+from llmextract.text.index import EvidenceIndex
+
+_T = TypeVar("_T")
+
+
+def per_index(index: EvidenceIndex, key: object, build: Callable[[], _T]) -> _T:
+    """``index.memo[key]``, made by ``build()`` the first time it is asked for."""
+    memo = index.memo
+    if key in memo:
+        return memo[key]  # type: ignore[return-value]
+    got = memo[key] = build()
+    return got
+
+
+def spans_within(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """The spans (in text order, not overlapping) that lie inside ``[start, end)``."""
+    i = bisect.bisect_left(spans, (start, -1))
+    out = []
+    while i < len(spans) and spans[i][0] < end:
+        if spans[i][1] <= end:
+            out.append(spans[i])
+        i += 1
+    return out
 
 
 class Scan:
-    """The spans of one case-insensitive pattern in the last text scanned (one text at a time per thread)."""
+    """One case-insensitive pattern, its matches in an article's text found once and kept with its index."""
 
     def __init__(self, source: str, first: str) -> None:
         self.pattern = CaselessPattern(source, first)
-        self._local = threading.local()
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """Every match's (start, end) in ``text``, leftmost first, not overlapping."""
-        last = getattr(self._local, "last", None)
-        if last is not None and last[0] is text:
-            return last[1]
-        spans = list(self.pattern.spans(text))
-        self._local.last = (text, spans)
-        return spans
+    def spans(self, index: EvidenceIndex) -> list[tuple[int, int]]:
+        """Every match's (start, end) in the index's text, leftmost first, not overlapping."""
+        return per_index(index, self, lambda: list(self.pattern.spans(index.text)))
 
-    def within(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+    def within(self, index: EvidenceIndex, start: int, end: int) -> list[tuple[int, int]]:
         """The matches that lie inside ``text[start:end]``."""
-        spans = self.spans(text)
-        i = bisect.bisect_left(spans, (start, -1))
-        out = []
-        while i < len(spans) and spans[i][0] < end:
-            if spans[i][1] <= end:
-                out.append(spans[i])
-            i += 1
-        return out
+        return spans_within(self.spans(index), start, end)
 
-    def any_within(self, text: str, start: int, end: int) -> bool:
-        spans = self.spans(text)
+    def any_within(self, index: EvidenceIndex, start: int, end: int) -> bool:
+        spans = self.spans(index)
         i = bisect.bisect_left(spans, (start, -1))
         return i < len(spans) and spans[i][1] <= end

@@ -1,0 +1,75 @@
+"""The offline extractor's per-article tables (kept in the index's memo) never leak from one article to another.
+
+Two articles whose sentences stand at the same offsets but name other speakers, places, figures and
+perpetrators: read alternately, or at once from two threads, each must give what it gives alone. A
+table kept by sentence offsets in a module global, or by "the last text seen", would mix them.
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from llmextract import extract
+from llmextract.extractors.offline import extract_offline
+from llmextract.extractors.offline.attribution import sentence_speech
+from llmextract.extractors.offline.counts import sentence_figures
+from llmextract.schema import Article
+from llmextract.text.index import EvidenceIndex
+
+_FIRST = ("Police said gunmen killed 12 villagers in Kaduna on Monday. "
+          "The governor told reporters that 30 others were wounded. "
+          "Residents said the toll could rise.")
+_SECOND = ("Medics said raiders killed 47 traders in Zamfara on Friday. "
+           "The minister told reporters that 18 others were injured. "
+           "Witnesses said the toll could rise.")
+
+
+def _dump(text: str) -> dict:
+    got = extract(text).model_dump(mode="json")
+    got["provenance"].pop("latency_s", None)
+    return got
+
+
+def test_the_two_articles_differ_at_the_same_offsets() -> None:
+    a, b = EvidenceIndex.build(_FIRST), EvidenceIndex.build(_SECOND)
+    assert [(s.start, s.end) for s in a.sentences] == [(s.start, s.end) for s in b.sentences]
+    assert sentence_speech(a, a.sentences[0]).claimant == "Police"
+    assert sentence_speech(b, b.sentences[0]).claimant == "Medics"
+    assert [f.mention.text for f in sentence_figures(a, a.sentences[0], False)] == ["12"]
+    assert [f.mention.text for f in sentence_figures(b, b.sentences[0], False)] == ["47"]
+
+
+def test_articles_read_alternately_give_what_they_give_alone() -> None:
+    alone = {text: _dump(text) for text in (_FIRST, _SECOND)}
+    assert alone[_FIRST]["claims"][0]["killed"]["low"] == 12
+    assert alone[_SECOND]["claims"][0]["killed"]["low"] == 47
+    assert alone[_FIRST]["claims"][0]["attribution"]["claimant"] == "Police"
+    assert alone[_SECOND]["claims"][0]["attribution"]["claimant"] == "Medics"
+    for _ in range(3):
+        for text in (_FIRST, _SECOND):
+            assert _dump(text) == alone[text]
+
+
+def test_one_index_read_for_two_articles_in_turn() -> None:
+    # the extractor asked of two live indexes in turn: what it keeps for one is not read for the other
+    first, second = Article(text=_FIRST), Article(text=_SECOND)
+    a, b = EvidenceIndex.build(first), EvidenceIndex.build(second)
+    want_a = extract_offline(first, EvidenceIndex.build(first)).claims
+    want_b = extract_offline(second, EvidenceIndex.build(second)).claims
+    for _ in range(2):
+        assert extract_offline(first, a).claims == want_a
+        assert extract_offline(second, b).claims == want_b
+
+
+def test_articles_read_from_two_threads_give_what_they_give_alone() -> None:
+    alone = {text: _dump(text) for text in (_FIRST, _SECOND)}
+    texts = [_FIRST, _SECOND] * 40
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: many interleavings of the two
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(_dump, texts))
+    finally:
+        sys.setswitchinterval(interval)
+    assert [r == alone[t] for r, t in zip(results, texts, strict=True)] == [True] * len(texts)
