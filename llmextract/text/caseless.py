@@ -9,6 +9,10 @@ same: lowering keeps every character in place, and each character then matches a
 element case-sensitively exactly when it matched it ignoring case, except for three: "İ" lowers
 to two characters, and dotless "ı" and long "ſ" match "i" and "s" ignoring case yet stay
 themselves when lowered. A text holding one of them is scanned with the case-insensitive pattern.
+
+Lowering a text costs about as much as one scan of it, and a text is scanned by several patterns:
+a caller that scans one text many times lowers it once with :func:`lowered` and hands the result
+to each :meth:`CaselessPattern.spans` (the evidence index keeps it: ``EvidenceIndex.lowered``).
 """
 
 from __future__ import annotations
@@ -18,20 +22,14 @@ from collections.abc import Iterator
 
 LOWERING_UNSAFE = ("\u0130", "\u0131", "\u017f")
 _UNSAFE = re.compile("[" + "".join(LOWERING_UNSAFE) + "]")
-# The last text lowered and its lowered form (None: unsafe to lower). Several patterns scan the same
-# text one after another; a tuple is replaced whole, so threads at worst lower a text again.
-_last: tuple[str, str | None] = ("", "")
 
 
-def _lowered(text: str) -> str | None:
+def lowered(text: str) -> str | None:
     """``text.lower()``, or None when ``text`` holds a character that lowering would misplace."""
-    global _last
-    last = _last
-    if last[0] is text:
-        return last[1]
-    lowered = None if not text.isascii() and _UNSAFE.search(text) else text.lower()
-    _last = (text, lowered)
-    return lowered
+    return None if not text.isascii() and _UNSAFE.search(text) else text.lower()
+
+
+_SPAN = re.Match.span
 
 
 class CaselessPattern:
@@ -42,12 +40,15 @@ class CaselessPattern:
     """
 
     def __init__(self, source: str, first: str) -> None:
+        self._source, self._first = source, first
         self.caseless = re.compile(source, re.IGNORECASE)
         self._lowered = re.compile(rf"(?=[{first}])(?:{source})")
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """(start, end) of each match in ``text``: leftmost first, not overlapping, as ``finditer``."""
-        lowered = _lowered(text)
-        if lowered is None:
-            return (m.span() for m in self.caseless.finditer(text))
-        return (m.span() for m in self._lowered.finditer(lowered))
+    def spans(self, text: str, lowered_text: str | None = None) -> Iterator[tuple[int, int]]:
+        """(start, end) of each match in ``text``: leftmost first, not overlapping, as ``finditer``.
+
+        ``lowered_text``: :func:`lowered` of ``text`` when the caller has it (None: lowered here)."""
+        low = lowered_text if lowered_text is not None else lowered(text)
+        if low is None:
+            return map(_SPAN, self.caseless.finditer(text))
+        return map(_SPAN, self._lowered.finditer(low))

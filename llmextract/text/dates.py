@@ -71,9 +71,10 @@ class DateMention:
     text: str
 
 
-def find_dates(text: str) -> list[DateMention]:
-    """Date phrases in ``text``: the matches of :data:`DATE_PATTERNS`, leftmost first, not overlapping."""
-    return [DateMention(s, e, text[s:e]) for s, e in _DATES.spans(text)]
+def find_dates(text: str, lowered_text: str | None = None) -> list[DateMention]:
+    """Date phrases in ``text``: the matches of :data:`DATE_PATTERNS`, leftmost first, not overlapping.
+    ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it."""
+    return [DateMention(s, e, text[s:e]) for s, e in _DATES.spans(text, lowered_text)]
 
 
 def _month(token: str) -> int | None:

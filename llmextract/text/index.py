@@ -49,7 +49,7 @@ from typing import Any, TypeVar
 from rapidfuzz import fuzz
 
 from llmextract.schema import Article, Qualifier
-from llmextract.text.caseless import CaselessPattern
+from llmextract.text.caseless import CaselessPattern, lowered
 from llmextract.text.dates import DateMention, find_dates
 from llmextract.text.instructions import Instruction, find_instructions
 from llmextract.text.names import NameMention, find_names, fold
@@ -203,10 +203,12 @@ class EvidenceIndex:
             scan, back = text, None
         self._scan = scan  # the text as read: invisible marks removed (the text itself when it has none)
         self._back = back  # offsets of ``_scan`` in ``text`` (None: the same)
+        # the text as read, lowered once for every case-insensitive scan (None: lowering moves characters)
+        self._scan_lowered = low = lowered(scan)
         sentences = _split_sentences(scan)
-        numbers = find_numbers(scan)
+        numbers = find_numbers(scan, low)
         names = find_names(scan)
-        dates = find_dates(scan)
+        dates = find_dates(scan, low)
         self._scan_sentences = [(x.start, x.end) for x in sentences]
         if back is not None:
             sentences = [Sentence(x.index, *self._orig(x.start, x.end), x.text) for x in sentences]
@@ -219,6 +221,13 @@ class EvidenceIndex:
         self.names = names
         self.dates = dates
         self._mention_starts: dict[str, tuple[list[Any], int, list[int] | None]] = {}
+
+    @cached_property
+    def lowered(self) -> str | None:
+        """:func:`~llmextract.text.caseless.lowered` of :attr:`text`: its lower case, offset for offset
+        (None when lowering would move characters), for a :class:`~llmextract.text.caseless.CaselessPattern`
+        scan of :attr:`text` (``pattern.spans(index.text, index.lowered)``), lowered once per index."""
+        return self._scan_lowered if self._back is None else lowered(self.text)
 
     @classmethod
     def build(cls, article: Article | str) -> EvidenceIndex:
@@ -487,7 +496,8 @@ class EvidenceIndex:
         text = self._scan
         # the lead is looked for only near the words it must hold (a unit or a direction)
         windows: list[tuple[int, int]] = []
-        anchors = sorted([*_REFERENCE_ANCHOR_WORD.spans(text), *(a.span() for a in _REFERENCE_ANCHOR_M.finditer(text))])
+        anchors = sorted([*_REFERENCE_ANCHOR_WORD.spans(text, self._scan_lowered),
+                          *(a.span() for a in _REFERENCE_ANCHOR_M.finditer(text))])
         for a_start, a_end in anchors:
             s0, e0 = max(0, a_start - 60), a_end + 20
             if windows and s0 <= windows[-1][1]:
@@ -583,7 +593,7 @@ class EvidenceIndex:
     @cached_property
     def instructions(self) -> list[Instruction]:
         """The sentences addressed to a model (:mod:`llmextract.text.instructions`), in text order."""
-        found = find_instructions(self._scan, self._scan_sentences)
+        found = find_instructions(self._scan, self._scan_sentences, self._scan_lowered)
         if self._back is None:
             return found
         return [Instruction(*self._orig(i.start, i.end), i.why, self._orig(*i.cue)) for i in found]

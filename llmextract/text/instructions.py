@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from llmextract.text.caseless import CaselessPattern
+from llmextract.text.caseless import CaselessPattern, lowered
 
 _NOUNS = (r"(?:instructions?|prompts?|system\s+prompts?|directions|directives?|rules|guidelines|commands?|"
           r"context|constraints|guidance|programming|training|messages?)")
@@ -89,14 +89,24 @@ class Instruction:
 
 _SCANS = (("an override of the model's instructions", _OVERRIDE), ("words addressed to a model", _ADDRESS),
           ("an output directive", _DIRECTIVE))
+# The three at once: news text matches none of them, and one scan says so where three would. A text
+# that holds a match of one holds a match of this one, and is then scanned by each.
+_ANY_SCAN = CaselessPattern("|".join(f"(?:{p._source})" for _why, p in _SCANS),
+                            "".join(p._first for _why, p in _SCANS))
+# Where a role marker can be: its word and its colon, in the lowered text (searched for once).
+_ROLE_HINT = re.compile(r"(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s")
 
 
-def find_instructions(text: str, sentences: Iterable[tuple[int, int]]) -> list[Instruction]:
+def find_instructions(text: str, sentences: Iterable[tuple[int, int]],
+                      lowered_text: str | None = None) -> list[Instruction]:
     """The sentences of ``text`` (given as (start, end) spans, in order) that address a model, in text order.
 
-    Each pattern is scanned once over the whole text; a role marker and an opening imperative are
-    tried only where a line or a sentence starts. A role marker or a template token flags from
-    where it stands to the sentence's end (the news before it on the same line is news)."""
+    Each pattern is scanned once over the whole text (and the three word patterns only when their
+    union matches); a role marker and an opening imperative are tried only where a line or a sentence
+    starts (and the role markers only when one's word and colon are in the text). A role marker or a
+    template token flags from where it stands to the sentence's end (the news before it on the same
+    line is news). ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the
+    caller has it."""
     spans = list(sentences)
     if not spans:
         return []
@@ -111,19 +121,21 @@ def find_instructions(text: str, sentences: Iterable[tuple[int, int]]) -> list[I
         found[i] = Instruction(at if from_marker else s, e, why, (at, end))
 
     # the markers first: they flag from where they stand
-    lowered = text.lower()
-    if any(h in lowered for h in _TEMPLATE_HINTS):
+    low = lowered_text if lowered_text is not None else lowered(text)  # None: lowering moves characters
+    if any(h in (low if low is not None else text.lower()) for h in _TEMPLATE_HINTS):
         for m in _TEMPLATE.finditer(text):
             flag(m.start(), m.end(), "a chat template token", True)
-    line_starts = set(starts) | {m.end() for m in _STARTS.finditer(text)}
-    for at in sorted(line_starts):
-        m = _ROLE_MARKER.match(text, at)
-        if m is not None:
-            lead = len(m.group(0)) - len(m.group(0).lstrip())
-            flag(at + lead, m.end(), "a chat role marker", True)
-    for why, pattern in _SCANS:
-        for a, b in pattern.spans(text):
-            flag(a, b, why, False)
+    if low is None or _ROLE_HINT.search(low) is not None:
+        line_starts = set(starts) | {m.end() for m in _STARTS.finditer(text)}
+        for at in sorted(line_starts):
+            m = _ROLE_MARKER.match(text, at)
+            if m is not None:
+                lead = len(m.group(0)) - len(m.group(0).lstrip())
+                flag(at + lead, m.end(), "a chat role marker", True)
+    if next(_ANY_SCAN.spans(text, low), None) is not None:
+        for why, pattern in _SCANS:
+            for a, b in pattern.spans(text, low):
+                flag(a, b, why, False)
     for s, _e in spans:
         m = _IMPERATIVE.match(text, s)
         if m is not None:

@@ -23,10 +23,11 @@ not settle is None.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from llmextract.schema import Count, Qualifier
-from llmextract.text.caseless import CaselessPattern
+from llmextract.text.caseless import CaselessPattern, lowered
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -54,6 +55,7 @@ _WORD_RUN_SOURCE = (
 # Number words ("Twenty", "nine", "a dozen"), case-insensitive; a match starts with "h", "a" or the
 # first letter of a number word.
 _WORD_RUNS = CaselessPattern(_WORD_RUN_SOURCE, "ha" + "".join(sorted({w[0] for w in _WORD.split("|")})))
+_DIGIT_RUN = re.compile(r"\d+")
 _DIGITS = re.compile(
     r"(?<![\w.,:/-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
     r"(?:\s+(million|thousand|hundred|dozen|billion)\b)?(?![\w:/]|[.,]\d)",
@@ -140,6 +142,10 @@ _ORDINALS = CaselessPattern(
 _PHONE = re.compile(
     r"(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,5}(?![\w/]|[.,-]\d)"
 )
+# Two digits joined as in a phone number: a match of _PHONE holds one within 17 characters of its start
+# (at the latest in "+123 (12345) 1234-5"), so its scan starts _PHONE_REACH characters before the first.
+_PHONE_PAIR = re.compile(r"\d[ .-]\d")
+_PHONE_REACH = 60
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What a count counts, by the noun that follows it: things, or a time (a vague "few days").
 _THING_NOUNS = (
@@ -310,20 +316,35 @@ def _split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + tok.start(), start + tok.end()) for tok in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)*", run)]
 
 
-def _raw_numerals(text: str) -> list[tuple[int, int, int, str]]:
-    """(start, end, value, how) of every numeral, words, digits and ordinals, in text order."""
+def _digit_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_DIGITS.finditer(text)``, tried only where a run of digits starts: a match starts with a digit
+    that follows no word character, and a pattern that opens with a lookbehind is otherwise tried at
+    every character of the text."""
+    pos = 0
+    for run in _DIGIT_RUN.finditer(text):
+        if run.start() < pos:
+            continue
+        m = _DIGITS.match(text, run.start())
+        if m is not None:
+            yield m
+            pos = m.end()
+
+
+def _raw_numerals(text: str, lowered_text: str | None = None) -> list[tuple[int, int, int, str]]:
+    """(start, end, value, how) of every numeral, words, digits and ordinals, in text order.
+    ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it."""
     found: list[tuple[int, int, int, str]] = []
-    for m in _DIGITS.finditer(text):
+    for m in _digit_matches(text):
         value = _digits_value(m.group(1), m.group(2))
         if value is None:
             continue
         found.append((m.start(), m.end(), value, "digits"))
-    for run_start, run_end in _WORD_RUNS.spans(text):
+    for run_start, run_end in _WORD_RUNS.spans(text, lowered_text):
         for s, e in _split_run(text, run_start, run_end):
             value = words_to_int(text[s:e])
             if value is not None:
                 found.append((s, e, value, "words"))
-    for s, e in _ORDINALS.spans(text):
+    for s, e in _ORDINALS.spans(text, lowered_text):
         value = ordinal_value(text[s:e])
         if value is not None:
             found.append((s, e, value, "ordinal"))
@@ -420,11 +441,16 @@ def _hedge(text: str, start: int) -> tuple[Qualifier, int]:
 
 
 def _phone_pieces(text: str) -> list[tuple[int, int]]:
-    """The spans of the phone numbers of ``text``."""
-    out = []
-    if not any(c.isdigit() for c in text):
+    """The spans of the phone numbers of ``text``.
+
+    Every phone number holds two digits joined by a space, a dot or a dash: the scan starts a little
+    before the first such pair (a match starts at most :data:`_PHONE_REACH` characters before the pair
+    it holds), and a text without one has no phone number."""
+    out: list[tuple[int, int]] = []
+    pair = _PHONE_PAIR.search(text)
+    if pair is None:
         return out
-    for m in _PHONE.finditer(text):
+    for m in _PHONE.finditer(text, max(0, pair.start() - _PHONE_REACH)):
         phone = m.group(0)
         digits = sum(c.isdigit() for c in phone)
         groups = len(re.findall(r"\d+", phone))
@@ -436,9 +462,14 @@ def _phone_pieces(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def find_numbers(text: str) -> list[NumberMention]:
-    """Every number mention in ``text``, in order, with offsets into ``text``."""
-    numerals = _raw_numerals(text)
+def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMention]:
+    """Every number mention in ``text``, in order, with offsets into ``text``.
+
+    ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it
+    (the evidence index does); else lowered here, once."""
+    if lowered_text is None:
+        lowered_text = lowered(text)
+    numerals = _raw_numerals(text, lowered_text)
     phones = _phone_pieces(text)
     mentions: list[NumberMention] = []
     consumed_until = -1
@@ -494,7 +525,7 @@ def find_numbers(text: str) -> list[NumberMention]:
                 and m.value <= 120 and _AGE_LIST_GAP.fullmatch(text, prev.end, m.start):
             mentions[k] = NumberMention(m.num_start, m.num_end, text[m.num_start:m.num_end], m.value, m.value,
                                         Qualifier.exact, m.num_start, m.num_end, "age")
-    for v_start, v_end in _VAGUE.spans(text):
+    for v_start, v_end in _VAGUE.spans(text, lowered_text):
         if any(x.start <= v_start < x.end for x in mentions):
             continue
         if _NUMBER_BEFORE.search(text[max(0, v_start - 12):v_start]):
