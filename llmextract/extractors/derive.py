@@ -15,7 +15,6 @@ extractor set is never overwritten.
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from typing import Any
 
 from llmextract.extractors.offline.perpetrators import normalise_perpetrator
@@ -34,7 +33,6 @@ __all__ = ["derive"]
 def derive(result: ExtractionResult, index: EvidenceIndex) -> ExtractionResult:
     """``result`` with its claims' derived fields filled in (the claims are changed in place)."""
     published = result.published or index.published
-    countries = _Countries(index)
     for claim in [*result.claims, *result.dropped]:
         spans = _evidence_spans(claim)
         for name in COUNT_FIELDS:
@@ -50,7 +48,7 @@ def derive(result: ExtractionResult, index: EvidenceIndex) -> ExtractionResult:
         if claim.belligerent is None:
             claim.belligerent = normalise_perpetrator(claim.perpetrator)
         if claim.place is not None and claim.place.precision is None:
-            claim.place = _resolved(claim.place, index, spans, countries)
+            claim.place = _resolved(claim.place, index, spans)
     return result
 
 
@@ -108,31 +106,37 @@ def _filled(date: EventDate, published: object) -> EventDate:
     return date.model_copy(update=update)
 
 
-class _Countries:
-    """The countries an article's place names point to, worked out once and only if a claim has a place."""
-
-    def __init__(self, index: EvidenceIndex) -> None:
-        self._index = index
-
-    @cached_property
-    def codes(self) -> frozenset[str]:
-        return get_gazetteer().countries_in(n.text for n in self._index.names if n.kind == "place")
+def _country_codes(index: EvidenceIndex) -> frozenset[str]:
+    """The countries the article's place names point to: worked out once per index (and only if a claim has a
+    place), afresh if the index's owner replaced its names."""
+    names = index.names
+    got = index.memo.get(_country_codes)
+    if got is None or got[0] is not names or got[1] != len(names):  # type: ignore[index]
+        codes = get_gazetteer().countries_in(n.text for n in names if n.kind == "place")
+        got = index.memo[_country_codes] = (names, len(names), codes)
+    return got[2]  # type: ignore[index,no-any-return]
 
 
 _PROVINCE_AFTER = re.compile(r"\s+(?:province|governorate)\b", re.I)
 _PROVINCE_BEFORE = re.compile(r"\b(?:province|governorate)\s+of\s+(?:the\s+)?$", re.I)
 
 
-def _resolved(place: Place, index: EvidenceIndex, spans: list[tuple[int, int]], countries: _Countries) -> Place:
-    """``place`` with the data of what the gazetteer resolves its phrase to."""
+def _resolved(place: Place, index: EvidenceIndex, spans: list[tuple[int, int]]) -> Place:
+    """``place`` with the data of what the gazetteer resolves its phrase to (the same phrase of several claims
+    resolved once per index)."""
     prefer = "province" if place.province and fold(place.province) == fold(place.phrase) else None
     mention = next((n for n in _by_text(index, "names").get(place.phrase, ()) if any(s <= n.start and n.end <= e
                                                                                 for s, e in spans)), None)
     if mention is not None and (_PROVINCE_AFTER.match(index.text, mention.end, mention.end + 16)
                                 or _PROVINCE_BEFORE.search(index.text, max(0, mention.start - 24), mention.start)):
         prefer = "province"  # "Deir ez-Zor province": the division, not its capital
-    found = resolve_place(place.phrase, province=place.province, country=place.country, countries=countries.codes,
-                          prefer=prefer)
+    countries = _country_codes(index)
+    resolved: dict[tuple[object, ...], Any] = index.memo.setdefault(_resolved, {})  # type: ignore[assignment]
+    key = (place.phrase, place.province, place.country, countries, prefer)
+    found = resolved.get(key)
+    if found is None:
+        found = resolved[key] = resolve_place(place.phrase, province=place.province, country=place.country,
+                                              countries=countries, prefer=prefer)
     if found.precision is None:
         return place
     return place.model_copy(update={"admin1": found.admin1, "country_code": found.country_code,

@@ -269,22 +269,40 @@ def _content(text: str, sent: Sentence, np: tuple[int, int], vs: int, ve: int, *
     return ((ve, sent.end),)
 
 
-_SPEECH_READ = "attribution: speech by sentence, outlet and focus"  # the index.memo key of what was read
+@dataclass(frozen=True, slots=True)
+class _Speaker:
+    """A speaker read off a sentence: its span, the noun phrase as a name, and where its words are."""
+
+    span: tuple[int, int]
+    np: str
+    content: tuple[tuple[int, int], ...]
+    anaphoric: bool  # a pronoun or a document ("It", "the letters"), to be resolved by the claim
+    bare: str  # the noun phrase without its determiner, lower-cased
+
+
+@dataclass(frozen=True, slots=True)
+class _Act:
+    """One speech act of a sentence, in text order: a speaker (``speaker``), the object of "told" (``relay``), or
+    "citing X"/"quoting X" (``cites``: X, who speaks when a speaker is already known; else ``speaker`` is X)."""
+
+    speaker: _Speaker | None = None
+    relay: str | None = None
+    citing: bool = False
+    cites: tuple[int, int] | None = None
+
+
+class _SpeechTable:
+    """What an article's sentences say about who speaks, kept with its index: each sentence's acts (read once,
+    whatever claim asks) and each reading of them for a claim's outlet and focus."""
+
+    def __init__(self) -> None:
+        self.acts: dict[tuple[int, int], list[_Act]] = {}
+        self.read: dict[tuple[int, int, str | None, int | None], Speech] = {}
+        self.named: dict[str, str] = {}
 
 
 def sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None = None,
                     focus: int | None = None) -> Speech:
-    """:func:`_sentence_speech`, remembered with the index (a sentence is read for several claims)."""
-    read: dict[tuple[int, int, str | None, int | None], Speech] = per_index(index, _SPEECH_READ, dict)
-    key = (sent.start, sent.end, outlet, focus)
-    got = read.get(key)
-    if got is None:
-        got = read[key] = _sentence_speech(index, sent, outlet=outlet, focus=focus)
-    return Speech(got.claimant, list(got.relays), got.outlet, got.anaphor, list(got.spans))
-
-
-def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None = None,
-                     focus: int | None = None) -> Speech:
     """Claimant, relays and outlet from the speech verbs of one sentence.
 
     The first speaker is the claimant, the object of "told" a relay, a later speaker (", presstv.ir
@@ -292,31 +310,90 @@ def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None
     outlet, never a relay ("told Al Jazeera" in Al Jazeera's own report). ``focus``: the offset of
     the figure (or charge) the claim is about; a speaker whose words do not hold it is not its
     claimant ("an attack with 60 casualties ... prompted the ministry, which has stated ...": the
-    ministry states the charge, not the figure)."""
+    ministry states the charge, not the figure).
+
+    The sentence's speech acts are read once per article (:func:`_speech_acts`); each claim's outlet and
+    focus only choose among them, and the reading is remembered too."""
+    table = per_index(index, _SpeechTable, _SpeechTable)
+    key = (sent.start, sent.end, outlet, focus)
+    got = table.read.get(key)
+    if got is None:
+        acts = table.acts.get(key[:2])
+        if acts is None:
+            acts = table.acts[key[:2]] = _speech_acts(index, sent)
+        got = table.read[key] = _reading(index, table, acts, outlet, focus)
+    return Speech(got.claimant, list(got.relays), got.outlet, got.anaphor, list(got.spans))
+
+
+def _reading(index: EvidenceIndex, table: _SpeechTable, acts: list[_Act], outlet: str | None,
+             focus: int | None) -> Speech:
+    """The speech of a sentence for a claim: its acts read in order with the claim's ``outlet`` and ``focus``."""
     text = index.text
     out = Speech()
 
-    def speaker(span: tuple[int, int] | None, content: tuple[tuple[int, int], ...]) -> None:
-        if span is None:
-            return
-        np = _clean(text[span[0]:span[1]])
-        np = re.sub(r"\s*\([A-Z][\w.&-]*\)$", "", np)  # "the Syrian Arab News Agency (SANA)"
-        if not np:
-            return
-        holds = focus is None or any(a <= focus < b for a, b in content)
-        bare = re.sub(r"^(?:the|this|that|its|their)\s+", "", np, flags=re.I)
-        if np.lower() in _PRONOUNS or _DOCUMENTS.match(np):
+    def speaker(sp: _Speaker) -> None:
+        holds = focus is None or any(a <= focus < b for a, b in sp.content)
+        if sp.anaphoric:
             if out.claimant is None and out.anaphor is None and holds:
-                out.anaphor = np
+                out.anaphor = sp.np
             return
         if out.claimant is None and out.anaphor is None and holds:
-            out.claimant = np
-            out.spans.append(span)
-        elif out.claimant is not None and np != out.claimant and out.outlet is None \
-                and bare.lower() not in out.claimant.lower():
-            out.outlet = np
+            out.claimant = sp.np
+            out.spans.append(sp.span)
+        elif out.claimant is not None and sp.np != out.claimant and out.outlet is None \
+                and sp.bare not in out.claimant.lower():
+            out.outlet = sp.np
 
     cited: tuple[int, int] | None = None
+    for act in acts:
+        if act.citing and out.claimant is not None:
+            # "the Herald reported, citing a local official": the official speaks, the Herald relays
+            if act.cites is not None:
+                cited = act.cites
+            continue
+        if act.speaker is not None:
+            speaker(act.speaker)
+        if act.relay is not None:
+            if outlet and act.relay.lower() in outlet.lower():
+                out.outlet = out.outlet or act.relay  # the article's own outlet asked the source
+            elif act.relay not in out.relays:
+                out.relays.append(act.relay)
+    if cited is not None and out.claimant is not None:
+        relay = out.claimant
+        out.claimant = _clean(text[cited[0]:cited[1]])
+        out.spans = [cited]
+        if relay not in out.relays:
+            out.relays.insert(0, relay)
+
+    def named(np: str) -> str:
+        got = table.named.get(np)
+        if got is None:
+            got = table.named[np] = _named(np)
+        return got
+
+    if out.claimant:
+        out.claimant = named(out.claimant)
+    out.relays = [named(r) for r in out.relays]
+    return out
+
+
+def _speaker(text: str, span: tuple[int, int] | None, content: tuple[tuple[int, int], ...]) -> _Speaker | None:
+    """The speaker read at ``span`` (None: nothing is left of it once the outlet's comment is dropped)."""
+    if span is None:
+        return None
+    np = _clean(text[span[0]:span[1]])
+    np = re.sub(r"\s*\([A-Z][\w.&-]*\)$", "", np)  # "the Syrian Arab News Agency (SANA)"
+    if not np:
+        return None
+    bare = re.sub(r"^(?:the|this|that|its|their)\s+", "", np, flags=re.I)
+    anaphoric = np.lower() in _PRONOUNS or bool(_DOCUMENTS.match(np))
+    return _Speaker(span, np, content, anaphoric, bare.lower())
+
+
+def _speech_acts(index: EvidenceIndex, sent: Sentence) -> list[_Act]:
+    """The speech acts of one sentence, in text order, as :func:`sentence_speech` reads them."""
+    text = index.text
+    acts: list[_Act] = []
     for vs, ve in SPEECH_SCAN.within(index, sent.start, sent.end):
         verb = text[vs:ve].lower()
         if text[vs].isupper() and not (verb.startswith(("according", "citing", "quoting")) and vs == sent.start):
@@ -325,21 +402,18 @@ def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None
                 _REPORT_NOUN.search(text, sent.start, vs) or SPEECH.match(text, ve + 1)
                 or re.match(r"\s+(?:of|that\s+\w+\s+(?:were|was|had))\b", text[ve:ve + 30])):
             continue  # "local reports claimed", "other reports said": the noun
-        if verb in ("citing", "quoting") and out.claimant is not None:
-            # "the Herald reported, citing a local official": the official speaks, the Herald relays
-            span = leading_np(text, ve, sent.end)
-            if span is not None:
-                cited = span
-            continue
         if verb.startswith("according") or verb in ("citing", "quoting"):
             span = leading_np(text, ve, sent.end)
+            cites = span
+            said = None
             if span is not None:
                 phrase = text[span[0]:span[1]]
                 named = _INCLUDING_NAME.match(text, span[1], sent.end)
                 if named and not any(c.isupper() for c in phrase.split()[-1][:1]):
                     span = (named.start(1), named.end(1))  # "various sources including Human Rights Watch"
                 at_start = not text[sent.start:vs].strip(" ,")
-                speaker(span, ((span[1], sent.end),) if at_start else ((sent.start, vs),))
+                said = _speaker(text, span, ((span[1], sent.end),) if at_start else ((sent.start, vs),))
+            acts.append(_Act(speaker=said, citing=verb in ("citing", "quoting"), cites=cites))
             continue
         if verb.endswith("ing"):
             continue  # "accusing", "reporting": no subject of their own
@@ -349,10 +423,12 @@ def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None
             # inverted: ", said the ministry", "” said the letters"
             inv = leading_np(text, ve, sent.end)
             if inv is not None and re.match(r"\s*(?:[.;,]|$)", text[inv[1]:sent.end]):
-                speaker(inv, _content(text, sent, inv, vs, ve, inverted=True))
+                acts.append(_Act(speaker=_speaker(text, inv, _content(text, sent, inv, vs, ve, inverted=True))))
                 continue
+        said = None
         if span is not None:
-            speaker(span, _content(text, sent, span, vs, ve, forward_only=relative is not None))
+            said = _speaker(text, span, _content(text, sent, span, vs, ve, forward_only=relative is not None))
+        relay = None
         if verb in ("told", "tells") and not re.search(r"\b(?:was|were|been|being|be|is|are)\s+$", text[sent.start:vs]):
             obj = leading_np(text, ve, sent.end)
             if obj is not None:
@@ -361,26 +437,15 @@ def _sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None
                     obj = (obj[1] + named.start(1), obj[1] + named.end(1))
                 names = [n for n in index.names_in(obj[0], obj[1]) if n.kind == "org" and n.canonical]
                 relay = names[-1].text if names else text[obj[0]:obj[1]]
-                if outlet and relay.lower() in outlet.lower():
-                    out.outlet = out.outlet or relay  # the article's own outlet asked the source
-                elif relay not in out.relays:
-                    out.relays.append(relay)
-    if cited is not None and out.claimant is not None:
-        relay = out.claimant
-        out.claimant = _clean(text[cited[0]:cited[1]])
-        out.spans = [cited]
-        if relay not in out.relays:
-            out.relays.insert(0, relay)
-    if out.claimant:
-        out.claimant = _named(index, out.claimant, out.spans)
-    out.relays = [_named(index, r, []) for r in out.relays]
-    return out
+        if said is not None or relay is not None:
+            acts.append(_Act(speaker=said, relay=relay))
+    return acts
 
 
 _DESCRIPTOR = re.compile(r"\b(?:agency|news|channel|television|broadcaster|outlet|newspaper|website|group|monitor)\b")
 
 
-def _named(index: EvidenceIndex, np: str, spans: list[tuple[int, int]]) -> str:
+def _named(np: str) -> str:
     """A descriptor before a name is dropped: "the state news agency SANA" -> "SANA" (the name says who)."""
     m = re.fullmatch(r"(?:(?:the|a|an)\s+)?(?:[\w'’-]+\s+){1,5}?([A-Z][A-Za-z]*[A-Z][\w-]*|[A-Z]{2,}[\w-]*)", np)
     if m and not any(w[:1].isupper() for w in np[:m.start(1)].split()[1:]) and _DESCRIPTOR.search(np, 0, m.start(1)):

@@ -29,7 +29,7 @@ from llmextract.extractors.offline.attribution import SPEECH, SPEECH_SCAN, Speec
 from llmextract.extractors.offline.counts import sentence_figures
 from llmextract.extractors.offline.perpetrators import find_perpetrator, party_named
 from llmextract.extractors.offline.places import back_place, claim_place, is_reference_point
-from llmextract.extractors.offline.scan import Scan
+from llmextract.extractors.offline.scan import Scan, per_index
 from llmextract.schema import (
     Article,
     Attribution,
@@ -241,6 +241,7 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
 # ------------------------------------------------------------------------------------------ one claim
 
 
+_SOURCE_LINE = re.compile(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)")
 _DATELINE = re.compile(r"^[A-Z][A-Z .'-]+,\s+[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s+\d{4})?\s+"
                        r"\(([A-Z][\w .&-]{1,30})\)\s*[-–—]", re.M)
 
@@ -250,9 +251,13 @@ def _outlet(index: EvidenceIndex, article: Article, before: int) -> str | None:
     (Reuters) -") near the top."""
     if article.outlet:
         return article.outlet
-    head = index.text[: max(300, before)]
-    m = re.search(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)", head) or _DATELINE.search(head)
-    return m.group(1).strip() if m else None
+    found: dict[int, str | None] = per_index(index, _outlet, dict)  # by the length of the head read
+    size = max(300, before)
+    if size not in found:
+        head = index.text[:size]
+        m = _SOURCE_LINE.search(head) or _DATELINE.search(head)
+        found[size] = m.group(1).strip() if m else None
+    return found[size]
 
 
 def _attribution(index: EvidenceIndex, article: Article, d: _Draft, own: list[Sentence],
