@@ -44,6 +44,14 @@ class CaselessPattern:
         self.caseless = re.compile(source, re.IGNORECASE)
         self._lowered = re.compile(rf"(?=[{first}])(?:{source})")
 
+    def finditer(self, text: str, lowered_text: str | None = None) -> Iterator[re.Match[str]]:
+        """The matches :meth:`spans` gives the spans of. They are matches of the lowered text when it is
+        safe to lower: their groups are in lower case."""
+        low = lowered_text if lowered_text is not None else lowered(text)
+        if low is None:
+            return self.caseless.finditer(text)
+        return self._lowered.finditer(low)
+
     def spans(self, text: str, lowered_text: str | None = None) -> Iterator[tuple[int, int]]:
         """(start, end) of each match in ``text``: leftmost first, not overlapping, as ``finditer``.
 

@@ -104,24 +104,26 @@ _REFERENCE_TAIL = re.compile(
     re.I,
 )
 # Back-references: a place, a figure or a day named through an earlier one.
-_PLACE_REF = re.compile(
+# Scanned case-insensitively the fast way (CaselessPattern: literals in lower case, so "[a-z]" is any letter).
+_PLACE_REF = CaselessPattern(
     r"\b(?:the|that|this)\s+(same\s+)?(province|governorate|town|city|village|area|district|region|"
-    r"neighbou?rhood|locality|camp|country|settlement)\b(?!\s+(?:of|council|hall|centre|center)\b)(?!\s+[A-Z])",
-    re.I,
+    r"neighbou?rhood|locality|camp|country|settlement)\b(?!\s+(?:of|council|hall|centre|center)\b)(?!\s+[a-z])",
+    "t",
 )
-_NUMBER_REF = re.compile(r"\bas\s+many\s+(?!as\b)(women|children|men|girls|boys|minors|people|civilians|others)\b",
-                         re.I)
+_NUMBER_REF = CaselessPattern(
+    r"\bas\s+many\s+(?!as\b)(women|children|men|girls|boys|minors|people|civilians|others)\b", "a")
 _DAY_SHIFT = {"same": 0, "before": -1, "earlier": -1, "previous": -1, "after": 1, "later": 1, "next": 1,
               "following": 1, "that": 0, "prior": -1}
 _DAY_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
-_DATE_REF = re.compile(
+_DATE_REF = CaselessPattern(
     r"\b(?:(?P<n>a|one|two|three|four|five|six|seven|\d)\s+days?\s+(?P<dir1>earlier|later|before|after|prior)"
     r"|the\s+(?:day|night)\s+(?P<dir2>before|after|prior)"
     r"|the\s+(?P<dir3>previous|following|next|same)\s+(?:day|night)"
     r"|(?P<dir4>that)\s+(?:same\s+)?day)\b",
-    re.I,
+    r"\daotfs",
 )
 _PROVINCE_WORDS = frozenset({"province", "governorate", "region"})
+_NO_ROLE = CountRole()  # frozen: one shared empty role
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +223,8 @@ class EvidenceIndex:
         self.names = names
         self.dates = dates
         self._mention_starts: dict[str, tuple[list[Any], int, list[int] | None]] = {}
+        # the name starts and ends of the reference points, for reference_at
+        self._reference_bounds: tuple[list[Reference], int, tuple[list[int], list[int]] | None] | None = None
 
     @cached_property
     def lowered(self) -> str | None:
@@ -360,7 +364,7 @@ class EvidenceIndex:
 
     def role_of(self, m: NumberMention) -> CountRole:
         """What a count counts (:class:`~llmextract.text.numbers.CountRole`); an empty role for other kinds."""
-        return self._roles.get(m.start) or CountRole()
+        return self._roles.get(m.start) or _NO_ROLE
 
     # -- names ------------------------------------------------------------------------------
     @cached_property
@@ -520,11 +524,29 @@ class EvidenceIndex:
         return out
 
     def reference_at(self, start: int, end: int) -> Reference | None:
-        """The reference point whose place name covers the span, if the span is one."""
-        for r in self.references:
-            if r.name[0] <= start and end <= r.name[1]:
-                return r
-        return None
+        """The reference point whose place name covers the span, if the span is one (the first, in the
+        list's order, of those that do)."""
+        refs = self.references
+        bounds = self._reference_bounds
+        if bounds is None or bounds[0] is not refs or bounds[1] != len(refs):
+            starts = [r.name[0] for r in refs]
+            ends = [r.name[1] for r in refs]
+            ordered = all(a <= b for a, b in zip(starts, starts[1:], strict=False)) and all(
+                a <= b for a, b in zip(ends, ends[1:], strict=False))
+            # kept with the list they were read from, as _starts_of keeps mention starts (None: not in
+            # order, so scanned whole)
+            bounds = self._reference_bounds = (refs, len(refs), (starts, ends) if ordered else None)
+        if bounds[2] is None:
+            return next((r for r in refs if r.name[0] <= start and end <= r.name[1]), None)
+        # names in order, by start and by end: those starting by ``start`` and ending at or after ``end``
+        # are the last few of those starting by ``start``; the first of them is the answer
+        starts, ends = bounds[2]
+        i = bisect.bisect_right(starts, start) - 1
+        found = None
+        while i >= 0 and ends[i] >= end:
+            found = refs[i]
+            i -= 1
+        return found
 
     @cached_property
     def back_references(self) -> list[BackReference]:
@@ -532,14 +554,17 @@ class EvidenceIndex:
         February 12", with what each points to (the nearest earlier name, figure or day that fits)."""
         text = self._scan
         out: list[BackReference] = []
-        low = text.lower()
+        low = self._scan_lowered
+        if low is None:
+            low = text.lower()
+        # the matches are of the lowered text when lowering is safe: their words are read in lower case
         if "same" in low or "the " in low:
-            for m in _PLACE_REF.finditer(text):
+            for m in _PLACE_REF.finditer(text, self._scan_lowered):
                 s, e = self._orig(*m.span())
                 out.append(BackReference(s, e, self.text[s:e], "place", m.group(2).lower(),
                                          self._place_target(s, m.group(2).lower())))
         if "as many" in low:
-            for m in _NUMBER_REF.finditer(text):
+            for m in _NUMBER_REF.finditer(text, self._scan_lowered):
                 s, e = self._orig(*m.span())
                 sent = self.sentence_at(s)
                 before = [c for c in self.counts if sent.start <= c.start and c.end <= s and c.value is not None]
@@ -548,7 +573,7 @@ class EvidenceIndex:
                                          (target.start, target.end) if target else None,
                                          target.value if target else None))
         if "day" in low or "night" in low:
-            for m in _DATE_REF.finditer(text):
+            for m in _DATE_REF.finditer(text, self._scan_lowered):
                 s, e = self._orig(*m.span())
                 word = next(m.group(g) for g in ("dir1", "dir2", "dir3", "dir4") if m.group(g)).lower()
                 n = _DAY_NUMBERS.get((m.group("n") or "a").lower()) if not (m.group("n") or "").isdigit() \
@@ -563,7 +588,14 @@ class EvidenceIndex:
         from llmextract.text.names import get_gazetteer
 
         gaz = get_gazetteer()
-        for n in reversed([n for n in self.names if n.end <= at and n.kind in ("place", "other")]):
+        names = self.names
+        starts = self._starts_of("names", names)
+        # from the nearest back: in text order, a name ending by ``at`` starts by it
+        last = bisect.bisect_right(starts, at) if starts is not None else len(names)
+        for i in range(last - 1, -1, -1):
+            n = names[i]
+            if n.end > at or n.kind not in ("place", "other"):
+                continue
             if self.reference_at(n.start, n.end) is not None:
                 continue  # "80 km northeast of Hasakah" locates another place: "the city" is not Hasakah
             entry = gaz.lookup(n.canonical or n.text, prefer="province" if what in _PROVINCE_WORDS else None)
@@ -582,12 +614,24 @@ class EvidenceIndex:
     def _day_target(self, start: int, end: int) -> tuple[int, int] | None:
         """The date a day reference counts from: one written right after it ("the day before
         February 12"), else the nearest date named before it."""
-        after = [d for d in self.dates if end <= d.start <= end + 12 and d.end > end]
-        if after:
-            return after[0].start, after[0].end
-        before = [d for d in self.dates if d.end <= start and not _DATE_REF.fullmatch(d.text.strip())
-                  and re.search(r"\d|day", d.text, re.I)]
-        return (before[-1].start, before[-1].end) if before else None
+        dates = self.dates
+        starts = self._starts_of("dates", dates)
+        if starts is None:
+            after = [d for d in dates if end <= d.start <= end + 12 and d.end > end]
+            if after:
+                return after[0].start, after[0].end
+            before = [d for d in dates if d.end <= start and _counts_from(d)]
+            return (before[-1].start, before[-1].end) if before else None
+        # in text order: the first date starting within 12 characters of the end, else the last before
+        # the start (by bisection: a date ending by ``start`` starts before it)
+        for i in range(bisect.bisect_left(starts, end), bisect.bisect_right(starts, end + 12)):
+            if dates[i].end > end:
+                return dates[i].start, dates[i].end
+        for i in range(bisect.bisect_right(starts, start) - 1, -1, -1):
+            d = dates[i]
+            if d.end <= start and _counts_from(d):
+                return d.start, d.end
+        return None
 
     # -- instructions addressed to a model ----------------------------------------------------
     @cached_property
@@ -783,6 +827,11 @@ class EvidenceIndex:
                 seen.add(key)
                 out.append(item.text)
         return out
+
+
+def _counts_from(d: DateMention) -> bool:
+    """Whether a day reference can count from the date: a day or a figure, not itself a day reference."""
+    return not _DATE_REF.caseless.fullmatch(d.text.strip()) and re.search(r"\d|day", d.text, re.I) is not None
 
 
 def _strip_marks(text: str) -> tuple[str, list[int]]:

@@ -360,10 +360,34 @@ def _raw_numerals(text: str, lowered_text: str | None = None) -> list[tuple[int,
     return out
 
 
-def _kind(text: str, start: int, end: int, value: int, how: str) -> str:
-    before = text[max(0, start - 24):start]
+def _lowered_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """A case-insensitive pattern (its literals in lower case) as a case-sensitive one, to search a slice of
+    the lowered text: the same matches, several times faster (as llmextract.text.caseless explains)."""
+    if not pattern.flags & re.IGNORECASE or pattern.pattern != pattern.pattern.lower():
+        raise ValueError(f"not a case-insensitive pattern written in lower case: {pattern.pattern!r}")
+    return re.compile(pattern.pattern)
+
+
+def _search(pattern: re.Pattern[str], twin: re.Pattern[str], text: str, low: str | None, start: int,
+            end: int) -> re.Match[str] | None:
+    """``pattern.search(text[start:end])``, made in the lowered text when there is one (``twin`` is
+    :func:`_lowered_twin` of ``pattern``). Offsets are the slice's either way."""
+    return twin.search(low[start:end]) if low is not None else pattern.search(text[start:end])
+
+
+_PEOPLE_AFTER_YEAR = re.compile(r"^\s+(?:people|civilians|persons|of)\b", re.I)
+_MONTH_BEFORE_LOW = _lowered_twin(_MONTH_BEFORE)
+_AGE_BEFORE_LOW = _lowered_twin(_AGE_BEFORE)
+_YEAR_BEFORE_LOW = _lowered_twin(_YEAR_BEFORE)
+_NUMBER_BEFORE_LOW = _lowered_twin(_NUMBER_BEFORE)
+
+
+def _kind(text: str, start: int, end: int, value: int, how: str, low: str | None = None) -> str:
+    """The kind of the numeral ``text[start:end]``; ``low``: the lowered text (caseless.lowered), if any."""
+    b0 = max(0, start - 24)
+    before = text[b0:start]
     after = text[end:end + 32]
-    if _MONTH_BEFORE.search(before) or _MONTH_AFTER.match(after):
+    if _search(_MONTH_BEFORE, _MONTH_BEFORE_LOW, text, low, b0, start) or _MONTH_AFTER.match(after):
         return "date"
     if how == "ordinal":
         return "ordinal"
@@ -371,7 +395,7 @@ def _kind(text: str, start: int, end: int, value: int, how: str) -> str:
         return "money"
     if _PERCENT_AFTER.match(after):
         return "percent"
-    if _AGE_AFTER.match(after) or _AGE_BEFORE.search(before) or (
+    if _AGE_AFTER.match(after) or _search(_AGE_BEFORE, _AGE_BEFORE_LOW, text, low, b0, start) or (
             how == "digits" and value <= 120 and _AGE_APPOSITION_BEFORE.search(before)
             and _AGE_APPOSITION_AFTER.match(after)):
         return "age"
@@ -382,7 +406,7 @@ def _kind(text: str, start: int, end: int, value: int, how: str) -> str:
     if _IDENT_BEFORE.search(before) and not _counts_people_after(after):
         return "identifier"
     if how == "digits" and 1900 <= value <= 2100 and "," not in text[start:end]:
-        if _YEAR_BEFORE.search(before) or not re.match(r"^\s+(?:people|civilians|persons|of)\b", after, re.I):
+        if _search(_YEAR_BEFORE, _YEAR_BEFORE_LOW, text, low, b0, start) or not _PEOPLE_AFTER_YEAR.match(after):
             return "year"
     return "count"
 
@@ -427,16 +451,19 @@ def _counted(text: str, end: int, vague: bool) -> str:
 
 # Any hedge at all: most numbers have none, and one search says so where four would.
 _ANY_HEDGE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _HEDGE_BEFORE), re.I)
+_ANY_HEDGE_LOW = _lowered_twin(_ANY_HEDGE)
+_HEDGE_BEFORE_LOW = [_lowered_twin(pattern) for pattern, _ in _HEDGE_BEFORE]
 
 
-def _hedge(text: str, start: int) -> tuple[Qualifier, int]:
-    before = text[max(0, start - 30):start]
-    if not before[-1:].isspace() or not _ANY_HEDGE.search(before):
+def _hedge(text: str, start: int, low: str | None = None) -> tuple[Qualifier, int]:
+    """The hedge before the numeral at ``start`` and where it starts; ``low``: the lowered text, if any."""
+    b0 = max(0, start - 30)
+    if not text[b0:start][-1:].isspace() or not _search(_ANY_HEDGE, _ANY_HEDGE_LOW, text, low, b0, start):
         return Qualifier.exact, start
-    for pattern, qualifier in _HEDGE_BEFORE:
-        m = pattern.search(before)
+    for (pattern, qualifier), twin in zip(_HEDGE_BEFORE, _HEDGE_BEFORE_LOW, strict=True):
+        m = _search(pattern, twin, text, low, b0, start)
         if m:
-            return qualifier, start - (len(before) - m.start())
+            return qualifier, b0 + m.start()
     return Qualifier.exact, start
 
 
@@ -484,7 +511,7 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
             consumed_until = e
             i += 1
             continue
-        kind = _kind(text, s, e, value, how)
+        kind = _kind(text, s, e, value, how, lowered_text)
         low: int | None = value
         high: int | None = value
         qualifier = Qualifier.exact
@@ -503,7 +530,7 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
                     start = s - (len(text[max(0, s - 10):s]) - between.start())
                 i += 1
         if qualifier is Qualifier.exact:
-            qualifier, start = _hedge(text, s)
+            qualifier, start = _hedge(text, s, lowered_text)
             if qualifier is Qualifier.exact:
                 after = _HEDGE_AFTER.match(text[e:e + 10])
                 if after:
@@ -528,10 +555,10 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
     for v_start, v_end in _VAGUE.spans(text, lowered_text):
         if any(x.start <= v_start < x.end for x in mentions):
             continue
-        if _NUMBER_BEFORE.search(text[max(0, v_start - 12):v_start]):
+        if _search(_NUMBER_BEFORE, _NUMBER_BEFORE_LOW, text, lowered_text, max(0, v_start - 12), v_start):
             continue  # "two hundreds" is not a vague quantity
         low_v, high_v = VAGUE[" ".join(text[v_start:v_end].lower().split())]
-        qualifier, start = _hedge(text, v_start)
+        qualifier, start = _hedge(text, v_start, lowered_text)
         mentions.append(NumberMention(start, v_end, text[start:v_end], low_v, high_v, Qualifier.vague,
                                       v_start, v_end, _counted(text, v_end, True)))
     mentions.sort(key=lambda x: x.start)
