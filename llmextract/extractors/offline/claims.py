@@ -254,8 +254,9 @@ def _outlet(index: EvidenceIndex, article: Article, before: int) -> str | None:
     found: dict[int, str | None] = per_index(index, _outlet, dict)  # by the length of the head read
     size = max(300, before)
     if size not in found:
-        head = index.text[:size]
-        m = _SOURCE_LINE.search(head) or _DATELINE.search(head)
+        text = index.text  # searched as if it ended at ``size`` (the head)
+        m = (text.find("Source:", 0, size) >= 0 and _SOURCE_LINE.search(text, 0, size)) \
+            or _DATELINE.search(text, 0, size)
         found[size] = m.group(1).strip() if m else None
     return found[size]
 
@@ -446,8 +447,9 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
 
 
 def _merge_into(keep: Claim, other: Claim) -> Claim:
-    """``keep`` with the fields it lacks taken from ``other`` and the evidence of both."""
-    merged = keep.model_copy(deep=True)
+    """``keep`` with the fields it lacks taken from ``other`` and the evidence of both. Both are left as they were:
+    the merged claim is a copy of ``keep`` with its own attribution (the one part of it changed in place)."""
+    merged = keep.model_copy(update={"attribution": keep.attribution.model_copy()})
     for name in ("date", "place", "perpetrator", "means", "injured", "children_killed", "women_killed",
                  "men_killed"):
         if getattr(merged, name) is None and getattr(other, name) is not None:

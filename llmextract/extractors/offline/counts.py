@@ -89,8 +89,9 @@ class _Cues:
     """Every casualty cue of an article's text, (start, end, "kill" or "injure") in text order, scanned once and
     kept with its index; with their starts and ends (both ascending: the cues do not overlap)."""
 
-    def __init__(self, text: str) -> None:
-        low = text.lower()
+    def __init__(self, index: EvidenceIndex) -> None:
+        text = index.text
+        low = index.lowered or text.lower()  # the index's (lowered once), or lowered here when it declines
         scan = _CUE_LOWER.finditer(low) if len(low) == len(text) else _CUE.finditer(text)
         self.cues = [(m.start(), m.end(), "kill" if m.group("kill") else "injure") for m in scan]
         self.starts = [c[0] for c in self.cues]
@@ -114,7 +115,7 @@ class _Cues:
 
 
 def _cues(index: EvidenceIndex) -> _Cues:
-    return per_index(index, _Cues, lambda: _Cues(index.text))
+    return per_index(index, _Cues, lambda: _Cues(index))
 
 
 def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int, str]]:

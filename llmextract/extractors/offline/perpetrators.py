@@ -82,8 +82,9 @@ class _Heads:
     the spans do not overlap); and the party phrases read from each sentence (a sentence is read for several
     claims)."""
 
-    def __init__(self, text: str) -> None:
-        low = text.lower()
+    def __init__(self, index: EvidenceIndex) -> None:
+        text = index.text
+        low = index.lowered or text.lower()  # the index's (lowered once), or lowered here when it declines
         self.spans = [m.span() for m in _HEAD.finditer(low)] if len(low) == len(text) else []
         self.starts = [s for s, _e in self.spans]
         self.ends = [e for _s, e in self.spans]
@@ -95,7 +96,7 @@ class _Heads:
 
 
 def _heads_of(index: EvidenceIndex) -> _Heads:
-    return per_index(index, _Heads, lambda: _Heads(index.text))
+    return per_index(index, _Heads, lambda: _Heads(index))
 
 
 _ATTACK_VERB = re.compile(

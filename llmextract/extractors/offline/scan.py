@@ -51,7 +51,7 @@ class Scan:
 
     def spans(self, index: EvidenceIndex) -> list[tuple[int, int]]:
         """Every match's (start, end) in the index's text, leftmost first, not overlapping."""
-        return per_index(index, self, lambda: list(self.pattern.spans(index.text)))
+        return per_index(index, self, lambda: list(self.pattern.spans(index.text, index.lowered)))
 
     def within(self, index: EvidenceIndex, start: int, end: int) -> list[tuple[int, int]]:
         """The matches that lie inside ``text[start:end]``."""
