@@ -40,7 +40,6 @@ class CaselessPattern:
     """
 
     def __init__(self, source: str, first: str) -> None:
-        self._source, self._first = source, first
         self.caseless = re.compile(source, re.IGNORECASE)
         self._lowered = re.compile(rf"(?=[{first}])(?:{source})")
 

@@ -40,21 +40,23 @@ _MONTH_DAY = _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4}\b)?"
 _POINT = r"(?:" + _MONTH_DAY + r"|" + _DAY_MONTH + r"|" + _MONTH_RE + r"(?:\s+\d{4})?)"
 _SPAN_NUMBER = r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+few|several)"
 _DATE_SOURCE = (
-    # periods first: at one position the longest reading wins
-    r"\bbetween\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+and\s+" + _DAY_MONTH + r"|" + _POINT + r"\s+and\s+" + _POINT
+    # Every alternative starts a word: the \b stands once before them all, so a position inside a word is
+    # rejected at once instead of by each alternative. Periods first: at one position the longest
+    # reading wins.
+    r"\b(?:between\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+and\s+" + _DAY_MONTH + r"|" + _POINT + r"\s+and\s+" + _POINT
     + r"|(?:19|20)\d\d\s+and\s+(?:19|20)\d\d)\b"
-    r"|\bfrom\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|till|through)\s+" + _DAY_MONTH + r"|" + _POINT
+    r"|from\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|till|through)\s+" + _DAY_MONTH + r"|" + _POINT
     + r"\s+(?:to|until|till|through)\s+" + _POINT + r")\b"
-    r"|\bsince\s+(?:(?:the\s+)?" + _DAY_MONTH + r"|" + _MONTH_DAY + r"|(?:19|20)\d\d\b)"
-    r"|\b(?:over|in|during|for|within)\s+the\s+(?:past|last|previous)\s+" + _SPAN_NUMBER
+    r"|since\s+(?:(?:the\s+)?" + _DAY_MONTH + r"|" + _MONTH_DAY + r"|(?:19|20)\d\d\b)"
+    r"|(?:over|in|during|for|within)\s+the\s+(?:past|last|previous)\s+" + _SPAN_NUMBER
     + r"\s+(?:days|weeks|months|years)\b"
-    r"|\b(?:(?:on|last|this|early|late)\s+)?(?:" + "|".join(WEEKDAYS)
+    r"|(?:(?:on|last|this|early|late)\s+)?(?:" + "|".join(WEEKDAYS)
     + r")(?:\s+(?:morning|night|evening|afternoon))?\b"
-    r"|\b(?:on\s+)?" + _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"
-    r"|\b(?:on\s+)?\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?:,?\s+\d{4})?\b"
-    r"|\b(?:last|this|next)\s+(?:week|month|year|weekend)\b"
-    r"|\b(?:yesterday|today|a\s+day\s+(?:earlier|later)|the\s+day\s+before|earlier\s+in\s+the\s+day|earlier\s+today)\b"
-    r"|\b(?:in|since|early|late|mid-?)\s*" + _MONTH_RE + r"(?:\s+\d{4})?\b"
+    r"|(?:on\s+)?" + _MONTH_RE + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"
+    r"|(?:on\s+)?\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_RE + r"(?:,?\s+\d{4})?\b"
+    r"|(?:last|this|next)\s+(?:week|month|year|weekend)\b"
+    r"|(?:yesterday|today|a\s+day\s+(?:earlier|later)|the\s+day\s+before|earlier\s+in\s+the\s+day|earlier\s+today)\b"
+    r"|(?:in|since|early|late|mid-?)\s*" + _MONTH_RE + r"(?:\s+\d{4})?\b)"
 )
 # Every alternative starts with a digit or one of these letters (weekdays, months, and on, last,
 # this, early, late, next, yesterday, today, a, the, earlier, in, since, mid, between, during, from,

@@ -566,6 +566,7 @@ class Gazetteer:
             self._kinds: list[str] = self._meta["kinds"]
             self._fcodes: list[str] = self._meta["fcodes"]
             self._countries: list[list[Any]] = self._meta["countries"]
+            self._country_codes = frozenset(row[0] for row in self._countries)
         except (ValueError, KeyError, TypeError) as exc:
             raise GazetteerFormatError(f"{source}: unreadable meta section ({exc!r})") from None
         # The high words of the hashes are searched by every look-up: read in one go (1.7 MB). The rest is
@@ -977,7 +978,7 @@ class Gazetteer:
         if not name or not name.strip():
             return None
         name = name.strip().removesuffix("'s").removesuffix("’s")
-        if len(name) == 2 and name.isupper() and any(row[0] == name for row in self._countries):
+        if len(name) == 2 and name.isupper() and name in self._country_codes:
             return name
         for i in self.ids(name, wide=True):
             e = self.entry(i)

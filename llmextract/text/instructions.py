@@ -34,32 +34,34 @@ _NOUNS = (r"(?:instructions?|prompts?|system\s+prompts?|directions|directives?|r
           r"context|constraints|guidance|programming|training|messages?)")
 _WHICH = r"(?:previous|prior|above|earlier|preceding|foregoing|original|initial|system|your|all|any|these|those)"
 # Scanned over the whole text once each, case-insensitively (CaselessPattern: literals in lower case).
-_OVERRIDE = CaselessPattern(
-    r"\b(?:ignore|disregard|forget|override|bypass|overwrite)\s+(?:(?:all|any|the|of|your|my|these|those|every)\s+)*"
-    + _WHICH + r"\s+(?:(?:previous|prior|above|earlier|preceding|other|existing|given)\s+)?" + _NOUNS + r"\b",
-    "idfob",
+# Each is a set of alternatives that all start a word: the \b stands once before them (a position inside
+# a word is rejected at once), and the union below puts it once before all three.
+_OVERRIDE_WORDS = (
+    r"(?:ignore|disregard|forget|override|bypass|overwrite)\s+(?:(?:all|any|the|of|your|my|these|those|every)\s+)*"
+    + _WHICH + r"\s+(?:(?:previous|prior|above|earlier|preceding|other|existing|given)\s+)?" + _NOUNS + r"\b"
 )
-_ADDRESS = CaselessPattern(
-    r"\byou\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:[a-z-]+\s+)?(?:ai|a\.i\.|assistant|(?:large\s+)?language\s+model|"
+_ADDRESS_WORDS = (
+    r"you\s+are\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:[a-z-]+\s+)?(?:ai|a\.i\.|assistant|(?:large\s+)?language\s+model|"
     r"llm|chatbot|gpt|extraction\s+(?:model|system|tool))\b"
-    r"|\bas\s+an?\s+(?:ai|a\.i\.|(?:large\s+)?language\s+model|llm)\b"
-    r"|\b(?:dear|attention|note\s+to(?:\s+the)?|hey|hello)\s+(?:ai|a\.i\.|assistant|model|llm|chatbot|"
+    r"|as\s+an?\s+(?:ai|a\.i\.|(?:large\s+)?language\s+model|llm)\b"
+    r"|(?:dear|attention|note\s+to(?:\s+the)?|hey|hello)\s+(?:ai|a\.i\.|assistant|model|llm|chatbot|"
     r"language\s+model|gpt|bot|extractor|summari[sz]er)\b"
-    r"|\b(?:ai|llm|language\s+model|chatbot|assistant|extraction\s+model)\s*[,:]\s*(?:please\s+)?"
-    r"(?:ignore|report|output|say|write|respond|return|pretend|extract|answer|list|state|print)\b",
-    "yadnhlce",
+    r"|(?:ai|llm|language\s+model|chatbot|assistant|extraction\s+model)\s*[,:]\s*(?:please\s+)?"
+    r"(?:ignore|report|output|say|write|respond|return|pretend|extract|answer|list|state|print)\b"
 )
-_DIRECTIVE = CaselessPattern(
-    r"\b(?:output|respond|reply|answer|return|print)\s+(?:only\b|with\s+(?:only|exactly|the\s+following|this|json)\b|"
+_DIRECTIVE_WORDS = (
+    r"(?:output|respond|reply|answer|return|print)\s+(?:only\b|with\s+(?:only|exactly|the\s+following|this|json)\b|"
     r"exactly\b|the\s+following\b|json\b|in\s+json\b|nothing\s+but\b)"
-    r"|\bin\s+your\s+(?:answer|output|response|reply|extraction|summary|json)\b"
-    r"|\bwhen\s+(?:you\s+)?(?:extract|summari[sz]|process|read|pars)\w*\s+this\s+(?:article|text|document|page)\b"
-    r"|\b(?:pretend|imagine)\s+(?:that\s+)?you\b"
-    r"|\bact\s+as\s+(?:an?|the)\s+(?:ai|assistant|model|system|extractor|different)\b"
-    r"|\bfrom\s+now\s+on,?\s+(?:you|always|only|respond|answer|report)\b"
-    r"|\bnew\s+instructions?\s*:",
-    "orapiwfn",
+    r"|in\s+your\s+(?:answer|output|response|reply|extraction|summary|json)\b"
+    r"|when\s+(?:you\s+)?(?:extract|summari[sz]|process|read|pars)\w*\s+this\s+(?:article|text|document|page)\b"
+    r"|(?:pretend|imagine)\s+(?:that\s+)?you\b"
+    r"|act\s+as\s+(?:an?|the)\s+(?:ai|assistant|model|system|extractor|different)\b"
+    r"|from\s+now\s+on,?\s+(?:you|always|only|respond|answer|report)\b"
+    r"|new\s+instructions?\s*:"
 )
+_OVERRIDE = CaselessPattern(rf"\b(?:{_OVERRIDE_WORDS})", "idfob")
+_ADDRESS = CaselessPattern(rf"\b(?:{_ADDRESS_WORDS})", "yadnhlce")
+_DIRECTIVE = CaselessPattern(rf"\b(?:{_DIRECTIVE_WORDS})", "orapiwfn")
 # Tried only where a line or a sentence starts (after . ! ? or a newline).
 _ROLE_MARKER = re.compile(r"[ \t]*(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s",
                           re.I)
@@ -91,8 +93,7 @@ _SCANS = (("an override of the model's instructions", _OVERRIDE), ("words addres
           ("an output directive", _DIRECTIVE))
 # The three at once: news text matches none of them, and one scan says so where three would. A text
 # that holds a match of one holds a match of this one, and is then scanned by each.
-_ANY_SCAN = CaselessPattern("|".join(f"(?:{p._source})" for _why, p in _SCANS),
-                            "".join(p._first for _why, p in _SCANS))
+_ANY_SCAN = CaselessPattern(rf"\b(?:{_OVERRIDE_WORDS}|{_ADDRESS_WORDS}|{_DIRECTIVE_WORDS})", "idfobyadnhlceorapiwfn")
 # Where a role marker can be: its word and its colon, in the lowered text (searched for once).
 _ROLE_HINT = re.compile(r"(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s")
 
