@@ -5,26 +5,36 @@ validator and grounded schema) and the grounding layer are all handed the same i
 
 The pipeline picks the extractor: a language model when an endpoint is configured (argument
 or environment), else the offline extractor, and says which in the result's provenance.
+
+A batch may keep an article's index in another process (:mod:`llmextract.batch.workers`): there
+:meth:`Pipeline.arun_split` runs the model's requests here and hands the CPU stages to a
+:class:`SplitStages` (reading the article, checking a reply, finishing the result), each of which
+the other process runs with its own copy of this pipeline (:meth:`Pipeline.recipe`).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+from pydantic import SecretStr
 
 from llmextract._version import __version__
-from llmextract.config import EndpointConfig
+from llmextract.config import NO_KEY, EndpointConfig
 from llmextract.errors import ConfigError
 from llmextract.extractors.derive import derive
 from llmextract.extractors.offline import extract_offline
 from llmextract.grounding import POLICIES, apply_policy, claims_validator, ground
 from llmextract.io import as_article
-from llmextract.schema import Article, ExtractionResult
+from llmextract.schema import Article, Claim, ClaimList, ExtractionResult
 from llmextract.text.index import EvidenceIndex
 
 log = logging.getLogger(__name__)
+
+_NO_KEY = SecretStr(NO_KEY)
 
 _T = TypeVar("_T")
 #: Runs a CPU stage elsewhere and awaits it: ``await cpu(fn, *args)`` (a worker pool's ``run``).
@@ -33,6 +43,23 @@ CpuRunner = Callable[..., Awaitable[Any]]
 
 def _nothing(_stage: str) -> None:
     """No one to tell."""
+
+
+class SplitStages(Protocol):
+    """The CPU stages of one article, run where its evidence index is kept (another process)."""
+
+    async def offline(self, article: Article) -> ExtractionResult:
+        """The whole offline extraction of the article."""
+
+    async def read(self, article: Article, profile: str) -> Any:
+        """Build and keep the article's index; what a request needs of it (``LLMExtractor.facts``)."""
+
+    async def check(self, claims: ClaimList) -> list[str]:
+        """The validator's problems with a parsed reply."""
+
+    async def finish(self, claims: ClaimList, run: Any, model: str, profile: str, latency_s: float
+                     ) -> ExtractionResult:
+        """The result of the reply that fitted: :meth:`Pipeline.finish_reply` there."""
 
 
 class Pipeline:
@@ -122,6 +149,69 @@ class Pipeline:
     def _read(self, article: Article | str, metadata: dict[str, Any]) -> tuple[Article, EvidenceIndex]:
         art = self._article(article, metadata)
         return art, EvidenceIndex.build(art)
+
+    # -- a run whose CPU stages are elsewhere (llmextract.batch.workers)
+    async def arun_split(self, article: Article | str, stages: SplitStages, *,
+                         on_stage: Callable[[str], object] | None = None, **metadata: Any) -> ExtractionResult:
+        """:meth:`arun` with the article's index kept by ``stages`` (another process): only the model's
+        requests and the parse of its replies run here. The same result as :meth:`arun`."""
+        note = on_stage or _nothing
+        art = self._article(article, metadata)
+        if self._llm is None:
+            note("the offline extractor")
+            return await stages.offline(art)
+        run = self._llm.new_run()
+        model, profile = await self._llm.aprepare(run.deadline)
+        note("reading the article (the evidence index)")
+        facts = await stages.read(art, profile)
+        note(f"the model's reply from {self._llm.endpoint}")
+        started = time.perf_counter()
+        claims = await self._llm.areplies(art, facts, run, model, profile, check=stages.check)
+        latency_s = round(time.perf_counter() - started, 4)
+        note("grounding the reply")
+        return await stages.finish(claims, run, model, profile, latency_s)
+
+    def read_facts(self, article: Article, profile: str) -> tuple[EvidenceIndex, Any]:
+        """The split run's first stage: the article's index, and what a request needs of it."""
+        assert self._llm is not None
+        index = EvidenceIndex.build(article)
+        return index, self._llm.facts(index, profile)
+
+    def check_reply(self, index: EvidenceIndex, claims: list[Claim]) -> list[str]:
+        """The split run's check of a parsed reply: the validator's problems (none without a validator)."""
+        check = self._llm.validator if self._llm is not None else None
+        if check is None:
+            return []
+        return [str(p) for p in (check(ClaimList(claims=claims), index) or []) if p]
+
+    def finish_reply(self, article: Article, index: EvidenceIndex, claims: list[Claim], run: Any, model: str,
+                     profile: str, latency_s: float) -> ExtractionResult:
+        """The split run's last stage: the reply's result (offsets, derived values, grounding, the policy)."""
+        assert self._llm is not None
+        result = self._llm.result(article, index, ClaimList(claims=claims), run, model, profile, latency_s)
+        return self._finish(article, index, result)
+
+    def recipe(self) -> dict[str, Any]:
+        """What another process needs to make this pipeline's stages (:meth:`from_recipe`): no client, no key,
+        no credentials of the URL (those are needed only for requests, which stay here)."""
+        if self._llm is None:
+            return {"config": None, "policy": self.policy}
+        llm = self._llm
+        config = self.config.model_copy(update={"base_url": llm.endpoint, "api_key": _NO_KEY,
+                                                "model": llm.model, "profile": llm.profile or "auto"})
+        return {"config": config, "policy": self.policy, "prompts": str(llm.prompts.root),
+                "grounded_schema": llm.use_grounded_schema}
+
+    @classmethod
+    def from_recipe(cls, recipe: dict[str, Any]) -> Pipeline:
+        """The pipeline :meth:`recipe` describes."""
+        prompts = None
+        if recipe.get("prompts") is not None:
+            from llmextract.extractors.prompts import PromptSet
+
+            prompts = PromptSet.load(recipe["prompts"])
+        return cls(recipe["config"], policy=recipe["policy"], prompts=prompts,
+                   grounded_schema=bool(recipe.get("grounded_schema")))
 
     def close(self) -> None:
         if self._llm is not None:

@@ -615,8 +615,9 @@ def test_the_reused_request_prefix_gives_the_request_made_in_full(profile: str) 
     sent = []
     for article in articles * 2:  # the second round reuses the plan made in the first
         index = EvidenceIndex.build(article)
-        _, got = extractor._prepared(article, index, "m", PROFILES[profile])
-        full = _prepare(handlers, extractor._request(article, index, "m", PROFILES[profile]))
+        facts = extractor.facts(index, profile)
+        _, got = extractor._prepared(article, facts, "m", PROFILES[profile])
+        full = _prepare(handlers, extractor._request(article, facts, "m", PROFILES[profile]))
         assert got == full
         sent.append(got)
     assert len(extractor._plans) == 1 and next(iter(extractor._plans.values())) is not False
@@ -629,7 +630,7 @@ def test_a_request_the_plan_cannot_serve_is_made_in_full() -> None:
     extractor = LLMExtractor(EndpointConfig.resolve(endpoint="http://127.0.0.1:9/v1", model="m", profile="json"))
     profile = PROFILES["json"]
     handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, profile.mode)
-    kwargs = extractor._request(ARTICLE, EvidenceIndex.build(ARTICLE), "m", profile)
+    kwargs = extractor._request(ARTICLE, extractor.facts(EvidenceIndex.build(ARTICLE), "json"), "m", profile)
     # a handler that copies the article into another argument cannot be planned around
     kwargs["messages"][-1]["content"] = "x"
     probe_kwargs = {**kwargs, "messages": list(kwargs["messages"])}

@@ -38,6 +38,7 @@ from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.output import _compact, _is_done, _output_error, _OutputLock, _Scan, _scan, _Writer
 from llmextract.batch.sources import BadRecord
 from llmextract.batch.summary import BatchProgress, BatchSummary, _Tally
+from llmextract.batch.workers import WorkerPool, worker_endpoints
 from llmextract.errors import ConfigError, OutputError
 from llmextract.schema import Article
 
@@ -63,6 +64,7 @@ async def run_batch(
     article_timeout_s: float | None = DEFAULT_ARTICLE_TIMEOUT_S,
     handle_signals: bool = True,
     queue_size: int | None = None,
+    workers: int = 0,
 ) -> BatchSummary:
     """Run every article through the extractors and stream one JSON line per article to ``out``.
 
@@ -80,9 +82,16 @@ async def run_batch(
     ``grace_s`` seconds to finish. Per-article failures become error records; what raises is an
     output that cannot be used (OutputError), an input source that cannot (InputError), and a
     fatal endpoint error (AuthError, ModelNotFoundError), which stops the run at once.
+
+    ``workers`` > 0 runs the CPU stages (the evidence index, derivation, grounding, the result's
+    JSON) in that many worker processes, started and ended with the run
+    (:mod:`~llmextract.batch.workers`); every endpoint must then run a Pipeline. 0: threads of
+    this process. The records are the same either way.
     """
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a callable of BatchProgress, not {type(progress).__name__}")
+    if workers < 0:
+        raise ConfigError(f"workers must be 0 (none: threads of this process) or more, got {workers}")
     endpoints = _as_endpoints(extractors)
     target = _Target.open(out, resume=resume, skip_failed=skip_failed, overwrite=overwrite)
     try:
@@ -90,7 +99,7 @@ async def run_batch(
             _check_makers(target.path, target.scan, endpoints)
         return await _run(articles, endpoints, target, concurrency=concurrency, cache=cache, progress=progress,
                           grace_s=grace_s, article_timeout_s=article_timeout_s, handle_signals=handle_signals,
-                          queue_size=queue_size)
+                          queue_size=queue_size, workers=workers)
     finally:
         target.close()
 
@@ -98,7 +107,7 @@ async def run_batch(
 async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEndpoint], target: _Target, *,
                concurrency: int, cache: ResponseCache | None, progress: Callable[[BatchProgress], None] | None,
                grace_s: float, article_timeout_s: float | None, handle_signals: bool,
-               queue_size: int | None) -> BatchSummary:
+               queue_size: int | None, workers: int) -> BatchSummary:
     done = target.scan.done if target.scan is not None else DigestSet()
     writer = target.writer
     tally = _Tally()
@@ -130,6 +139,10 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
             return "done"
         return None
 
+    pool: WorkerPool | None = None
+    if workers:
+        in_flight = sum(ep.concurrency or concurrency for ep in endpoints)
+        pool, endpoints = worker_endpoints(endpoints, workers, keep=2 * in_flight + 16)
     engine = _Engine(endpoints, concurrency=concurrency, cache=cache, emit=emit, skip=skip,
                      article_timeout_s=article_timeout_s)
     loop = asyncio.get_running_loop()
@@ -142,9 +155,17 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
     stop = threading.Event()
     window = queue_size or max(2, sum(engine.limits))
     try:
+        if pool is not None:
+            pool.start()
         await engine.run(_aiter_threaded(articles, window, stop), grace_s)
     finally:
         stop.set()
+        if pool is not None:
+            try:
+                await pool.aclose()
+            except BaseException:  # cancelled while waiting for them: no waiting
+                pool.kill_now()
+                raise
         for sig in installed:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)

@@ -55,7 +55,7 @@ import re
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -326,6 +326,20 @@ def _plan(handlers: Any, kwargs: dict[str, Any]) -> _Plan | bool:
         return False
     dropped = tuple(k for k in kwargs if k not in out)
     return got[:-1], added, dropped
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a request needs of the article's evidence index: the prompt's hints, and the grounded schema
+    (None unless asked for and the profile enforces schemas). Small and picklable, so the index itself can
+    stay where it was built (a batch's worker process) while the request is made elsewhere."""
+
+    hints: list[str]
+    grounded: dict[str, Any] | None = None
+
+
+#: Checks a parsed reply against the article, elsewhere (where its index is): the validator's problems.
+RemoteCheck = Callable[[ClaimList], Awaitable[list[str]]]
 
 
 # --------------------------------------------------------------------------- the extractor
@@ -671,16 +685,20 @@ class LLMExtractor:
         return self._settle(models)
 
     # -- extraction
-    def _request(self, article: Article, index: EvidenceIndex, model: str, profile: Profile) -> dict[str, Any]:
+    def facts(self, index: EvidenceIndex, profile: str) -> Facts:
+        """What a request for the article needs of its index (see :class:`Facts`)."""
+        return Facts(index.hints(), self._grounded_schema(index, profile))
+
+    def _request(self, article: Article, facts: Facts, model: str, profile: Profile) -> dict[str, Any]:
         """The chat completion arguments, before instructor's handler adds the schema."""
         kwargs: dict[str, Any] = {
-            "messages": self.prompts.render(article, index.hints()),
+            "messages": self.prompts.render(article, facts.hints),
             "model": model,
             "temperature": self.config.temperature,
         }
         if self.config.max_tokens is not None:
             kwargs["max_tokens"] = self.config.max_tokens
-        grounded = self._grounded_schema(index, profile.name)
+        grounded = facts.grounded
         if grounded is not None and profile.name in ("vllm", "ollama"):
             kwargs["extra_body"] = {"response_format": {
                 "type": "json_schema", "json_schema": {"name": "ClaimList", "schema": grounded}}}
@@ -710,11 +728,11 @@ class LLMExtractor:
             return parsed
         return from_grounded(parsed, index)
 
-    def _prepared(self, article: Article, index: EvidenceIndex, model: str,
+    def _prepared(self, article: Article, facts: Facts, model: str,
                   profile: Profile) -> tuple[Any, dict[str, Any]]:
         """instructor's handlers for the profile's mode, and the first request made with them."""
         handlers = mode_registry.get_handlers(instructor.Provider.OPENAI, profile.mode)
-        kwargs = self._request(article, index, model, profile)
+        kwargs = self._request(article, facts, model, profile)
         messages = kwargs["messages"]
         if messages and all(isinstance(m.get("content"), str) and m["content"] and set(m) == {"role", "content"}
                             for m in messages):
@@ -737,22 +755,23 @@ class LLMExtractor:
                 return handlers, kwargs
         return handlers, _prepare(handlers, kwargs)
 
-    def _parse(self, handlers: Any, response: Any, index: EvidenceIndex, run: _Run) -> ClaimList:
-        """One reply, counted and checked; a bad or cut-off reply raises one of ``_REASKABLE``."""
-        run.on_response(response)
+    @staticmethod
+    def _parse(handlers: Any, response: Any, context: dict[str, Any]) -> ClaimList:
+        """One reply, checked; a bad or cut-off reply raises one of ``_REASKABLE``. ``context`` is the
+        validation context (``{"index": ..., "validator": ...}``, see :class:`_CheckedClaimList`)."""
         if _finish_reason(response) == "length":
             raise _CutOff(_CUT_OFF)
         parsed: ClaimList = handlers.response_parser(
             response=response, response_model=_RESPONSE_MODEL, strict=False, stream=False,
-            validation_context={"index": index, "validator": self.validator})
+            validation_context=context)
         return parsed
 
-    def _judge(self, handlers: Any, kwargs: dict[str, Any], response: Any, index: EvidenceIndex, run: _Run,
+    def _judge(self, handlers: Any, kwargs: dict[str, Any], response: Any, context: dict[str, Any], run: _Run,
                attempt: int) -> ClaimList | dict[str, Any]:
         """The reply parsed, or the next request (the reply and its errors appended) when it does not fit;
-        ModelOutputError when the re-ask budget is spent."""
+        ModelOutputError when the re-ask budget is spent. The reply has been counted (``run.on_response``)."""
         try:
-            return self._parse(handlers, response, index, run)
+            return self._parse(handlers, response, context)
         except _REASKABLE as exc:
             if attempt >= self.config.reask_budget:
                 raise self._model_output_error(exc, run) from exc
@@ -787,18 +806,18 @@ class LLMExtractor:
         run = self._new_run()
         model, profile_name = self.prepare(run.deadline)
         profile = PROFILES[profile_name]
-        create_chat = self.client.chat.completions.create
-        handlers, kwargs = self._prepared(article, index, model, profile)
+        context = {"index": index, "validator": self.validator}
+        handlers, kwargs = self._prepared(article, self.facts(index, profile_name), model, profile)
         attempt = 0
         while True:
-            response = self._call(functools.partial(create_chat, **kwargs), _CHAT, run, run.deadline)
+            response = self._call(functools.partial(self._post, kwargs), _CHAT, run, run.deadline)
             response = self._completion(response, _CHAT, run.requests)
-            outcome = self._judge(handlers, kwargs, response, index, run, attempt)
+            run.on_response(response)
+            outcome = self._judge(handlers, kwargs, response, context, run, attempt)
             if isinstance(outcome, ClaimList):
                 break
             kwargs, attempt = outcome, attempt + 1
-        parsed = self._from_grounded(index, outcome, profile_name)
-        return self._result(article, index, parsed, run, model, profile_name, started)
+        return self.result(article, index, outcome, run, model, profile_name, _since(started))
 
     async def aextract(self, article: Article, index: EvidenceIndex | None = None) -> ExtractionResult:
         """Async :meth:`extract`, on the shared ``AsyncOpenAI`` client."""
@@ -806,22 +825,57 @@ class LLMExtractor:
         index = index if index is not None else EvidenceIndex.build(article)
         run = self._new_run()
         model, profile_name = await self.aprepare(run.deadline)
+        parsed = await self.areplies(article, self.facts(index, profile_name), run, model, profile_name,
+                                     context={"index": index, "validator": self.validator})
+        return self.result(article, index, parsed, run, model, profile_name, _since(started))
+
+    def new_run(self) -> _Run:
+        """What one extraction will see (its replies, usage, requests), its deadline starting now."""
+        return self._new_run()
+
+    async def areplies(self, article: Article, facts: Facts, run: _Run, model: str, profile_name: str, *,
+                       context: dict[str, Any] | None = None, check: RemoteCheck | None = None) -> ClaimList:
+        """The requests and replies of one article, up to a reply that fits: its claims as the model wrote them.
+
+        The article's index is either here (``context``: the validation context, the validator run inside
+        the parse) or elsewhere (``check``: the validator's problems with a parsed reply, awaited; a reply
+        with problems is parsed again with them, so its re-ask is the same as when the index is here).
+        """
         profile = PROFILES[profile_name]
-        create_chat = self.aclient.chat.completions.create
-        handlers, kwargs = self._prepared(article, index, model, profile)
+        handlers, kwargs = self._prepared(article, facts, model, profile)
+        here = context if context is not None else {}
         attempt = 0
         while True:
-            response = await self._acall(functools.partial(create_chat, **kwargs), _CHAT, run, run.deadline)
+            response = await self._acall(functools.partial(self._apost, kwargs), _CHAT, run, run.deadline)
             response = self._completion(response, _CHAT, run.requests)
-            outcome = self._judge(handlers, kwargs, response, index, run, attempt)
+            run.on_response(response)
+            outcome = self._judge(handlers, kwargs, response, here, run, attempt)
+            if check is not None and isinstance(outcome, ClaimList) and self.validator is not None:
+                problems = await check(outcome)
+                if problems:  # the same failure the validator raises in the parse, re-asked the same way
+                    said = {"index": True, "validator": _saying(problems)}
+                    outcome = self._judge(handlers, kwargs, response, said, run, attempt)
             if isinstance(outcome, ClaimList):
-                break
+                return outcome
             kwargs, attempt = outcome, attempt + 1
-        parsed = self._from_grounded(index, outcome, profile_name)
-        return self._result(article, index, parsed, run, model, profile_name, started)
 
-    def _result(self, article: Article, index: EvidenceIndex, parsed: ClaimList, run: _Run, model: str,
-                profile: str, started: float) -> ExtractionResult:
+    def _post(self, kwargs: dict[str, Any]) -> Any:
+        """One chat completion request (see :func:`_body`)."""
+        from openai.types.chat import ChatCompletion
+
+        return self.client.post("/chat/completions", cast_to=ChatCompletion, body=_body(kwargs))
+
+    async def _apost(self, kwargs: dict[str, Any]) -> Any:
+        """Async :meth:`_post`."""
+        from openai.types.chat import ChatCompletion
+
+        return await self.aclient.post("/chat/completions", cast_to=ChatCompletion, body=_body(kwargs))
+
+    def result(self, article: Article, index: EvidenceIndex, parsed: ClaimList, run: _Run, model: str,
+               profile: str, latency_s: float) -> ExtractionResult:
+        """The result of the reply that fitted: its phrases turned into values (a grounded schema's), evidence
+        offsets and count bounds filled (:func:`postprocess`), and the provenance of the whole extraction."""
+        parsed = self._from_grounded(index, parsed, profile)
         notes: list[str] = []
         claims = list(parsed.claims)
         postprocess(claims, index, notes)
@@ -835,13 +889,39 @@ class LLMExtractor:
             usage=run.usage,
             attempts=run.replies,
             transport_retries=run.transport_retries,
-            latency_s=round(time.perf_counter() - started, 4),
+            latency_s=latency_s,
             raw_replies=run.raw_replies,
             notes=notes,
             version=__version__,
         )
         return ExtractionResult(article_id=article.id, content_hash=article.content_hash,
                                 published=article.published, claims=claims, provenance=provenance)
+
+
+def _saying(problems: list[str]) -> Validator:
+    """A validator that finds ``problems``, whatever it is given (those another process found)."""
+
+    def validator(_claims: ClaimList, _index: Any) -> list[str]:
+        return problems
+
+    return validator
+
+
+def _since(started: float) -> float:
+    """Seconds since ``started`` (``time.perf_counter()``), as provenance keeps them."""
+    return round(time.perf_counter() - started, 4)
+
+
+def _body(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a chat completion request with these arguments, as ``chat.completions.create`` sends
+    it: ``extra_body`` merged in last (its keys win). The arguments are plain JSON already, so the SDK's
+    walk of them against its parameter types (about 0.5 ms a request, the messages' every key) is skipped
+    by posting them through the client's ``post`` (the SDK's way to any endpoint)."""
+    extra = kwargs.get("extra_body")
+    body = {k: v for k, v in kwargs.items() if k != "extra_body"}
+    if extra:
+        body.update(extra)
+    return body
 
 
 def postprocess(claims: list[Claim], index: EvidenceIndex, notes: list[str] | None = None) -> list[Claim]:
