@@ -29,7 +29,8 @@ EDGES = [
     "Nothing here addresses anyone: the council met on Monday and 14 villagers returned home.",
     "On March 3 shelling hit Hajin; THE SAME PROVINCE saw 4 men killed and As Many Women hurt. A day earlier,"
     " that same day, the town council met, and two days later the Town Of Hajin was quiet. The day before"
-    " February 12 the city was calm.",
+    " February 12 the city was calm. Shelling hit Hajin, 20 KM South of Deir ez-Zor city, and a camp North Of"
+    " Aleppo, About 455 Kilometers northeast of the capital Damascus.",
     "555 0199 (12) 345-678 and 1 2 3 4 5 6 7 8 9 10 at the start; 12 34 56 78 at the end 99 88",
     "",
 ]
@@ -142,12 +143,17 @@ def test_every_scan_reads_as_the_case_insensitive_patterns_do(articles: dict[str
     # the lowered text read case-sensitively (the fast way) against the original read ignoring case (the
     # way a text is read when lowering would move characters)
     texts = _all_texts(articles)
-    fast = [(nums.find_numbers(t), EvidenceIndex(t).back_references, EvidenceIndex(t).dates) for t in texts]
+    def read(t: str) -> tuple[object, ...]:
+        index = EvidenceIndex(t)
+        return nums.find_numbers(t), index.back_references, index.dates, index.references
+
+    fast = [read(t) for t in texts]
     from llmextract.text import caseless, index
 
     for module in (nums, index, caseless, ins):
         monkeypatch.setattr(module, "lowered", lambda text: None)
-    slow = [(nums.find_numbers(t), EvidenceIndex(t).back_references, EvidenceIndex(t).dates) for t in texts]
+    slow = [read(t) for t in texts]
     assert EvidenceIndex(texts[0]).lowered is None  # the slow way was taken
     assert fast == slow
     assert sum(len(f[0]) for f in fast) > 100 and sum(len(f[1]) for f in fast) > 10
+    assert sum(len(f[3]) for f in fast) >= 3

@@ -32,6 +32,16 @@ def lowered(text: str) -> str | None:
 _SPAN = re.Match.span
 
 
+def lowered_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """A case-insensitive pattern whose literals are in lower case, compiled case-sensitively: matched
+    against the :func:`lowered` text (or a slice of it), it finds what ``pattern`` finds in the text,
+    at the same offsets, and several times faster. For a pattern applied to short slices or from given
+    positions, where a :class:`CaselessPattern` scan of the whole text does not fit."""
+    if not pattern.flags & re.IGNORECASE or pattern.pattern != pattern.pattern.lower():
+        raise ValueError(f"not a case-insensitive pattern written in lower case: {pattern.pattern!r}")
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
 class CaselessPattern:
     """``re.compile(source, re.IGNORECASE)``, scanned as described above.
 

@@ -49,7 +49,7 @@ from typing import Any, TypeVar
 from rapidfuzz import fuzz
 
 from llmextract.schema import Article, Qualifier
-from llmextract.text.caseless import CaselessPattern, lowered
+from llmextract.text.caseless import CaselessPattern, lowered, lowered_twin
 from llmextract.text.dates import DateMention, find_dates
 from llmextract.text.instructions import Instruction, find_instructions
 from llmextract.text.names import NameMention, find_names, fold
@@ -103,6 +103,8 @@ _REFERENCE_TAIL = re.compile(
     r"(?:(?:capital|city|town|village|border\s+town|port\s+city|provincial\s+capital)(?:\s+city)?(?:\s+of)?\s+)?",
     re.I,
 )
+_REFERENCE_LEAD_LOW = lowered_twin(_REFERENCE_LEAD)
+_REFERENCE_TAIL_LOW = lowered_twin(_REFERENCE_TAIL)
 # Back-references: a place, a figure or a day named through an earlier one.
 # Scanned case-insensitively the fast way (CaselessPattern: literals in lower case, so "[a-z]" is any letter).
 _PLACE_REF = CaselessPattern(
@@ -508,12 +510,16 @@ class EvidenceIndex:
                 windows[-1] = (windows[-1][0], e0)
             else:
                 windows.append((s0, e0))
+        # read in the lowered text when there is one (the same matches, faster: llmextract.text.caseless)
+        low = self._scan_lowered
+        read, lead, tail_of = (text, _REFERENCE_LEAD, _REFERENCE_TAIL) if low is None else (
+            low, _REFERENCE_LEAD_LOW, _REFERENCE_TAIL_LOW)
         seen: set[int] = set()
-        for m in (m for w0, w1 in windows for m in _REFERENCE_LEAD.finditer(text, w0, w1)):
+        for m in (m for w0, w1 in windows for m in lead.finditer(read, w0, w1)):
             if m.start() in seen:
                 continue
             seen.add(m.start())
-            tail = _REFERENCE_TAIL.match(text, m.end())
+            tail = tail_of.match(read, m.end())
             at = tail.end() if tail else m.end()
             s0, _e0 = self._orig(m.start(), at)
             name_start = self._orig(at, at)[0]
