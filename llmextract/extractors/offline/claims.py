@@ -163,10 +163,11 @@ def _continues_other_claim(index: EvidenceIndex, sent: Sentence, taken: set[int]
 def _drafts(index: EvidenceIndex) -> list[_Draft]:
     text = index.text
     drafts: list[_Draft] = []
+    counted = False  # whether a draft has a figure yet (figures are only ever added to the draft placed into)
     for sent in index.sentences:
         if index.instruction_at(sent.start, sent.end) is not None:
             continue  # text addressed to a model is never read as news
-        figures = sentence_figures(index, sent, any(d.counts for d in drafts))
+        figures = sentence_figures(index, sent, counted)
         casualties = [m for m in index.numbers_in(sent.start, sent.end)
                       if m.kind == "count" and _CASUALTIES_AFTER.match(text[m.end:sent.end])]
         if casualties:
@@ -186,6 +187,7 @@ def _drafts(index: EvidenceIndex) -> list[_Draft]:
             clause = None if (cs, ce) == (sent.start, sent.end) else (cs, ce)
             piece = sent if clause is None else _clause_sentence(index, sent, cs, ce)
             draft = _place_figures(drafts, sent, piece, part, new_source=k > 0)
+            counted = counted or bool(draft.counts)
             if clause is not None and draft.sentences == [sent]:
                 draft.clause = clause
     return drafts
@@ -224,9 +226,12 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
     drafts = _drafts(index)
     taken = {s.index for d in drafts for s in d.sentences}
     built: list[tuple[Claim, int, int]] = []
+    places: list[Place] = []  # the places of the claims built so far
     for d in drafts:
-        claim = _build_claim(index, article, d, taken, [c for c, _, _ in built])
+        claim = _build_claim(index, article, d, taken, places)
         built.append((claim, d.sentences[0].index, d.sentences[-1].index))
+        if claim.place is not None:
+            places.append(claim.place)
     claims = _merge_repeats(_merge_ledes(built))
     provenance = Provenance(
         extractor="offline", model_used=False, version=__version__,
@@ -373,8 +378,9 @@ def _day_reference(index: EvidenceIndex, sent: Sentence, published: dt.date | No
 
 
 def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[int],
-                 earlier: list[Claim]) -> Claim:
-    """A claim from a draft; ``taken`` holds the sentences of every draft; ``earlier`` the claims built before."""
+                 earlier: list[Place]) -> Claim:
+    """A claim from a draft; ``taken`` holds the sentences of every draft; ``earlier`` the places of the claims built
+    before."""
     text = index.text
     first = d.sentences[0]
     last = d.sentences[-1].index
@@ -391,7 +397,7 @@ def _build_claim(index: EvidenceIndex, article: Article, d: _Draft, taken: set[i
     place = claim_place(index, sents, more=between)  # a province only: narrowed by the sentences between
     event_date = _event_date(index, article, d, sents)
     if place is None or place.phrase in (place.province, place.country):
-        place = back_place(index, sents, [c.place for c in earlier if c.place is not None]) or place
+        place = back_place(index, sents, earlier) or place
     if place is not None and d.kind is ClaimKind.allegation and place.phrase == place.country:
         place = None  # a charge "against Syria's people" names no place where anything happened
     ante_perpetrator = None

@@ -428,12 +428,14 @@ def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | Non
                     rest, re.I):
             continue  # "a policeman was killed and two others injured": the two are not among the dead
         before = text[sent.start:c.start]
+        # the first and last patterns need a verb of killing before the figure: a cue there (see _Cues.touching)
+        killing_before = _cues(index).touching(sent.start, c.start)
         for i, pattern in enumerate(_ONE_BEFORE):
+            if (i == 1 and not _THEY_KILLED.match(rest)) or (i != 1 and not killing_before):
+                continue
             m = pattern.search(before)
             if m is None or _CUE.search(m.group("mid")) or re.search(r"\d", m.group("mid")) \
                     or index.numbers_in(sent.start + m.start("np"), c.start):
-                continue
-            if i == 1 and not _THEY_KILLED.match(rest):
                 continue
             start, end = sent.start + m.start("np"), c.end + noun.end()
             # "killing him, his son and two guests": each named one counts
