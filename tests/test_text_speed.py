@@ -157,3 +157,39 @@ def test_every_scan_reads_as_the_case_insensitive_patterns_do(articles: dict[str
     assert fast == slow
     assert sum(len(f[0]) for f in fast) > 100 and sum(len(f[1]) for f in fast) > 10
     assert sum(len(f[3]) for f in fast) >= 3
+
+
+def test_the_normalised_text_is_read_a_whitespace_run_at_a_time(articles: dict[str, str]) -> None:
+    from llmextract.text import index as ix_module
+
+    def one_char_at_a_time(index: EvidenceIndex) -> tuple[str, list[int]]:
+        out: list[str] = []
+        offsets: list[int] = []
+        prev_space = False
+        back = index._back
+        for i, ch in enumerate(index._scan.translate(ix_module._QUOTE_MARKS)):
+            if ch.isspace():
+                if prev_space:
+                    continue
+                ch, prev_space = " ", True
+            else:
+                prev_space = False
+            out.append(ch)
+            offsets.append(i if back is None else back[i])
+        offsets.append(len(index.text))
+        return "".join(out), offsets
+
+    odd = ["  a\u00a0\u2003 b\x1c\x1d c \u200b d\n\n\te “q” — ", "\u200b\u200b", "", " ", "x\u200b \u200b y\t"]
+    for text in [*_all_texts(articles), *odd]:
+        index = EvidenceIndex(text)
+        assert index._normalized == one_char_at_a_time(index), text
+    assert EvidenceIndex(odd[0]).align("b c d e \"q\"") is not None
+
+
+def test_quote_marks_are_replaced_as_the_translation_table_does(articles: dict[str, str]) -> None:
+    from llmextract.text import index as ix_module
+
+    marks = "“a” „b« »c‘ ’d‚ `e´ f–g—h‐i\u00a0j"
+    for text in [*_all_texts(articles), marks, marks * 3]:
+        assert ix_module._replace_quote_marks(text) == text.translate(ix_module._QUOTE_MARKS)
+    assert ix_module._normalize(f"  {marks}\n") == '"a" "b" "c\' \'d\' \'e\' f-g-h-i j'

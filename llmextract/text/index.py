@@ -71,10 +71,13 @@ _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Col|Lt|Sgt|Capt|Maj|Prof|St|No|J
                      r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z]|\b(?:U\.S|U\.N|U\.K))\.$")
 _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
                               "`": "'", "´": "'", "–": "-", "—": "-", "‐": "-", "\u00a0": " "})
+_QUOTE_PAIRS = tuple((chr(mark), plain) for mark, plain in _QUOTE_MARKS.items())  # each plain one is no mark
 # Marks that split words without showing: zero-width, bidirectional, the BOM, the soft hyphen.
 _MARKS = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u061c\u180e]")
 # A word: letters and digits (combining accents included), joined by apostrophes and hyphens.
 _WORDS = re.compile(r"[\w\u0300-\u036f]+(?:['’ʼ`\-‐‑][\w\u0300-\u036f]+)*")
+_SPACE_RUN = re.compile(r"\s+")
+_LONG_SPACE_RUN = re.compile(r"\s\s+")
 _ELLIPSIS = re.compile(r"\s*(?:\.\s?\.\s?\.|…|\[\.\.\.\])\s*")
 _CAP_TOKEN = re.compile(r"\b[A-Z]\w*")
 _HOW_RANK = {"exact": 0, "normalized": 1, "fuzzy": 2}
@@ -664,21 +667,21 @@ class EvidenceIndex:
     @cached_property
     def _normalized(self) -> tuple[str, list[int]]:
         """Text with quote marks, dashes and whitespace runs normalised, and a map back to offsets."""
-        out: list[str] = []
+        # Each run of whitespace (``\s`` is str.isspace) becomes one space at the run's first offset: the
+        # offsets are every position but the second and later characters of the longer runs. The marks
+        # are replaced one character for one, so they move no offset.
+        text = _replace_quote_marks(self._scan)
         offsets: list[int] = []
-        prev_space = False
+        pos = 0
+        for run in _LONG_SPACE_RUN.finditer(text):
+            offsets += range(pos, run.start() + 1)
+            pos = run.end()
+        offsets += range(pos, len(text))
         back = self._back
-        for i, ch in enumerate(self._scan.translate(_QUOTE_MARKS)):
-            if ch.isspace():
-                if prev_space:
-                    continue
-                ch, prev_space = " ", True
-            else:
-                prev_space = False
-            out.append(ch)
-            offsets.append(i if back is None else back[i])
+        if back is not None:
+            offsets = [back[i] for i in offsets]
         offsets.append(len(self.text))
-        return "".join(out), offsets
+        return _SPACE_RUN.sub(" ", text), offsets
 
     def find(self, quote: str) -> tuple[int, int] | None:
         """The first verbatim occurrence of ``quote``: its (start, end) offsets, or None."""
@@ -855,8 +858,17 @@ def _strip_marks(text: str) -> tuple[str, list[int]]:
     return "".join(kept), back
 
 
+def _replace_quote_marks(s: str) -> str:
+    """``s.translate(_QUOTE_MARKS)``: each mark that ``s`` holds replaced in one pass of its own (a
+    translation table is looked up character by character, the slower way for a long text)."""
+    for mark, plain in _QUOTE_PAIRS:
+        if mark in s:
+            s = s.replace(mark, plain)
+    return s
+
+
 def _normalize(s: str) -> str:
-    return re.sub(r"\s+", " ", s.translate(_QUOTE_MARKS)).strip()
+    return _SPACE_RUN.sub(" ", _replace_quote_marks(s)).strip()
 
 
 def _word_bounded(text: str, s: int, e: int) -> bool:
