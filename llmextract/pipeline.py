@@ -20,21 +20,19 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from pydantic import SecretStr
-
 from llmextract._version import __version__
-from llmextract.config import NO_KEY, EndpointConfig
+from llmextract.config import EndpointConfig
 from llmextract.errors import ConfigError
+from llmextract.extractors import replies
 from llmextract.extractors.derive import derive
 from llmextract.extractors.offline import extract_offline
+from llmextract.extractors.replies import Facts
 from llmextract.grounding import POLICIES, apply_policy, claims_validator, ground
 from llmextract.io import as_article
-from llmextract.schema import Article, Claim, ClaimList, ExtractionResult
+from llmextract.schema import Article, Claim, ClaimList, ExtractionResult, Provenance
 from llmextract.text.index import EvidenceIndex
 
 log = logging.getLogger(__name__)
-
-_NO_KEY = SecretStr(NO_KEY)
 
 _T = TypeVar("_T")
 #: Runs a CPU stage elsewhere and awaits it: ``await cpu(fn, *args)`` (a worker pool's ``run``).
@@ -51,14 +49,13 @@ class SplitStages(Protocol):
     async def offline(self, article: Article) -> ExtractionResult:
         """The whole offline extraction of the article."""
 
-    async def read(self, article: Article, profile: str) -> Any:
-        """Build and keep the article's index; what a request needs of it (``LLMExtractor.facts``)."""
+    async def read(self, article: Article, grounded: bool) -> Facts:
+        """Build and keep the article's index: :meth:`Pipeline.read_facts` there."""
 
     async def check(self, claims: ClaimList) -> list[str]:
-        """The validator's problems with a parsed reply."""
+        """The validator's problems with a parsed reply: :meth:`Pipeline.check_reply` there."""
 
-    async def finish(self, claims: ClaimList, run: Any, model: str, profile: str, latency_s: float
-                     ) -> ExtractionResult:
+    async def finish(self, claims: ClaimList, provenance: Provenance, grounded: bool) -> ExtractionResult:
         """The result of the reply that fitted: :meth:`Pipeline.finish_reply` there."""
 
 
@@ -157,61 +154,52 @@ class Pipeline:
         requests and the parse of its replies run here. The same result as :meth:`arun`."""
         note = on_stage or _nothing
         art = self._article(article, metadata)
-        if self._llm is None:
+        llm = self._llm
+        if llm is None:
             note("the offline extractor")
             return await stages.offline(art)
-        run = self._llm.new_run()
-        model, profile = await self._llm.aprepare(run.deadline)
+        run = llm.new_run()
+        model, profile = await llm.aprepare(run.deadline)
+        grounded = llm.grounds(profile)
         note("reading the article (the evidence index)")
-        facts = await stages.read(art, profile)
-        note(f"the model's reply from {self._llm.endpoint}")
+        facts = await stages.read(art, grounded)
+        note(f"the model's reply from {llm.endpoint}")
         started = time.perf_counter()
-        claims = await self._llm.areplies(art, facts, run, model, profile, check=stages.check)
-        latency_s = round(time.perf_counter() - started, 4)
+        claims = await llm.areplies(art, facts, run, model, profile, check=stages.check)
+        provenance = llm.provenance(run, model, profile, round(time.perf_counter() - started, 4))
         note("grounding the reply")
-        return await stages.finish(claims, run, model, profile, latency_s)
+        return await stages.finish(claims, provenance, grounded)
 
-    def read_facts(self, article: Article, profile: str) -> tuple[EvidenceIndex, Any]:
+    def read_facts(self, article: Article, grounded: bool) -> tuple[EvidenceIndex, Facts]:
         """The split run's first stage: the article's index, and what a request needs of it."""
-        assert self._llm is not None
         index = EvidenceIndex.build(article)
-        return index, self._llm.facts(index, profile)
+        return index, replies.facts(index, grounded)
 
     def check_reply(self, index: EvidenceIndex, claims: list[Claim]) -> list[str]:
-        """The split run's check of a parsed reply: the validator's problems (none without a validator)."""
-        check = self._llm.validator if self._llm is not None else None
-        if check is None:
+        """The split run's check of a parsed reply: the strict policy's validator's problems (else none)."""
+        if self.policy != "strict":
             return []
-        return [str(p) for p in (check(ClaimList(claims=claims), index) or []) if p]
+        return [str(p) for p in (claims_validator()(ClaimList(claims=claims), index) or []) if p]
 
-    def finish_reply(self, article: Article, index: EvidenceIndex, claims: list[Claim], run: Any, model: str,
-                     profile: str, latency_s: float) -> ExtractionResult:
+    def finish_reply(self, article: Article, index: EvidenceIndex, claims: list[Claim], provenance: Provenance,
+                     grounded: bool) -> ExtractionResult:
         """The split run's last stage: the reply's result (offsets, derived values, grounding, the policy)."""
-        assert self._llm is not None
-        result = self._llm.result(article, index, ClaimList(claims=claims), run, model, profile, latency_s)
+        result = replies.result(article, index, ClaimList(claims=claims), provenance, grounded=grounded)
         return self._finish(article, index, result)
 
     def recipe(self) -> dict[str, Any]:
-        """What another process needs to make this pipeline's stages (:meth:`from_recipe`): no client, no key,
-        no credentials of the URL (those are needed only for requests, which stay here)."""
-        if self._llm is None:
-            return {"config": None, "policy": self.policy}
-        llm = self._llm
-        config = self.config.model_copy(update={"base_url": llm.endpoint, "api_key": _NO_KEY,
-                                                "model": llm.model, "profile": llm.profile or "auto"})
-        return {"config": config, "policy": self.policy, "prompts": str(llm.prompts.root),
-                "grounded_schema": llm.use_grounded_schema}
+        """What another process needs to run this pipeline's CPU stages (:meth:`from_recipe`): its class (by
+        reference: a subclass must be importable there) and policy. Never the endpoint, client or key: the
+        requests stay here, and what the stages need of them comes with each article."""
+        return {"class": type(self), "policy": self.policy}
 
     @classmethod
     def from_recipe(cls, recipe: dict[str, Any]) -> Pipeline:
-        """The pipeline :meth:`recipe` describes."""
-        prompts = None
-        if recipe.get("prompts") is not None:
-            from llmextract.extractors.prompts import PromptSet
-
-            prompts = PromptSet.load(recipe["prompts"])
-        return cls(recipe["config"], policy=recipe["policy"], prompts=prompts,
-                   grounded_schema=bool(recipe.get("grounded_schema")))
+        """A pipeline that runs the CPU stages :meth:`recipe` describes (it makes no request itself)."""
+        made = recipe.get("class") or cls
+        if not (isinstance(made, type) and issubclass(made, Pipeline)):
+            raise TypeError(f"a pipeline recipe names {made!r}, not a Pipeline class")
+        return made(None, policy=recipe["policy"])
 
     def close(self) -> None:
         if self._llm is not None:

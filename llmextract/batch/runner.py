@@ -157,6 +157,8 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
     try:
         if pool is not None:
             pool.start()
+            if not await pool.wait_ready():
+                logger.warning("batch: no worker process started; the CPU stages run in this process")
         await engine.run(_aiter_threaded(articles, window, stop), grace_s)
     finally:
         stop.set()

@@ -19,8 +19,9 @@ gets its worker killed and restarted; the other articles' jobs on it are sent ag
 dies fails the article whose stage it was running (an ``internal`` error naming the stage and the
 exit status) and its other jobs are sent again.
 
-Until the first worker is ready (it imports the pipeline and loads the gazetteer, about a second),
-articles run in-process (:mod:`~llmextract.batch.offload`'s threads), with the same results.
+A run waits for its workers to start (each imports the pipeline and loads the gazetteer: about a
+second) before its first article; while none is ready (one that failed to start, or one restarting
+alone) articles run in-process (:mod:`~llmextract.batch.offload`'s threads), with the same results.
 
 Wire format: a frame is an 8-byte big-endian length and a pickle. The first frame to a worker holds
 the pipelines' recipes (:meth:`~llmextract.pipeline.Pipeline.recipe`: no client, no key); it answers
@@ -48,7 +49,9 @@ from typing import Any
 
 from llmextract.batch.offload import _CpuPool, stage
 from llmextract.errors import LLMExtractError
-from llmextract.schema import Article, ClaimList, ExtractionResult
+from llmextract.extractors.replies import Facts
+from llmextract.schema import Article, ClaimList, ExtractionResult, Provenance
+from llmextract.text.index import EvidenceIndex
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +95,10 @@ class _Stages:
         self.keep = max(1, keep)
         self.kept: OrderedDict[int, Any] = OrderedDict()  # key -> the article's EvidenceIndex
 
-    def _index(self, p: int, key: int, article: Article, profile: str) -> Any:
+    def _index(self, key: int, article: Article) -> Any:
         index = self.kept.get(key)
         if index is None:  # restarted, or evicted: the article is here, its index is built again
-            index, _ = self.pipelines[p].read_facts(article, profile)
+            index = EvidenceIndex.build(article)
             self._keep(key, index)
         return index
 
@@ -109,18 +112,18 @@ class _Stages:
             p, article = args
             return self.pipelines[p].run(article).model_dump_json(exclude_computed_fields=True)
         if op == "read":
-            p, key, article, profile = args
-            index, facts = self.pipelines[p].read_facts(article, profile)
+            p, key, article, grounded = args
+            index, facts = self.pipelines[p].read_facts(article, grounded)
             self._keep(key, index)
             return facts
         if op == "check":
-            p, key, article, profile, claims = args
-            return self.pipelines[p].check_reply(self._index(p, key, article, profile), claims)
+            p, key, article, claims = args
+            return self.pipelines[p].check_reply(self._index(key, article), claims)
         if op == "finish":
-            p, key, article, profile, claims, run, model, latency_s = args
-            index = self._index(p, key, article, profile)
+            p, key, article, claims, provenance, grounded = args
+            index = self._index(key, article)
             self.kept.pop(key, None)
-            result = self.pipelines[p].finish_reply(article, index, claims, run, model, profile, latency_s)
+            result = self.pipelines[p].finish_reply(article, index, claims, provenance, grounded)
             return result.model_dump_json(exclude_computed_fields=True)
         if op == "drop":
             self.kept.pop(args[0], None)
@@ -192,6 +195,12 @@ class _Worker:
     closing: bool = False
 
 
+def _is_ready(w: _Worker | None) -> bool:
+    """The worker has said it is ready (and has not failed to start)."""
+    ready = w.ready if w is not None else None
+    return ready is not None and ready.done() and not ready.cancelled() and ready.exception() is None
+
+
 class WorkerPool:
     """``size`` worker processes running the CPU stages of ``pipelines``; use as ``async with``."""
 
@@ -211,6 +220,7 @@ class WorkerPool:
 
     async def __aenter__(self) -> WorkerPool:
         self.start()
+        await self.wait_ready()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -221,6 +231,12 @@ class WorkerPool:
         """Start every worker (in the background: :meth:`session` uses the ones that are ready)."""
         for slot in range(self.size):
             self._spawn(slot)
+
+    async def wait_ready(self, timeout: float = 30.0) -> int:
+        """Wait until every worker started is ready or has failed (at most ``timeout`` s); the ready ones."""
+        if self._starting:
+            await asyncio.wait(set(self._starting), timeout=timeout)
+        return sum(1 for w in self.workers if _is_ready(w))
 
     def _spawn(self, slot: int) -> None:
         if self._closed:
@@ -327,7 +343,7 @@ class WorkerPool:
     def _lost(self, w: _Worker) -> None:
         """The worker ended. Its running job fails (unless the run is closing); the rest go to a new worker.
         A worker that ended before it was ready is not started again (its articles run in this process)."""
-        was_ready = w.ready is not None and w.ready.done() and w.ready.exception() is None
+        was_ready = _is_ready(w)
         if w.ready is not None and not w.ready.done():
             w.ready.set_exception(WorkerError("the worker process ended before it was ready"))
         code = w.proc.poll()
@@ -422,7 +438,7 @@ class WorkerPool:
         """The ready worker keeping the fewest articles, or None while none is ready."""
         best: _Worker | None = None
         for w in self.workers:
-            if w is None or w.closing or w.ready is None or not w.ready.done() or w.ready.exception():
+            if w is None or w.closing or not _is_ready(w):
                 continue
             if best is None or (w.sessions, len(w.jobs)) < (best.sessions, len(best.jobs)):
                 best = w
@@ -445,7 +461,6 @@ class _Session:
         self.slot = slot
         self.key = key
         self.article: Article | None = None
-        self.profile = ""
         self.open = False
         self._count(+1)
 
@@ -458,26 +473,23 @@ class _Session:
         text = await self.pool.call(self.slot, "offline", (self.p, article), "the offline extractor")
         return ExtractionResult.model_validate_json(text)
 
-    async def read(self, article: Article, profile: str) -> Any:
-        self.article, self.profile, self.open = article, profile, True
-        return await self.pool.call(self.slot, "read", (self.p, self.key, article, profile),
-                                    "reading the article (the evidence index)")
+    async def read(self, article: Article, grounded: bool) -> Facts:
+        self.article, self.open = article, True
+        facts: Facts = await self.pool.call(self.slot, "read", (self.p, self.key, article, grounded),
+                                            "reading the article (the evidence index)")
+        return facts
 
     async def check(self, claims: ClaimList) -> list[str]:
         problems: list[str] = await self.pool.call(
-            self.slot, "check", (self.p, self.key, self.article, self.profile, list(claims.claims)),
+            self.slot, "check", (self.p, self.key, self.article, list(claims.claims)),
             "checking the reply against the article")
         return problems
 
-    async def finish(self, claims: ClaimList, run: Any, model: str, profile: str, latency_s: float
-                     ) -> ExtractionResult:
-        from dataclasses import replace
-
-        portable = replace(run, scrub=str)  # the replies are scrubbed already; the scrubber stays here
-        self.open = False
+    async def finish(self, claims: ClaimList, provenance: Provenance, grounded: bool) -> ExtractionResult:
+        self.open = False  # the worker lets the index go with its answer
         text = await self.pool.call(
-            self.slot, "finish", (self.p, self.key, self.article, profile, list(claims.claims), portable, model,
-                                  latency_s), "grounding the reply")
+            self.slot, "finish", (self.p, self.key, self.article, list(claims.claims), provenance, grounded),
+            "grounding the reply")
         return ExtractionResult.model_validate_json(text)
 
     def close(self) -> None:

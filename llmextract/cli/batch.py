@@ -38,6 +38,7 @@ _EXAMPLES = """examples:
   llmextract batch articles/ -o results.jsonl --resume        # finish it: the missing and the failed
   llmextract batch news.jsonl -o - --summary json > results.jsonl
   llmextract batch archive/ --recursive -o results.jsonl -c 8 --endpoint URL1 --endpoint URL2
+  llmextract batch news.jsonl -o results.jsonl -c 16 --workers 2   # CPU stages in 2 worker processes
 """
 
 
@@ -77,6 +78,10 @@ def add_batch_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentPar
     p.add_argument("--article-timeout", type=float, default=DEFAULT_ARTICLE_TIMEOUT_S, metavar="S",
                    help="give up on one article after S seconds in all: requests, retries, re-asks and grounding "
                         f"(default {DEFAULT_ARTICLE_TIMEOUT_S:g}, room for a 135M model on 2 CPU cores; 0: no limit)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="run the CPU stages (evidence index, grounding, the result's JSON) in N worker processes, "
+                        "leaving this process to the requests (default 0: threads of this process; the records "
+                        "are the same)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     p.add_argument("--summary", choices=["table", "json"], default="table", help="how to print the summary")
     p.set_defaults(func=cmd_batch)
@@ -138,6 +143,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ConfigError("--skip-failed goes with --resume (a new run has no failed articles to keep)")
     if to_stdout and args.resume:
         raise ConfigError("standard output cannot be resumed: write to a file (-o FILE)")
+    if args.workers < 0:
+        raise ConfigError("--workers must be 0 (threads of this process) or more")
     if args.article_timeout is not None and args.article_timeout < 0:
         raise ConfigError("--article-timeout must be 0 (no limit) or more")
     if out is not None and out.is_dir():
@@ -166,7 +173,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             return await run_batch(articles, built.endpoints, "-" if to_stdout else out,  # type: ignore[arg-type]
                                    concurrency=args.concurrency, resume=args.resume, skip_failed=args.skip_failed,
                                    overwrite=args.overwrite or args.resume, cache=cache, progress=view,
-                                   grace_s=args.grace, article_timeout_s=args.article_timeout or None)
+                                   grace_s=args.grace, article_timeout_s=args.article_timeout or None,
+                                   workers=args.workers)
         finally:
             await built.aclose()
 

@@ -76,16 +76,14 @@ from llmextract.errors import (
     ModelNotFoundError,
     ModelOutputError,
 )
-from llmextract.extractors import transport
-from llmextract.extractors.grounded import from_grounded, grounded_schema
+from llmextract.extractors import replies, transport
 from llmextract.extractors.profiles import GROUNDED_PROFILES, PROFILES, Profile, detect_profile
 from llmextract.extractors.prompts import PromptSet
+from llmextract.extractors.replies import Facts
+from llmextract.extractors.replies import postprocess as postprocess  # its home before replies.py
 from llmextract.schema import (
-    COUNT_FIELDS,
     Article,
-    Claim,
     ClaimList,
-    Count,
     ExtractionResult,
     Provenance,
     Usage,
@@ -93,7 +91,6 @@ from llmextract.schema import (
 )
 from llmextract.secrets import install_log_filter, register
 from llmextract.text.index import EvidenceIndex
-from llmextract.text.numbers import parse_count
 
 logger = logging.getLogger(__name__)
 
@@ -326,16 +323,6 @@ def _plan(handlers: Any, kwargs: dict[str, Any]) -> _Plan | bool:
         return False
     dropped = tuple(k for k in kwargs if k not in out)
     return got[:-1], added, dropped
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What a request needs of the article's evidence index: the prompt's hints, and the grounded schema
-    (None unless asked for and the profile enforces schemas). Small and picklable, so the index itself can
-    stay where it was built (a batch's worker process) while the request is made elsewhere."""
-
-    hints: list[str]
-    grounded: dict[str, Any] | None = None
 
 
 #: Checks a parsed reply against the article, elsewhere (where its index is): the validator's problems.
@@ -685,9 +672,13 @@ class LLMExtractor:
         return self._settle(models)
 
     # -- extraction
+    def grounds(self, profile: str) -> bool:
+        """Whether requests send a grounded schema: when asked for and the profile enforces schemas."""
+        return self.use_grounded_schema and profile in GROUNDED_PROFILES
+
     def facts(self, index: EvidenceIndex, profile: str) -> Facts:
-        """What a request for the article needs of its index (see :class:`Facts`)."""
-        return Facts(index.hints(), self._grounded_schema(index, profile))
+        """What a request for the article needs of its index (:class:`~llmextract.extractors.replies.Facts`)."""
+        return replies.facts(index, self.grounds(profile))
 
     def _request(self, article: Article, facts: Facts, model: str, profile: Profile) -> dict[str, Any]:
         """The chat completion arguments, before instructor's handler adds the schema."""
@@ -715,18 +706,6 @@ class LLMExtractor:
             cached = (self._schema, profile.request_options(self._schema))
             self._options_cache[profile.name] = cached
         return cached[1]
-
-    def _grounded_schema(self, index: EvidenceIndex, profile: str) -> dict[str, Any] | None:
-        """The grounded schema for this article, when asked for and the profile enforces schemas."""
-        if not self.use_grounded_schema or profile not in GROUNDED_PROFILES:
-            return None
-        return grounded_schema(index)
-
-    def _from_grounded(self, index: EvidenceIndex, parsed: ClaimList, profile: str) -> ClaimList:
-        """Turn the phrases chosen under a grounded schema into values."""
-        if not self.use_grounded_schema or profile not in GROUNDED_PROFILES:
-            return parsed
-        return from_grounded(parsed, index)
 
     def _prepared(self, article: Article, facts: Facts, model: str,
                   profile: Profile) -> tuple[Any, dict[str, Any]]:
@@ -873,13 +852,13 @@ class LLMExtractor:
 
     def result(self, article: Article, index: EvidenceIndex, parsed: ClaimList, run: _Run, model: str,
                profile: str, latency_s: float) -> ExtractionResult:
-        """The result of the reply that fitted: its phrases turned into values (a grounded schema's), evidence
-        offsets and count bounds filled (:func:`postprocess`), and the provenance of the whole extraction."""
-        parsed = self._from_grounded(index, parsed, profile)
-        notes: list[str] = []
-        claims = list(parsed.claims)
-        postprocess(claims, index, notes)
-        provenance = Provenance(
+        """The result of the reply that fitted (:func:`llmextract.extractors.replies.result`)."""
+        return replies.result(article, index, parsed, self.provenance(run, model, profile, latency_s),
+                              grounded=self.grounds(profile))
+
+    def provenance(self, run: _Run, model: str, profile: str, latency_s: float) -> Provenance:
+        """The provenance of one extraction (its notes are added as the reply becomes a result)."""
+        return Provenance(
             extractor="llm",
             model_used=True,
             endpoint=self.endpoint,
@@ -891,11 +870,8 @@ class LLMExtractor:
             transport_retries=run.transport_retries,
             latency_s=latency_s,
             raw_replies=run.raw_replies,
-            notes=notes,
             version=__version__,
         )
-        return ExtractionResult(article_id=article.id, content_hash=article.content_hash,
-                                published=article.published, claims=claims, provenance=provenance)
 
 
 def _saying(problems: list[str]) -> Validator:
@@ -922,33 +898,6 @@ def _body(kwargs: dict[str, Any]) -> dict[str, Any]:
     if extra:
         body.update(extra)
     return body
-
-
-def postprocess(claims: list[Claim], index: EvidenceIndex, notes: list[str] | None = None) -> list[Claim]:
-    """Fill evidence offsets where a quote occurs verbatim; derive a count's bounds from its phrase.
-
-    A quote found nowhere keeps start/end None (the grounding layer judges it). A count with a
-    phrase and neither bound gets low/high/qualifier from :func:`llmextract.text.numbers.parse_count`.
-    """
-    notes = notes if notes is not None else []
-    for i, claim in enumerate(claims):
-        for evidence in claim.evidence:
-            quote = evidence.quote
-            if (evidence.start is not None and evidence.end is not None
-                    and index.text[evidence.start:evidence.end] == quote and quote):
-                continue
-            found = index.find(quote)
-            evidence.start, evidence.end = found if found is not None else (None, None)
-        for name in COUNT_FIELDS:
-            count: Count | None = getattr(claim, name)
-            if count is None or not count.phrase.strip() or count.low is not None or count.high is not None:
-                continue
-            derived = parse_count(count.phrase)
-            if derived is not None:
-                setattr(claim, name, Count(phrase=count.phrase, low=derived.low, high=derived.high,
-                                           qualifier=derived.qualifier))
-                notes.append(f"claims[{i}].{name}: low/high derived from the phrase {count.phrase!r}")
-    return claims
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
