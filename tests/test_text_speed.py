@@ -193,3 +193,60 @@ def test_quote_marks_are_replaced_as_the_translation_table_does(articles: dict[s
     for text in [*_all_texts(articles), marks, marks * 3]:
         assert ix_module._replace_quote_marks(text) == text.translate(ix_module._QUOTE_MARKS)
     assert ix_module._normalize(f"  {marks}\n") == '"a" "b" "c\' \'d\' \'e\' f-g-h-i j'
+
+
+def _tokens_one_at_a_time(text: str, start: int, end: int,
+                          mentions: list[nums.NumberMention]) -> tuple[list[str], list[str], list[tuple[int, int]],
+                                                                       list[int]]:
+    """A sentence's items read token by token: a mention is taken when a token starts inside it."""
+    kind: list[str] = []
+    word: list[str] = []
+    span: list[tuple[int, int]] = []
+    mention: list[int] = []
+    order = sorted(range(len(mentions)), key=lambda i: mentions[i].start)
+    bounds = [(mentions[i].start, mentions[i].end) for i in order]
+    k, pos = 0, start
+    for tok in nums._TOKEN.finditer(text, start, end):
+        s, e = tok.span()
+        if s < pos:
+            continue
+        while k < len(bounds) and bounds[k][1] <= s:
+            k += 1
+        if k < len(bounds) and bounds[k][0] <= s < bounds[k][1]:
+            kind.append("m")
+            word.append("")
+            span.append(bounds[k])
+            mention.append(order[k])
+            pos = bounds[k][1]
+            k += 1
+            continue
+        kind.append("w" if tok.group(0)[0].isalnum() else "p")
+        word.append(tok.group(0).lower())
+        span.append((s, e))
+        mention.append(-1)
+        pos = e
+    return kind, word, span, mention
+
+
+def test_a_sentence_is_tokenised_in_one_scan_as_token_by_token(articles: dict[str, str]) -> None:
+    import random
+
+    rnd = random.Random(14)
+    compared = 0
+    for text in _all_texts(articles):
+        found = nums.find_numbers(text)
+        for sentence in _split_sentences(text):
+            a, b = sentence.start, sentence.end
+            sets = [[m for m in found if a <= m.start < b]]
+            for _ in range(3):  # made-up mentions: overlapping, inside a word, across tokens
+                made = []
+                for _ in range(rnd.randint(0, 4)):
+                    s = rnd.randint(a, max(a, b - 1))
+                    e = min(b, s + rnd.randint(1, 12))
+                    made.append(nums.NumberMention(s, e, text[s:e], 1, 1, nums.Qualifier.exact, s, e))
+                sets.append(made)
+            for mentions in sets:
+                t = nums._Tokens(text, a, b, mentions)
+                assert (t.kind, t.word, t.span, t.mention) == _tokens_one_at_a_time(text, a, b, mentions)
+                compared += "m" in t.kind
+    assert compared > 50

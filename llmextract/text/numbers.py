@@ -23,6 +23,7 @@ not settle is None.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -641,6 +642,7 @@ _CHILDREN = frozenset({"children", "child", "kids", "kid", "minors", "minor", "b
 _WOMEN = frozenset({"women", "woman", "females", "mothers", "wives"})
 _MEN = frozenset({"men", "man", "males"})
 _TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*|[,;:()—–]")
+_SPAN, _GROUP = re.Match.span, re.Match.group
 
 
 def _group_of(word: str) -> str | None:
@@ -656,40 +658,42 @@ def _group_of(word: str) -> str | None:
 
 
 class _Tokens:
-    """A sentence as words, punctuation and count mentions (``m``), with offsets."""
+    """A sentence as words, punctuation and count mentions (``m``), with offsets.
+
+    The sentence's tokens are read in one scan; a count mention takes the place of the tokens that start
+    inside it, when one does (a mention starting inside a token is part of that token, not an item)."""
 
     def __init__(self, text: str, start: int, end: int, mentions: list[NumberMention]) -> None:
+        tokens = list(_TOKEN.finditer(text, start, end))
+        spans = list(map(_SPAN, tokens))
+        written = list(map(_GROUP, tokens))
+        words = list(map(str.lower, written))
+        kinds = ["w" if w[0].isalnum() else "p" for w in written]
+        starts = [s for s, _e in spans]
         self.kind: list[str] = []  # "w" word, "p" punctuation, "m" a count mention
         self.word: list[str] = []
         self.span: list[tuple[int, int]] = []
         self.mention: list[int] = []  # index into ``mentions`` for "m" items, else -1
-        k = 0
-        ms = sorted(range(len(mentions)), key=lambda i: mentions[i].start)
-        bounds = [(mentions[i].start, mentions[i].end) for i in ms]
-        n = len(ms)
-        kind, word, span, mention = self.kind.append, self.word.append, self.span.append, self.mention.append
-        pos = start
-        for tok in _TOKEN.finditer(text, start, end):
-            s, e = tok.span()
-            if s < pos:
-                continue
-            while k < n and bounds[k][1] <= s:
-                k += 1
-            if k < n and bounds[k][0] <= s < bounds[k][1]:
-                m_start, m_end = bounds[k]
-                kind("m")
-                word("")
-                span((m_start, m_end))
-                mention(ms[k])
-                pos = m_end
-                k += 1
-                continue
-            w = tok.group(0)
-            kind("p" if not w[0].isalnum() else "w")
-            word(w.lower())
-            span((s, e))
-            mention(-1)
-            pos = e
+        i = 0  # the first token not yet taken
+        for k in sorted(range(len(mentions)), key=lambda x: mentions[x].start):
+            m_start, m_end = mentions[k].start, mentions[k].end
+            j = bisect_left(starts, m_start, i)
+            if j == len(starts) or starts[j] >= m_end:
+                continue  # no token starts inside it
+            self._tokens(kinds, words, spans, i, j)
+            self.kind.append("m")
+            self.word.append("")
+            self.span.append((m_start, m_end))
+            self.mention.append(k)
+            i = bisect_left(starts, m_end, j)
+        self._tokens(kinds, words, spans, i, len(starts))
+
+    def _tokens(self, kinds: list[str], words: list[str], spans: list[tuple[int, int]], i: int, j: int) -> None:
+        """Take tokens ``i`` to ``j`` as they are."""
+        self.kind += kinds[i:j]
+        self.word += words[i:j]
+        self.span += spans[i:j]
+        self.mention += [-1] * (j - i)
 
     def w(self, j: int) -> str:
         return self.word[j] if 0 <= j < len(self.word) and self.kind[j] == "w" else ""
