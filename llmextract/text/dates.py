@@ -92,6 +92,16 @@ _PAST = re.compile(r"\b(?:past|last|previous)\s+(\d{1,3}|[a-z]+)\s+(days|weeks|m
 _BETWEEN = re.compile(r"^\s*(?:between|from)\s+(.+?)\s+(?:and|to|until|till|through)\s+(.+?)\s*$", re.I)
 _BARE_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _SINCE = re.compile(r"^\s*since\s+(?:the\s+)?(.+?)\s*$", re.I)
+# What a lowered date phrase is read by (compiled once: phrases are resolved many times per article)
+_WEEKDAY_WORDS = [(i, day, re.compile(rf"\b{day}\b")) for i, day in enumerate(WEEKDAYS)]
+_LAST = re.compile(r"\blast\b")
+_DAY_AND_MONTH = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+\.?)|([a-z]+\.?)\s+(\d{1,2})\b")
+_YEAR = re.compile(r"\b(\d{4})\b")
+_YESTERDAY = re.compile(r"\byesterday\b")
+_TODAY = re.compile(r"\b(?:today|earlier in the day|earlier today)\b")
+_LAST_WEEK = re.compile(r"\blast week\b")
+_WEEK = re.compile(r"\bweek\b")
+_MONTH_WORD = re.compile(_MONTH_RE)
 
 
 def resolve(phrase: str, published: dt.date | None) -> EventDate:
@@ -175,19 +185,19 @@ def _resolve_period(phrase: str, published: dt.date | None) -> EventDate | None:
 def _resolve_point(phrase: str, published: dt.date | None) -> EventDate:
     """One day, week or month (no period), without start and end."""
     p = phrase.lower()
-    for i, day in enumerate(WEEKDAYS):
-        if re.search(rf"\b{day}\b", p):
+    for i, _day, word in _WEEKDAY_WORDS:
+        if word.search(p):
             if published is None:
                 return EventDate(phrase=phrase, precision=DatePrecision.day)
             back = (published.weekday() - i) % 7
-            if re.search(r"\blast\b", p) and back == 0:
+            if _LAST.search(p) and back == 0:
                 back = 7
             return EventDate(phrase=phrase, date=published - dt.timedelta(days=back), precision=DatePrecision.day)
-    m = re.search(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+\.?)|([a-z]+\.?)\s+(\d{1,2})\b", p)
+    m = _DAY_AND_MONTH.search(p)
     if m:
         day_s, month_s = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         month = _month(month_s)
-        year_m = re.search(r"\b(\d{4})\b", p)
+        year_m = _YEAR.search(p)
         if month:
             year = int(year_m.group(1)) if year_m else (published.year if published else None)
             if year is None:
@@ -200,18 +210,18 @@ def _resolve_point(phrase: str, published: dt.date | None) -> EventDate:
                 when = when.replace(year=year - 1)
             return EventDate(phrase=phrase, date=when, precision=DatePrecision.day)
     if published is not None:
-        if re.search(r"\byesterday\b", p):
+        if _YESTERDAY.search(p):
             return EventDate(phrase=phrase, date=published - dt.timedelta(days=1), precision=DatePrecision.day)
-        if re.search(r"\b(?:today|earlier in the day|earlier today)\b", p):
+        if _TODAY.search(p):
             return EventDate(phrase=phrase, date=published, precision=DatePrecision.day)
-        if re.search(r"\blast week\b", p):
+        if _LAST_WEEK.search(p):
             start = published - dt.timedelta(days=published.weekday() + 7)
             return EventDate(phrase=phrase, date=start, precision=DatePrecision.week)
-    if re.search(r"\bweek\b", p):
+    if _WEEK.search(p):
         return EventDate(phrase=phrase, precision=DatePrecision.week)
-    mm = re.search(_MONTH_RE, p)
+    mm = _MONTH_WORD.search(p)
     if mm and _month(mm.group(0)):
-        year_m = re.search(r"\b(\d{4})\b", p)
+        year_m = _YEAR.search(p)
         if year_m:
             return EventDate(phrase=phrase, date=dt.date(int(year_m.group(1)), _month(mm.group(0)) or 1, 1),
                              precision=DatePrecision.month)
@@ -229,8 +239,8 @@ def consistent(phrase: str, resolved: dt.date, published: dt.date | None) -> tup
         within = f"{period.start.isoformat()} to {period.end.isoformat()}"
         return ok, (f"within {within}" if ok else f"outside {within}")
     p = phrase.lower()
-    for i, day in enumerate(WEEKDAYS):
-        if re.search(rf"\b{day}\b", p):
+    for i, day, word in _WEEKDAY_WORDS:
+        if word.search(p):
             if resolved.weekday() != i:
                 return False, f"{resolved.isoformat()} is a {WEEKDAYS[resolved.weekday()].title()}, not a {day.title()}"
             if published and resolved > published:
