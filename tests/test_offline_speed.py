@@ -1,19 +1,25 @@
-"""The offline extractor's per-article tables (kept in the index's memo) never leak from one article to another.
+"""What the offline extractor does to be fast changes nothing it finds.
 
-Two articles whose sentences stand at the same offsets but name other speakers, places, figures and
-perpetrators: read alternately, or at once from two threads, each must give what it gives alone. A
-table kept by sentence offsets in a module global, or by "the last text seen", would mix them.
+Its per-article tables (kept in the index's memo) never leak from one article to another: two
+articles whose sentences stand at the same offsets but name other speakers, places, figures and
+perpetrators, read alternately or at once from two threads, each give what they give alone (a table
+kept by sentence offsets in a module global, or by "the last text seen", would mix them). Its word
+lists, tried letter by letter, match what they match as written.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from llmextract import extract
-from llmextract.extractors.offline import extract_offline
+from llmextract.extractors.offline import attribution, counts, extract_offline, perpetrators
 from llmextract.extractors.offline.attribution import sentence_speech
 from llmextract.extractors.offline.counts import sentence_figures
+from llmextract.extractors.offline.scan import by_first_letter
 from llmextract.schema import Article
 from llmextract.text.index import EvidenceIndex
 
@@ -73,3 +79,41 @@ def test_articles_read_from_two_threads_give_what_they_give_alone() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert [r == alone[t] for r, t in zip(results, texts, strict=True)] == [True] * len(texts)
+
+
+# -- alternations tried letter by letter -------------------------------------------------------------------------
+
+def test_by_first_letter_groups_words_and_keeps_their_order() -> None:
+    assert by_first_letter("kill|dead|killed") == "(?:kill|killed)|dead"
+    assert by_first_letter(r"(?:put|puts)\s+x|said") == r"(?:put\s+x|puts\s+x)|said"
+    assert by_first_letter(r"x\(y|x[)|]z|(?:q(?:r|s))t") == r"(?:x\(y|x[)|]z)|q(?:r|s)t"
+
+
+def test_by_first_letter_leaves_an_alternation_it_cannot_group() -> None:
+    for source in (r"[ab]x|c", r"(?i:ab)|c", r"a?b|c", r"(?:ab)?c|d", r"\bq|r"):
+        assert by_first_letter(source) == source
+
+
+def _words_text(alternation: str) -> str:
+    """A text of the alternation's plain words and near misses, run together in several ways."""
+    words = [w.replace(r"\s+", " ").replace(r"\s*", "") for w in alternation.split("|")]
+    words = [w for w in words if re.fullmatch(r"[a-z' -]+", w)]
+    pieces = []
+    for i, w in enumerate(words):
+        pieces += [w, w + "s", w[:-1], "un" + w, w.title(), w.upper(), f"{w} {words[(i + 1) % len(words)]}"]
+    return " ".join(pieces) + ". " + ", ".join(reversed(pieces)) + "-" + "-".join(pieces[::3])
+
+
+@pytest.mark.parametrize("alternation", [counts._KILL, counts._INJURE, perpetrators._HEAD_BODY,
+                                         attribution._SPEECH_WORDS, "said|says|say|stated|sa|s"])
+def test_words_grouped_by_first_letter_match_as_written(alternation: str) -> None:
+    text = _words_text(alternation).lower()
+    assert len(text) > 500
+    written = re.compile(rf"\b(?:{alternation})\b")
+    grouped = re.compile(rf"\b(?:{by_first_letter(alternation)})\b")
+    assert grouped.pattern != written.pattern
+    found = [m.span() for m in written.finditer(text)]
+    assert len(found) > 20
+    assert [m.span() for m in grouped.finditer(text)] == found
+    caseless = [m.span() for m in re.compile(written.pattern, re.I).finditer(text.upper())]
+    assert [m.span() for m in re.compile(grouped.pattern, re.I).finditer(text.upper())] == caseless

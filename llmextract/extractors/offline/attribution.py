@@ -29,7 +29,7 @@ _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|state
                  r"(?:put|puts|putting|placed|places|placing)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
                  r"(?:toll|total|tally|figure|number)\b")
 SPEECH = re.compile(rf"\b(?:{_SPEECH_WORDS})\b", re.I)
-SPEECH_SCAN = Scan(rf"\b(?:{_SPEECH_WORDS})\b", "abcdnpqrst")
+SPEECH_SCAN = Scan(_SPEECH_WORDS, "abcdnpqrst")
 # Verbs of a charge or a protest (an allegation's speech act): "accused ... of", "denounced", "sent a letter"
 STATEMENT = re.compile(r"\b(?:accus(?:ed|es|ing)|denounc(?:ed|es|ing)|condemn(?:ed|s|ing)|charg(?:ed|es|ing)|"
                        r"blam(?:ed|es|ing)|alleg(?:ed|es|ing)|stated|states|said|says|sent\s+(?:a|two|\w+)\s+"

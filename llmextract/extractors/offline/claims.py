@@ -83,12 +83,12 @@ def _is_tally(text: str) -> bool:
 
 
 # Scanned once per text (see .scan), asked per sentence
-_MEANS = Scan(r"\b(?:air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s+raids?|warplanes|"
+_MEANS = Scan(r"air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s+raids?|warplanes|"
               r"shelling|artillery|mortars?|rockets?|missiles?|drones?|suicide\s+(?:bomb(?:ing|er)s?|attack)|"
               r"car\s+bomb|roadside\s+bomb|ieds?|explosions?|bomb(?:ing)?s?|gunmen|shooting|gunfire|"
-              r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes)\b", "abcdegiklmrsw")
-_RISE = Scan(r"\b(?:expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
-             r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured))\b", "cemln")
+              r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes", "abcdegiklmrsw")
+_RISE = Scan(r"expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
+             r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured)", "cemln")
 _ALLEGE = re.compile(r"\b(?:accus(?:ed|es|ing)\s+(?:[\w'’-]+\s+){0,6}?of|used\s+(?:[\w-]+\s+)?(?:white\s+phosphorus|"
                      r"banned|chemical|cluster)|white\s+phosphorus|chemical\s+weapons|cluster\s+munitions|"
                      r"war\s+crimes?|crimes\s+against\s+humanity|massacres?|genocide|ethnic\s+cleansing|"

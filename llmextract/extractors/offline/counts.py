@@ -14,7 +14,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from llmextract.extractors.offline.scan import per_index
+from llmextract.extractors.offline.scan import by_first_letter, per_index
 from llmextract.schema import Qualifier
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.numbers import NumberMention
@@ -28,9 +28,10 @@ _INJURE = r"wounded|wounding|wounds|injured|injuring|injuries|injury|injures|hur
 _CUE = re.compile(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
 # The same, case-sensitively over the lowered text behind a first-letter look-ahead: Python skips a failing
 # alternative on its first literal only case-sensitively (see llmextract.text.caseless), so one scan of the
-# lowered text costs a fraction of the case-insensitive scan of every sentence.
+# lowered text costs a fraction of the case-insensitive scan of every sentence; its words are tried letter by letter.
 _CUE_FIRST = "".join(sorted({w[0] for w in (_KILL + "|" + _INJURE).split("|")}))
-_CUE_LOWER = re.compile(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b")
+_CUE_LOWER = re.compile(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{by_first_letter(_KILL)})|"
+                        rf"(?P<injure>{by_first_letter(_INJURE)}))\b")
 # A cue that comes before the figure it counts: "killed 13", "killing at least 5", "wounding 14 others",
 # "the death toll rose to 20", "claimed the lives of 98 people".
 _LEFT_GAP = re.compile(

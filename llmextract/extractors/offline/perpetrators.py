@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from llmextract.extractors.offline.scan import per_index
+from llmextract.extractors.offline.scan import by_first_letter, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;
@@ -74,13 +74,13 @@ _NOT_HEAD = (r"(?!\s+(?:officers?|spokes(?:man|woman|person)|officials?|chief|co
 # (as llmextract.text.caseless explains: a case-insensitive alternation is tried in full at every position)
 _HEAD_BODY = (_WEAPONS + "|" + _ACTORS).replace("(?i:", "(?:").lower()
 _HEAD_FIRST = "".join(sorted({w.lstrip("(?:")[:1] for w in _HEAD_BODY.split("|") if w.lstrip("(?:")[:1].isalnum()}))
-_HEAD = re.compile(rf"(?=[{_HEAD_FIRST}])\b(?:{_HEAD_BODY})\b")
+_HEAD = re.compile(rf"(?=[{_HEAD_FIRST}])\b(?:{by_first_letter(_HEAD_BODY)})\b")  # tried letter by letter
 
 
 class _Heads:
     """The head words of an article's text (scanned once, lowered), with their starts and ends (both ascending:
-    the spans do not overlap); and the party phrases read from each sentence (a sentence is read for several
-    claims)."""
+    the spans do not overlap); the party phrases read from each sentence (a sentence is read for several
+    claims) and the party each phrase names."""
 
     def __init__(self, index: EvidenceIndex) -> None:
         text = index.text
@@ -89,6 +89,7 @@ class _Heads:
         self.starts = [s for s, _e in self.spans]
         self.ends = [e for _s, e in self.spans]
         self.phrases: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        self.parties: dict[str, tuple[str | None, bool]] = {}  # see _party_of
 
     def within(self, start: int, end: int) -> list[tuple[int, int]]:
         """(start, end) of the head words in [start, end)."""
@@ -240,16 +241,27 @@ _PARTY_NOUN = re.compile(r"(?:" + _ACTORS + r")$")
 def party_named(index: EvidenceIndex, sents: list[Sentence], phrase: str) -> str | None:
     """The noun phrase that names the same party as ``phrase`` in ``sents``, when ``phrase`` names it by an
     adjective and a weapon ("US-led strikes" and "the US-led coalition"); None when there is none."""
-    party = normalise_perpetrator(phrase)
-    if party is None or _PARTY_NOUN.search(phrase):
+    table = _heads_of(index).parties
+    party, by_noun = _party_of(table, phrase)
+    if party is None or by_noun:
         return None
     text = index.text
     for sent in sents:
         for s, e, _ in _party_phrases(index, sent.start, sent.end):
             found = text[s:e]
-            if _PARTY_NOUN.search(found) and normalise_perpetrator(found) == party:
+            other, other_by_noun = _party_of(table, found)
+            if other_by_noun and other == party:
                 return found
     return None
+
+
+def _party_of(table: dict[str, tuple[str | None, bool]], phrase: str) -> tuple[str | None, bool]:
+    """The party ``phrase`` names (:func:`normalise_perpetrator`) and whether it ends in a party noun ("the
+    coalition", not "US-led strikes"); ``table`` keeps what was read (a phrase is asked for by several claims)."""
+    got = table.get(phrase)
+    if got is None:
+        got = table[phrase] = (normalise_perpetrator(phrase), bool(_PARTY_NOUN.search(phrase)))
+    return got
 
 
 def normalise_perpetrator(phrase: str | None) -> str | None:

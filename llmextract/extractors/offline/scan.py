@@ -8,19 +8,96 @@ parallel threads never see each other's (a module global keyed by the text would
 
 :class:`Scan` runs a case-insensitive pattern over the whole text once (as
 :class:`llmextract.text.caseless.CaselessPattern`, the fast way to run a long case-insensitive
-alternation); a sentence gets its matches with :meth:`Scan.within`.
+alternation); a sentence gets its matches with :meth:`Scan.within`. Long lists of words are tried
+letter by letter (:func:`by_first_letter`).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from llmextract.text.caseless import CaselessPattern
 from llmextract.text.index import EvidenceIndex
 
 _T = TypeVar("_T")
+_QUANTIFIERS = ("?", "*", "+", "{")
+
+
+def by_first_letter(alternation: str) -> str:
+    """The same alternation with its alternatives grouped by their first letter: "kill|dead|killed" ->
+    "(?:kill|killed)|dead". Python's regex engine tries an alternation's alternatives one after another, skipping
+    one at once only on its first literal, so a long list of words is tried word by word at every position; grouped,
+    it is tried letter by letter. The matches are the same: two alternatives that start with different letters never
+    both match at one position, and the alternatives that share a first letter keep their order. A group that opens
+    an alternative is spread over it ("(?:put|puts)\\s+X" -> "put\\s+X|puts\\s+X", the order its backtracking
+    tries them in). An alternation with an alternative that starts otherwise (a class, an escape, an optional letter,
+    a case-insensitive group) is returned as it is."""
+    words: list[str] = []
+    for alternative in _alternatives(alternation):
+        spread = _spread(alternative)
+        if spread is None:
+            return alternation
+        words += spread
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word)
+    return "|".join(group[0] if len(group) == 1 else "(?:" + "|".join(group) + ")" for group in groups.values())
+
+
+def _alternatives(source: str) -> list[str]:
+    """The top-level alternatives of a pattern's source (escapes, classes and groups kept whole)."""
+    out, start = [], 0
+    for i, c, depth in _reading(source):
+        if c == "|" and depth == 0:
+            out.append(source[start:i])
+            start = i + 1
+    out.append(source[start:])
+    return out
+
+
+def _reading(source: str) -> Iterator[tuple[int, str, int]]:
+    """Each character of a pattern's source outside escapes and classes, with its offset and the depth of the
+    groups it stands in (a parenthesis counts in the depth it opens or closes into)."""
+    depth, i, in_class = 0, 0, False
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 1 + len(re.match(r"\^?\]?", source[i + 1:i + 3]).group(0))  # "[]...]", "[^]...]": "]" a member
+            continue
+        else:
+            depth += c == "("
+            depth -= c == ")"
+            yield i, c, depth
+        i += 1
+
+
+def _spread(alternative: str) -> list[str] | None:
+    """``alternative`` as alternatives (in the order they are tried) that each start with a literal letter, or None."""
+    if alternative.startswith("(?:"):
+        close = next((i for i, c, depth in _reading(alternative) if c == ")" and depth == 0), None)
+        if close is None or alternative[close + 1:].startswith(_QUANTIFIERS):
+            return None
+        body, tail = alternative[3:close], alternative[close + 1:]
+        out: list[str] = []
+        for part in _alternatives(body):
+            spread = _spread(part + tail)
+            if spread is None:
+                return None
+            out += spread
+        return out
+    if not alternative or not (alternative[0].isalnum() or alternative[0] in "'’-") \
+            or alternative[1:2].startswith(_QUANTIFIERS):
+        return None
+    return [alternative]
 
 
 def per_index(index: EvidenceIndex, key: object, build: Callable[[], _T]) -> _T:
@@ -44,10 +121,13 @@ def spans_within(spans: list[tuple[int, int]], start: int, end: int) -> list[tup
 
 
 class Scan:
-    """One case-insensitive pattern, its matches in an article's text found once and kept with its index."""
+    """One case-insensitive pattern, its matches in an article's text found once and kept with its index.
 
-    def __init__(self, source: str, first: str) -> None:
-        self.pattern = CaselessPattern(source, first)
+    ``words``: an alternation of words (and phrases) to find whole, as ``\\b(?:words)\\b``; ``first``: the
+    letters a match can start with (see :class:`~llmextract.text.caseless.CaselessPattern`)."""
+
+    def __init__(self, words: str, first: str) -> None:
+        self.pattern = CaselessPattern(rf"\b(?:{by_first_letter(words)})\b", first)
 
     def spans(self, index: EvidenceIndex) -> list[tuple[int, int]]:
         """Every match's (start, end) in the index's text, leftmost first, not overlapping."""
