@@ -250,3 +250,14 @@ def test_a_sentence_is_tokenised_in_one_scan_as_token_by_token(articles: dict[st
                 assert (t.kind, t.word, t.span, t.mention) == _tokens_one_at_a_time(text, a, b, mentions)
                 compared += "m" in t.kind
     assert compared > 50
+
+
+def test_whom_a_figure_counts_reads_the_same_in_the_lowered_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmextract.text import victims
+
+    texts = ["12 IS fighters and 3 Isis Members were killed", "4 ſoldiers and 5 İS militants died",
+             "7 DAESH FIGHTERS, 2 Civilians, including 1 SOLDIER, were hurt", "9 Children died", "3 people died"]
+    fast = [victims.victims_after(t, t.index(" "), len(t)) for t in texts]
+    monkeypatch.setattr(victims, "lowered", lambda text: None)
+    assert [victims.victims_after(t, t.index(" "), len(t)) for t in texts] == fast
+    assert [v.value for v in fast] == ["combatants", "combatants", "combatants", "civilians", "unknown"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from llmextract.schema import Victims
+from llmextract.text.caseless import lowered, lowered_twin
 
 _CIVILIAN = re.compile(
     r"\b(?:civilians?|children|child|kids|babies|infants|toddlers|minors|women|woman|girls?|boys?|elderly|"
@@ -26,8 +27,12 @@ _COMBATANT = re.compile(
     r"assailants?|servicemen|militiamen|militia(?:\s+members)?|combatants?|mercenaries|"
     r"(?:security|government|regime|pro-government|army|armed|allied)\s+(?:forces|personnel|members)|"
     r"policemen|police(?:\s+officers)?|officers|guards|paramilitaries|terrorists|extremists|"
-    r"(?:IS|ISIS|ISIL|Daesh|al-Shabaab|Taliban|Houthi|SDF|PKK|YPG|HTS)\s+(?:members|fighters|militants))\b",
+    r"(?:is|isis|isil|daesh|al-shabaab|taliban|houthi|sdf|pkk|ypg|hts)\s+(?:members|fighters|militants))\b",
     re.I)
+# Both read case-sensitively in the lowered words when lowering keeps them in place (the same matches,
+# faster: llmextract.text.caseless)
+_CIVILIAN_LOW = lowered_twin(_CIVILIAN)
+_COMBATANT_LOW = lowered_twin(_COMBATANT)
 # The noun phrase after a figure ends where its clause does.
 _PHRASE_END = re.compile(r"[.,;:!?()\[\]]|\b(?:were|was|are|is|have|has|had|died|killed|wounded|injured|who|"
                          r"when|after|in|on|at|by|during|as|while|said|according)\b")  # lower case: "IS" is a name
@@ -38,9 +43,11 @@ _NOUN_WINDOW = 60
 
 def _classes(words: str) -> set[str]:
     found = set()
-    if _CIVILIAN.search(words):
+    low = lowered(words)
+    civilian, combatant = (_CIVILIAN, _COMBATANT) if low is None else (_CIVILIAN_LOW, _COMBATANT_LOW)
+    if civilian.search(low if low is not None else words):
         found.add("civilians")
-    if _COMBATANT.search(words):
+    if combatant.search(low if low is not None else words):
         found.add("combatants")
     return found
 
