@@ -694,7 +694,8 @@ def _cli_available() -> bool:
 
 
 @pytest.mark.skipif(not _cli_available(), reason="llmextract.cli / pipeline not importable yet")
-def test_cli_batch_against_a_flaky_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_cli_batch_against_a_flaky_server(tmp_path: Path, workers: int) -> None:
     articles = make_articles(20)
     src = write_jsonl(tmp_path / "in.jsonl", articles)
     with open(src, "a", encoding="utf-8") as fh:
@@ -707,7 +708,7 @@ def test_cli_batch_against_a_flaky_server(tmp_path: Path) -> None:
     with scripted_server(script, responder=echo_claims) as server:
         cmd = [sys.executable, "-m", "llmextract.cli", "batch", str(src), "--out", str(out), "--endpoint",
                server.url, "--model", "scripted-model", "--profile", "json", "--concurrency", "4",
-               "--summary", "json", "--no-progress"]
+               "--summary", "json", "--no-progress", "--workers", str(workers)]
         proc = subprocess.run(cmd, capture_output=True, timeout=180, env=env)
         assert proc.returncode == 1, proc.stderr.decode()  # the broken line is a failure in the data
         summary = BatchSummary.model_validate_json(proc.stdout.decode().strip().splitlines()[-1])
@@ -798,7 +799,8 @@ def test_extract_many_through_the_pipeline_in_input_order() -> None:
 
 
 @pytest.mark.skipif(not _cli_available(), reason="llmextract.cli / pipeline not importable yet")
-def test_cli_batch_shares_the_load_across_endpoints(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_cli_batch_shares_the_load_across_endpoints(tmp_path: Path, workers: int) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     for a in make_articles(16):
@@ -809,7 +811,7 @@ def test_cli_batch_shares_the_load_across_endpoints(tmp_path: Path) -> None:
             scripted_server(responder=echo_claims, latency_s=0.05) as two:
         cmd = [sys.executable, "-m", "llmextract.cli", "batch", str(folder), "-o", str(out), "--endpoint", one.url,
                "--endpoint", two.url, "--model", "scripted-model", "--profile", "json", "-c", "2", "--no-cache",
-               "--summary", "json", "--no-progress"]
+               "--summary", "json", "--no-progress", "--workers", str(workers)]
         proc = subprocess.run(cmd, capture_output=True, timeout=180, env=env)
         assert proc.returncode == 0, proc.stderr.decode()
         assert one.count > 0 and two.count > 0 and one.count + two.count == 16

@@ -40,8 +40,9 @@ from llmextract.testing.scripted import echo_claims, http_error, ok, scripted_se
 
 @pytest.mark.parametrize(("status", "error", "kind"), [(401, AuthError, "auth"), (403, AuthError, "auth"),
                                                         (404, ModelNotFoundError, "model_not_found")])
+@pytest.mark.parametrize("workers", [0, 2])
 async def test_a_fatal_endpoint_error_stops_the_run_and_writes_no_record(tmp_path: Path, status: int,
-                                                                         error: type, kind: str) -> None:
+                                                                         error: type, kind: str, workers: int) -> None:
     from llmextract.batch.endpoints import build_endpoints
 
     out = tmp_path / "o.jsonl"
@@ -49,7 +50,7 @@ async def test_a_fatal_endpoint_error_stops_the_run_and_writes_no_record(tmp_pat
         built = await build_endpoints([server.url], model="scripted-model", concurrency=2, profile="json")
         try:
             with pytest.raises(error) as info:
-                await run_batch(make_articles(20), built.endpoints, out, concurrency=2)
+                await run_batch(make_articles(20), built.endpoints, out, concurrency=2, workers=workers)
         finally:
             await built.aclose()
         assert server.count <= 2  # the requests in flight when the first answer came; no more
@@ -92,7 +93,8 @@ def test_the_deadline_is_on_by_default_everywhere() -> None:
     assert args.article_timeout == DEFAULT_ARTICLE_TIMEOUT_S
 
 
-def test_a_dripping_server_cannot_hang_a_batch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_dripping_server_cannot_hang_a_batch(tmp_path: Path, workers: int) -> None:
     articles = make_articles(3)
     src = write_jsonl(tmp_path / "in.jsonl", articles)
     out = tmp_path / "out.jsonl"
@@ -100,7 +102,7 @@ def test_a_dripping_server_cannot_hang_a_batch(tmp_path: Path) -> None:
         # each read gets a byte well within the request timeout: only the article's deadline can end it
         proc = cli(str(src), "-o", str(out), "--endpoint", server.url, "--model", "drip-model", "--profile", "json",
                    "--timeout", "60", "--retries", "0", "--article-timeout", "1.5", "--no-progress", "--summary",
-                   "json", "--no-cache", env=cli_env(tmp_path), timeout=120)
+                   "json", "--no-cache", "--workers", str(workers), env=cli_env(tmp_path), timeout=120)
         assert server.requests == 3 and server.bytes_sent > 0
     assert proc.returncode == 1, proc.stderr.decode()
     records = list(read_records(out))
