@@ -22,8 +22,9 @@ from typing import Any
 from llmextract.grounding.fields import join
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import Ctx, Scopes
+from llmextract.grounding.tables import kept
 from llmextract.schema import DatePrecision, Verdict
-from llmextract.text.dates import as_date, consistent, resolve
+from llmextract.text.dates import DateMention, as_date, consistent, resolve
 from llmextract.text.index import EvidenceIndex
 
 
@@ -104,15 +105,20 @@ class DateCheck:
             return True
         return False
 
+    def _days(self) -> dict[dt.date, list[DateMention]]:
+        """The date phrases of the text that fix a day, by that day (against the published date), in text order."""
+        out: dict[dt.date, list[DateMention]] = {}
+        for d in self.index.dates:
+            r = resolve(d.text, self.published)
+            if r.date is not None and r.precision is DatePrecision.day:
+                out.setdefault(r.date, []).append(d)
+        return out
+
     def alone(self, dpath: str, shown: Any, when: dt.date, ctx: Ctx) -> None:
         """A date with no phrase: a date phrase of the text that resolves to it, in the claim's scope first."""
         rec = self.rec
         claim = ctx.claim
-        found = []
-        for d in self.index.dates:
-            r = resolve(d.text, self.published)
-            if r.date == when and r.precision is DatePrecision.day:
-                found.append(d)
+        found = kept(self.index, f"days of the date phrases, published {self.published}", self._days).get(when)
         if found:
             scoped = claim is not None and claim.is_claim and claim.anchored
             inside = [d for d in found if not scoped or claim.holds(d.start, d.end)]  # type: ignore[union-attr]

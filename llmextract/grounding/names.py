@@ -37,6 +37,7 @@ from rapidfuzz.distance import Levenshtein
 from llmextract.grounding.fields import SCOPED_NAMES
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import ClaimScope, Ctx
+from llmextract.grounding.tables import kept, overlaps
 from llmextract.markers import Name
 from llmextract.schema import Verdict
 from llmextract.text.index import EvidenceIndex
@@ -178,11 +179,11 @@ class NameCheck:
     def _through_reference(self, value: str, claim: ClaimScope) -> _Inferred | None:
         """"In the same province" in the claim's scope, pointing to a place that is ``value``."""
         index, gaz = self.index, get_gazetteer()
-        for ref in index.back_references:
-            if ref.kind != "place" or ref.target is None or not any(
-                    a < ref.end and ref.start < b for a, b in claim.own):
-                continue  # in the claim's own sentences: the sentence before may speak of another place
-            ts, te = ref.target
+        places = kept(index, "place back-references",
+                      lambda: [ref for ref in index.back_references if ref.kind == "place" and ref.target is not None])
+        # in the claim's own sentences: the sentence before may speak of another place
+        for ref in overlaps(index, places).within(claim.own):
+            ts, te = ref.target  # type: ignore[misc]
             target = index.text[ts:te]
             if not (fold(target) == fold(value) or gaz.same_place(target, value)
                     or match_name(value, target) is not None):
@@ -198,9 +199,9 @@ class NameCheck:
         if want is None:
             return None
         candidates: list[tuple[str, tuple[int, int] | None]] = [(p, None) for p in claim.places]
-        candidates += [(n.text, (n.start, n.end)) for n in self.index.names
-                       if n.kind in ("place", "other") and claim.holds(n.start, n.end)
-                       and self.index.reference_at(n.start, n.end) is None]
+        scoped = overlaps(self.index, self.index.names).within(claim.sentences)
+        candidates += [(n.text, (n.start, n.end)) for n in scoped
+                       if n.kind in ("place", "other") and self.index.reference_at(n.start, n.end) is None]
         for place, span in candidates:
             entry = gaz.lookup(place, prefer="settlement")
             if entry is None or entry.country_code is None or entry.country_code != want.country_code:
@@ -311,8 +312,7 @@ class NameCheck:
         memo = self.index.memo
         got = memo.get(key)
         if got is None:
-            names = self.index.names if within is None else [
-                n for n in self.index.names if any(a < n.end and n.start < b for a, b in within)]
+            names = self.index.names if within is None else overlaps(self.index, self.index.names).within(within)
             got = self._match_names(value, marker, names)
             if len(memo) < _MEMO_MAX:
                 memo[key] = got
@@ -348,13 +348,17 @@ class NameCheck:
         return out + [f for _s, f in fuzzy]
 
     def _absent(self, value: str, marker: Name) -> str:
-        kinds = {marker.kind, "other"} if marker.kind else None
-        seen: dict[str, None] = {}
-        for n in self.index.names:
-            if kinds is None or n.kind in kinds:
-                seen.setdefault(n.text, None)
-        listed = ", ".join(list(seen)[:12])
+        listed = kept(self.index, f"names of kind {marker.kind}", lambda: self._listed(marker.kind))
         what = {"place": "places", "org": "parties", "person": "people"}.get(marker.kind or "", "names")
         return (f"{value!r} is not in the text, as written or as a known variant (folded, alias, gazetteer, "
                 f"transliteration, fuzzy >= {marker.threshold:.2f})" + (f"; {what} the text names: {listed}"
                                                                          if listed else ""))
+
+    def _listed(self, kind: str | None) -> str:
+        """The first dozen names of the text of that kind (or any), as an unsupported name's reason lists them."""
+        kinds = {kind, "other"} if kind else None
+        seen: dict[str, None] = {}
+        for n in self.index.names:
+            if kinds is None or n.kind in kinds:
+                seen.setdefault(n.text, None)
+        return ", ".join(list(seen)[:12])

@@ -30,9 +30,11 @@ from typing import Any
 from llmextract.grounding.fields import NumberRole, last_key
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import Ctx, Scope, Scopes, overlaps
+from llmextract.grounding.tables import Overlaps, kept
+from llmextract.grounding.tables import overlaps as overlaps_table
 from llmextract.markers import Grounded
 from llmextract.schema import Qualifier, Verdict
-from llmextract.text.index import EvidenceIndex
+from llmextract.text.index import BackReference, EvidenceIndex
 from llmextract.text.numbers import KIND_NAMES, CountRole, NumberMention
 
 _SINGULAR_HEAD = re.compile(r"^(?:an?|one|the|another|this|that|his|her|their|mr\.?|mrs\.?|ms\.?|dr\.?|chief|pa)\s+\S",
@@ -93,27 +95,23 @@ class NumberCheck:
             "; its role is not checked (Grounded(role='any'))" if role is not None and role.any else
             f"; its role is not checked: no rule covers the key {last_key(path) or 'value'!r}")
         mentions = index.counts if people else index.numbers
-        allowing_any = index.stating(value)
-        if people:
-            assert role is not None
-            # a mention equal to one allowed is allowed too (same start: same role), so one test per mention
-            fit = [(m, fits(index.role_of(m), role)) for m in allowing_any if m.kind == "count"]
-            allowing = [m for m, ok in fit if ok]
-            wrong = [m for m, ok in fit if not ok]
-            other_kinds = [m for m in allowing_any if m.kind != "count"]
-        else:
-            allowing, wrong, other_kinds = list(allowing_any), [], []
         claim = ctx.claim
         unanchored = claim is not None and claim.is_claim and not claim.anchored
         # a singular victim: "A muezzin" is one, "a mayor and his secretary" two
         if ctx.is_count and ctx.count_phrase is not None and value in (1, 2) and ctx.count_phrase_text:
             s, e = ctx.count_phrase
-            if not any(overlaps(m, ((s, e),)) for m in mentions) and _singular(ctx.count_phrase_text) == value:
+            if not overlaps_table(index, mentions).any_within(((s, e),)) and _singular(ctx.count_phrase_text) == value:
                 noun = "one person" if value == 1 else "two people"
                 rec.add(path, value_shown, Verdict.normalized, [rec.span(s, e)],
                         reason=f"the phrase {index.text[s:e]!r} names {noun}")
                 return
         home = self.scopes.home(ctx, mentions)
+        if home is not None:  # the common case first: a mention of its scope states it, in its role
+            local = self._fitting(self._stating(value).within(home.spans), role if people else None)[0]
+            if local:
+                self._grounded(path, value_shown, value, self._pick(local), unchecked)
+                return
+        allowing, wrong, other_kinds = self._fitting(index.stating(value), role if people else None)
         if home is None:  # no locality known: any mention grounds it
             if allowing:
                 m = self._pick(allowing)
@@ -133,17 +131,13 @@ class NumberCheck:
                 return
             rec.add(path, value_shown, Verdict.unsupported, reason=self._absent(value, mentions, (), other_kinds))
             return
-        local = [m for m in allowing if overlaps(m, home.spans)]
-        if local:
-            self._grounded(path, value_shown, value, self._pick(local), unchecked)
-            return
         if self._inferred(path, value_shown, value, role, home):
             return
         near_kinds = [m for m in other_kinds if overlaps(m, home.spans)]
         if near_kinds:  # the claim's own words state it, but as a date, an age, a measure...
             rec.add(path, value_shown, Verdict.unsupported, reason=self._absent(value, [], (), near_kinds))
             return
-        home_mentions = [m for m in mentions if overlaps(m, home.spans)]
+        home_mentions = overlaps_table(index, mentions).within(home.spans)
         if self._derived(path, value_shown, value, marker, home_mentions, home):
             return
         if self._wrong_role(path, value_shown, value, role, [m for m in wrong if overlaps(m, home.spans)], home):
@@ -158,13 +152,33 @@ class NumberCheck:
         for scope in ctx.scopes:
             if scope is home:
                 continue
-            if self._derived(path, value_shown, value, marker, [m for m in mentions if overlaps(m, scope.spans)],
+            if self._derived(path, value_shown, value, marker, overlaps_table(index, mentions).within(scope.spans),
                              scope):
                 return
         if self._wrong_role(path, value_shown, value, role, wrong, home):
             return
         rec.add(path, value_shown, Verdict.unsupported,
                 reason=self._absent(value, home_mentions, home.spans, other_kinds))
+
+    def _stating(self, value: int) -> Overlaps[NumberMention]:
+        """The mentions stating ``value`` (:meth:`EvidenceIndex.stating`), as a table kept per value: a
+        long text states a small figure many times."""
+        tables: dict[int, Overlaps[NumberMention]] = kept(self.index, "mentions by value", dict)
+        got = tables.get(value)
+        if got is None:
+            got = tables[value] = Overlaps(self.index.stating(value))
+        return got
+
+    def _fitting(self, stating: list[NumberMention], role: NumberRole | None
+                 ) -> tuple[list[NumberMention], list[NumberMention], list[NumberMention]]:
+        """Mentions stating a value, sorted out for a field of ``role`` (None: any number): those that
+        can ground it, the counts in another role, the numbers of another kind (a year, an age...)."""
+        if role is None:
+            return list(stating), [], []
+        # a mention equal to one allowed is allowed too (same start: same role), so one test per mention
+        fit = [(m, fits(self.index.role_of(m), role)) for m in stating if m.kind == "count"]
+        return ([m for m, ok in fit if ok], [m for m, ok in fit if not ok],
+                [m for m in stating if m.kind != "count"])
 
     def _pick(self, found: list[NumberMention]) -> NumberMention:
         """The first mention that is not in text addressed to a model, else the first."""
@@ -201,9 +215,7 @@ class NumberCheck:
         if role is None or not role.people:
             return False
         index = self.index
-        for ref in index.back_references:
-            if ref.kind != "number" or ref.value != value or ref.target is None:
-                continue
+        for ref in kept(index, "number back-references", self._number_references).get(value, ()):
             if home is not None and not any(ref.start < b and ref.end > a for a, b in home.spans):
                 continue
             group = {"girls": "children", "boys": "children", "minors": "children", "civilians": "people",
@@ -215,6 +227,14 @@ class NumberCheck:
                          reason=f"{ref.text!r} refers back to {index.text[ts:te]!r}: {value}")
             return True
         return False
+
+    def _number_references(self) -> dict[int, list[BackReference]]:
+        """The back-references of the text that state a number ("as many women"), by the number, in text order."""
+        out: dict[int, list[BackReference]] = {}
+        for ref in self.index.back_references:
+            if ref.kind == "number" and ref.target is not None and ref.value is not None:
+                out.setdefault(ref.value, []).append(ref)
+        return out
 
     def _absent(self, value: int, near: list[NumberMention], spans: tuple[tuple[int, int], ...],
                 other_kinds: list[NumberMention]) -> str:
@@ -228,14 +248,17 @@ class NumberCheck:
         if near and spans:
             stated = "; ".join(f"{m.text!r} ({_bounds(m)})" for m in near[:5])
             return f"{value} is not stated in the text; the claim's own words state {stated}"
-        # the figures in the order their words first occur in the text
-        first = {}
+        figures = kept(self.index, "figures in text order", self._figures)
+        return f"{value} is not stated anywhere in the text" + (f"; its figures are {figures}" if figures else "")
+
+    def _figures(self) -> str:
+        """The text's figures in the order their words first occur, as an unsupported figure's reason lists them."""
+        first: dict[str, int] = {}
         for m in self.index.counts:
             if m.text not in first:
                 found = self.index.find(m.text)
                 first[m.text] = found[0] if found else m.start
-        figures = ", ".join(sorted(first, key=first.__getitem__)[:10])
-        return f"{value} is not stated anywhere in the text" + (f"; its figures are {figures}" if figures else "")
+        return ", ".join(sorted(first, key=first.__getitem__)[:10])
 
     def _grounded(self, path: str, raw: Any, value: int, m: NumberMention, suffix: str = "") -> None:
         if m.qualifier is Qualifier.vague:
@@ -253,11 +276,9 @@ class NumberCheck:
                  scope: Scope | None) -> bool:
         """value = a sum of 2-3 or a product of 2 figures, in one scope (or, without one, one sentence)."""
         groups: list[list[NumberMention]]
-        if scope is None:
-            by_sentence: dict[int, list[NumberMention]] = {}
-            for m in pool:
-                by_sentence.setdefault(self.index.sentence_at(m.start).index, []).append(m)
-            groups = list(by_sentence.values())
+        if scope is None:  # the pool is the index's counts or numbers: grouped by sentence once
+            groups = kept(self.index, "counts by sentence" if pool is self.index.counts else "numbers by sentence",
+                          lambda: self._by_sentence(pool))
         else:
             groups = [pool]
         for group in groups:
@@ -273,6 +294,14 @@ class NumberCheck:
                 self.rec.accept(path)
             return True
         return False
+
+
+    def _by_sentence(self, pool: list[NumberMention]) -> list[list[NumberMention]]:
+        """The mentions of each sentence, sentences in the order their first mention comes."""
+        by_sentence: dict[int, list[NumberMention]] = {}
+        for m in pool:
+            by_sentence.setdefault(self.index.sentence_at(m.start).index, []).append(m)
+        return list(by_sentence.values())
 
 
 def _bounds(m: NumberMention) -> str:

@@ -19,7 +19,9 @@ quote there is no locality, and any mention in the text grounds the value.
 
 One :class:`Scopes` per grounding run keeps what the walk learns (quotes aligned once, which
 figure phrases are outside their claim, each claim's scope); a :class:`Ctx` is what is in force
-at a node.
+at a node. The claims of one list share one :class:`Siblings` (whose is each sentence), and the
+number mentions of a scope are found by bisection (:mod:`llmextract.grounding.tables`), so a
+claim costs the same however many claims and sentences the text holds.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -41,6 +43,7 @@ from llmextract.grounding.fields import (
     quote_fields,
     states_figures,
 )
+from llmextract.grounding.tables import overlaps as overlaps_table
 from llmextract.markers import Marker, Name, Quote, Skip
 from llmextract.text.index import EvidenceIndex, Located
 from llmextract.text.numbers import NumberMention
@@ -48,12 +51,61 @@ from llmextract.text.numbers import NumberMention
 Spans = tuple[tuple[int, int], ...]
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """Sentences (or exact spans) a value may be grounded in, and how a reason names them."""
 
     spans: Spans
     label: str
+
+
+class Siblings:
+    """The claims of one list and their own sentences: whose is a sentence, and is it another claim's.
+
+    Built once per list from each claim's own sentences (the index's sentences: sorted and
+    disjoint); each question is a bisection over the sentences any claim owns, not a scan of
+    every other claim.
+    """
+
+    def __init__(self, owns: dict[int, Spans], path: str) -> None:
+        owners: dict[tuple[int, int], list[int]] = {}
+        for i, own in owns.items():  # in list order: each sentence's owners ascending
+            for sentence in own:
+                owners.setdefault(sentence, []).append(i)
+        sentences = sorted(owners)
+        self._starts = [a for a, _b in sentences]
+        self._ends = [b for _a, b in sentences]
+        self._owners = [owners[x] for x in sentences]
+        self._path = path
+
+    def whose(self, s: int, e: int, mine: int) -> str | None:
+        """The path of the first claim other than ``mine`` whose own sentence overlaps the span."""
+        lo = bisect.bisect_right(self._ends, s)  # the first sentence ending after the span starts
+        hi = bisect.bisect_left(self._starts, e)  # past the last one starting before it ends
+        first = min((j for k in range(lo, hi) for j in self._owners[k] if j != mine), default=None)
+        return None if first is None else f"{self._path}[{first}]"
+
+    def holds_inside(self, s: int, e: int, mine: int) -> bool:
+        """Whether a sentence that is another claim's own, and not ``mine``'s, holds the whole span."""
+        k = bisect.bisect_right(self._starts, s) - 1  # the sentences starting at or before the span
+        while k >= 0 and self._ends[k] >= e:
+            if mine not in self._owners[k]:
+                return True
+            k -= 1
+        return False
+
+
+@dataclass(frozen=True)
+class Others:
+    """The other claims of a claim's list: its :class:`Siblings`, less the claim (``mine``)."""
+
+    siblings: Siblings
+    mine: int
+
+    def whose(self, s: int, e: int) -> str | None:
+        return self.siblings.whose(s, e, self.mine)
+
+    def hold_inside(self, s: int, e: int) -> bool:
+        return self.siblings.holds_inside(s, e, self.mine)
 
 
 @dataclass(frozen=True)
@@ -65,7 +117,7 @@ class ClaimScope:  # a cached property needs a __dict__: no slots
     own: Spans
     sentences: Spans
     is_claim: bool
-    others: tuple[tuple[Spans, str], ...] = ()
+    others: Others | None = None  # the other claims of its list, to name whose a sentence is
     places: tuple[str, ...] = ()  # the claim's place names: its province and country may follow from them
     quoted: Spans = ()  # the spans its evidence quotes and count phrases were found at
 
@@ -83,31 +135,21 @@ class ClaimScope:  # a cached property needs a __dict__: no slots
         return i >= 0 and self.sentences[i][1] > s
 
     def whose(self, s: int, e: int) -> str | None:
-        """The path of the other claim whose own sentence holds the span, if one does."""
-        for spans, path in self.others:
-            if any(a < e and s < b for a, b in spans):
-                return path
-        return None
+        """The path of the other claim (the first in its list) whose own sentence overlaps the span, if one does."""
+        return self.others.whose(s, e) if self.others is not None else None
 
 
-@dataclass(frozen=True)
-class Ctx:
-    """What is in force at a node of the walk: number scopes (innermost first), the claim, the role."""
+class Ctx(NamedTuple):
+    """What is in force at a node of the walk: number scopes (innermost first), the claim, the role.
+    Immutable; a node's is its parent's with changes (``ctx._replace(...)``)."""
 
     scopes: tuple[Scope, ...] = ()
     count_phrase: tuple[int, int] | None = None  # the aligned phrase of the Count being walked
     count_phrase_text: str | None = None
     is_count: bool = False
-    foreign: Spans = ()  # sentences of the other claims' evidence
+    foreign: Others | None = None  # the other claims of the list: their evidence sentences are foreign
     claim: ClaimScope | None = None
     role: NumberRole | None = None  # the number role the keys above say
-
-
-def _ctx(ctx: Ctx, **changes: Any) -> Ctx:
-    """``dataclasses.replace`` for a Ctx, without its field introspection (the walk makes many)."""
-    return Ctx(changes.get("scopes", ctx.scopes), changes.get("count_phrase", ctx.count_phrase),
-               changes.get("count_phrase_text", ctx.count_phrase_text), changes.get("is_count", ctx.is_count),
-               changes.get("foreign", ctx.foreign), changes.get("claim", ctx.claim), changes.get("role", ctx.role))
 
 
 @dataclass(frozen=True)
@@ -168,11 +210,13 @@ class Scopes:
         return self._outside.get(path)
 
     def home(self, ctx: Ctx, mentions: list[NumberMention]) -> Scope | None:
-        """The innermost scope in force that holds any of ``mentions`` (the numbers a value may be)."""
+        """The innermost scope in force that holds any of ``mentions`` (the numbers a value may be: a
+        list of the index's). Kept per run by the scopes and whether the node is a count."""
         key = (ctx.scopes, ctx.is_count)
         if key in self._home:
             return self._home[key]
-        home = next((scope for scope in ctx.scopes if any(overlaps(m, scope.spans) for m in mentions)), None)
+        table = overlaps_table(self.index, mentions)
+        home = next((scope for scope in ctx.scopes if table.any_within(scope.spans)), None)
         self._home[key] = home
         return home
 
@@ -187,7 +231,7 @@ class Scopes:
         if key_role is not None:
             role = role.join(key_role) if role is not None else key_role
         if count != ctx.is_count or ctx.count_phrase is not None or role is not ctx.role:
-            ctx = _ctx(ctx, count_phrase=None, count_phrase_text=None, is_count=count, role=role)
+            ctx = ctx._replace(count_phrase=None, count_phrase_text=None, is_count=count, role=role)
         if not path or (item and self.own_scope(obj, key)):
             return self._root_scopes(obj, path, ctx, kids)
         if path in self._by_parent:
@@ -200,15 +244,12 @@ class Scopes:
         scoped = [i for i, item in enumerate(items) if isinstance(item, BaseModel | dict) and self.own_scope(item, key)]
         if len(scoped) <= 1:
             return {}
-        owns = {i: self._own_sentences(items[i], f"{path}[{i}]") for i in scoped}
+        siblings = Siblings({i: self._own_sentences(items[i], f"{path}[{i}]") for i in scoped}, path)
         out: dict[int, Ctx] = {}
-        every = sorted({s for a in owns.values() for s in a})  # a sentence not mine is another claim's
-        for i, own in owns.items():
-            mine = set(own)
-            foreign = tuple(s for s in every if s not in mine)
-            others = tuple((a, f"{path}[{j}]") for j, a in owns.items() if j != i and a)
-            out[i] = _ctx(ctx, count_phrase=None, count_phrase_text=None, foreign=foreign,
-                             claim=ClaimScope(f"{path}[{i}]", (), (), False, others))
+        for i in scoped:
+            others = Others(siblings, i)  # a sentence another claim owns, and not this one, is foreign
+            out[i] = ctx._replace(count_phrase=None, count_phrase_text=None, foreign=others,
+                                  claim=ClaimScope(f"{path}[{i}]", (), (), False, others))
         return out
 
     def own_scope(self, obj: Any, parent: str = "") -> bool:
@@ -238,8 +279,8 @@ class Scopes:
         figure = states_figures(obj)
         wanted = quote_fields(type(obj), parent) if isinstance(obj, BaseModel) else None
         for piece, value, marker in self.children(obj, parent, path):
-            if wanted is not None and piece not in wanted and not isinstance(marker, Quote | Name):
-                continue  # a field that can hold no quote and no place (its extras are walked)
+            if value is None or (wanted is not None and piece not in wanted and not isinstance(marker, Quote | Name)):
+                continue  # empty, or a field that can hold no quote and no place (its extras are walked)
             self._collect_value(value, join(path, piece), marker, out, places, figure, path, piece)
 
     def _collect_value(self, value: Any, path: str, marker: Marker | None, out: list[_Quoted], places: list[str],
@@ -323,11 +364,11 @@ class Scopes:
             scope_spans.extend(got.spans)
         own = self.sentences_of(scope_spans) if scope_spans else ()
         if scope_spans:
-            ctx = _ctx(ctx, scopes=(Scope(own, "this claim's evidence"), *ctx.scopes))
+            ctx = ctx._replace(scopes=(Scope(own, "this claim's evidence"), *ctx.scopes))
         prior = ctx.claim
-        others = prior.others if prior is not None and prior.path == path else ()
-        ctx = _ctx(ctx, claim=ClaimScope(path, own, self._with_before(own), claim, others,
-                                         tuple(self._places_of.get(path, ())), tuple(scope_spans)))
+        others = prior.others if prior is not None and prior.path == path else None
+        ctx = ctx._replace(claim=ClaimScope(path, own, self._with_before(own), claim, others,
+                                            tuple(self._places_of.get(path, ())), tuple(scope_spans)))
         return self._direct_scopes(path, ctx)
 
     def _with_before(self, own: Spans) -> Spans:
@@ -360,7 +401,7 @@ class Scopes:
             return ctx
         scopes = (Scope(tuple(spans), "its own phrase"), Scope(self.sentences_of(spans), "its own sentence"),
                   *ctx.scopes)
-        return _ctx(ctx, scopes=scopes, count_phrase=phrase_span, count_phrase_text=phrase_text)
+        return ctx._replace(scopes=scopes, count_phrase=phrase_span, count_phrase_text=phrase_text)
 
     def _why_outside(self, got: Located, anchors: Spans, ctx: Ctx) -> str | None:
         """Why a figure phrase found at ``got`` does not belong to the claim whose evidence is ``anchors``."""
@@ -369,7 +410,7 @@ class Scopes:
             return None
         where = f"“{self.index.context(s, e)}”"
         foreign = ctx.foreign
-        if foreign and _inside(s, e, foreign):
+        if foreign is not None and foreign.hold_inside(s, e):
             whose = ctx.claim.whose(s, e) if ctx.claim is not None else None
             return f"found in {where}, which is another claim's evidence" + (f" ({whose})" if whose else "") + \
                 ", not this claim's"

@@ -1,0 +1,136 @@
+"""Grounding's look-up tables answer exactly what the scans they replaced answered (no timings here).
+
+The tables (:mod:`llmextract.grounding.tables`, :class:`llmextract.grounding.scopes.Siblings`)
+make a claim's checks cost the same however long the text is; each is compared here with the
+plain scan it stands for, on random spans, and grounding a text written out many times is
+compared claim by claim with grounding it once.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from llmextract.grounding import ground
+from llmextract.grounding.scopes import Siblings
+from llmextract.grounding.tables import SCANNED, Overlaps, kept, overlaps
+from llmextract.schema import Article, Claim, ClaimList, Count, Evidence
+from llmextract.text.index import EvidenceIndex
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+
+
+def _random_mentions(rng: random.Random, n: int) -> list[_Mention]:
+    out = []
+    for _ in range(n):
+        s = rng.randrange(0, 500)
+        out.append(_Mention(s, s + rng.randrange(0, 30)))
+    return out
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, SCANNED, SCANNED + 1, 200])
+def test_overlaps_table_answers_as_the_scan(n: int) -> None:
+    rng = random.Random(n)
+    for _ in range(50):
+        items = _random_mentions(rng, n)  # in no particular order, some empty, some nested
+        table = Overlaps(items)
+        spans = tuple(sorted((a, a + rng.randrange(1, 80)) for a in (rng.randrange(0, 520) for _ in range(3))))
+        scan = [m for m in items if any(m.start < b and m.end > a for a, b in spans)]
+        assert table.within(spans) == scan
+        assert table.any_within(spans) == bool(scan)
+        assert table.within(()) == []
+
+
+def _sentences(rng: random.Random) -> list[tuple[int, int]]:
+    out, at = [], 0
+    for _ in range(30):
+        length = rng.randrange(5, 40)
+        out.append((at, at + length))
+        at += length + rng.randrange(0, 3)  # sentences touch or have a gap between them
+    return out
+
+
+def test_siblings_answer_as_the_scans_of_every_other_claim() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        sentences = _sentences(rng)
+        owns = {i: tuple(sorted(rng.sample(sentences, rng.randrange(0, 4)))) for i in range(rng.randrange(2, 6))}
+        siblings = Siblings(owns, "claims")
+        every = sorted({s for own in owns.values() for s in own})
+        for mine, own in owns.items():
+            foreign = [s for s in every if s not in set(own)]
+            others = [(a, f"claims[{j}]") for j, a in owns.items() if j != mine and a]
+            for _ in range(20):
+                s = rng.randrange(0, sentences[-1][1] + 5)
+                e = s + rng.randrange(1, 50)
+                whose = next((path for spans, path in others if any(a < e and s < b for a, b in spans)), None)
+                assert siblings.whose(s, e, mine) == whose
+                assert siblings.holds_inside(s, e, mine) == any(a <= s and e <= b for a, b in foreign)
+
+
+def test_tables_are_kept_with_the_index_and_read_afresh_when_a_list_changes() -> None:
+    index = EvidenceIndex.build("Rebels said 12 people died in Hajin. The army said 3 soldiers died in Hajin.")
+    built = []
+    assert kept(index, "test table", lambda: built.append(1) or len(built)) == 1
+    assert kept(index, "test table", lambda: built.append(1) or len(built)) == 1  # kept: built once
+    names = list(index.names)
+    table = overlaps(index, names)
+    assert overlaps(index, names) is table
+    names.append(names[0])  # a list its owner changed is read afresh
+    assert overlaps(index, names) is not table
+    assert len(overlaps(index, names).within(((0, len(index.text)),))) == len(names)
+
+
+_PARAGRAPH = ("The health ministry in Sanaa said on Tuesday that {a} people were killed when warplanes struck a "
+              "market in Hodeidah. Separately, a local official told Reuters that {b} fishermen died in a strike "
+              "near Mocha. The coalition denied both accounts.")
+
+
+def _text(copies: int) -> str:
+    """The paragraph written out ``copies`` times, each copy with figures of its own."""
+    return "\n\n".join(_PARAGRAPH.format(a=100 + k, b=300 + k) for k in range(copies))
+
+
+def _claims(copies: int) -> ClaimList:
+    claims = []
+    for k in range(copies):
+        for quote, low in ((f"{100 + k} people were killed when warplanes struck a market in Hodeidah", 100 + k),
+                           (f"{300 + k} fishermen died in a strike near Mocha", 300 + k)):
+            claims.append(Claim(evidence=[Evidence(quote=quote)],
+                                killed=Count(phrase=quote.split(" were")[0].split(" died")[0], low=low, high=low)))
+    return ClaimList(claims=claims)
+
+
+def test_a_text_written_out_many_times_is_grounded_as_once_claim_by_claim() -> None:
+    once = ground(_claims(1), _text(1))
+    copies = 40
+    many = ground(_claims(copies), _text(copies))
+
+    def shape(report: object, claim: int) -> list[tuple[str, str]]:
+        return [(f.path.split(".", 1)[1], f.verdict.value) for f in report.for_claim(claim)]  # type: ignore[attr-defined]
+
+    assert shape(once, 0) and shape(once, 1)
+    for k in range(copies):
+        # each copy's claims get the verdicts the one paragraph's claims get: their own sentences hold them
+        assert shape(many, 2 * k) == shape(once, 0)
+        assert shape(many, 2 * k + 1) == shape(once, 1)
+    assert {f.verdict.value for f in many.findings} == {f.verdict.value for f in once.findings}
+
+
+def test_a_value_copied_from_a_far_claim_is_misattached_to_that_claim() -> None:
+    copies = 30
+    claims = _claims(copies)
+    last = claims.claims[-1]  # the Mocha claim of the last copy takes the Hodeidah figure of the first
+    claims.claims[-1] = last.model_copy(update={"killed": Count(phrase="100 people", low=100, high=100)})
+    report = ground(claims, Article(text=_text(copies)))
+    found = report.by_path[f"claims[{2 * copies - 1}].killed.phrase"]
+    assert found.verdict.value == "misattached"
+    assert "another claim's evidence (claims[0])" in found.reason
+    assert report.by_path[f"claims[{2 * copies - 1}].killed.low"].verdict.value == "misattached"
+    assert report.by_path[f"claims[{2 * copies - 2}].killed.low"].verdict.value == "exact"
