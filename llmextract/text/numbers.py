@@ -189,6 +189,7 @@ _NOUN_STOP = frozenset({
     "will", "would", "could", "may", "might", "killed", "wounded", "injured", "dead", "died",
 })
 _WORD_AFTER = re.compile(r"\s*([A-Za-z][\w'’-]*)")
+_OF_AFTER_VAGUE = re.compile(r"\s+of\s+(?:the\s+|these\s+|those\s+)?", re.I)  # "a number of (the) houses"
 _THING_RE = re.compile(rf"(?:{_THING_NOUNS})$", re.I)
 _TIME_RE = re.compile(rf"(?:{_TIME_NOUNS})$", re.I)
 _PEOPLE_RE = re.compile(rf"(?:{_PEOPLE_NOUNS})$", re.I)
@@ -239,9 +240,18 @@ class NumberMention:
         return Count(phrase=self.text, low=self.low, high=self.high, qualifier=self.qualifier)
 
 
+_WORD_SPLIT = re.compile(r"[\s-]+")
+_DIGIT_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
+_RUN_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+# A range: "between 6 and 8", "6 to 8", "6-8", "two or three"
+_BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.I)
+_RANGE_GAP = re.compile(r"\s*(?:to|-|–|or)\s*", re.I)
+_AND_GAP = re.compile(r"\s+and\s+", re.I)
+
+
 def words_to_int(words: str) -> int | None:
     """'two hundred and fifty' -> 250, 'twenty-one' -> 21, 'a dozen' -> 12, 'half a dozen' -> 6."""
-    tokens = [t for t in re.split(r"[\s-]+", words.lower()) if t and t != "and"]
+    tokens = [t for t in _WORD_SPLIT.split(words.lower()) if t and t != "and"]
     if not tokens:
         return None
     half = False
@@ -274,14 +284,14 @@ def words_to_int(words: str) -> int | None:
 def ordinal_value(word: str) -> int | None:
     """'third' -> 3, '21st' -> 21, 'twenty-first' -> 21, 'hundredth' -> 100."""
     w = word.lower()
-    m = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", w)
+    m = _DIGIT_ORDINAL.fullmatch(w)
     if m:
         return int(m.group(1))
     if w in _ORDINAL_UNITS:
         return _ORDINAL_UNITS[w]
     if w in _ORDINAL_TENS:
         return _ORDINAL_TENS[w]
-    parts = re.split(r"[\s-]+", w)
+    parts = _WORD_SPLIT.split(w)
     if len(parts) == 2 and parts[0] in TENS and parts[1] in _ORDINAL_UNITS:
         return TENS[parts[0]] + _ORDINAL_UNITS[parts[1]]
     return None
@@ -301,7 +311,7 @@ def _digits_value(digits: str, scale: str | None) -> int | None:
 
 def _well_formed(words: str) -> bool:
     """Reject runs like 'one two' or 'five four', which are two numbers, not one."""
-    tokens = [t for t in re.split(r"[\s-]+", words.lower()) if t and t not in ("and", "a", "an", "half")]
+    tokens = [t for t in _WORD_SPLIT.split(words.lower()) if t and t not in ("and", "a", "an", "half")]
     small_after_small = any(
         (a in UNITS or a in TENS) and b in UNITS and not (a in TENS and UNITS[b] < 10 and UNITS[b] > 0)
         for a, b in zip(tokens, tokens[1:], strict=False)
@@ -314,7 +324,7 @@ def _split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
     run = text[start:end]
     if _well_formed(run):
         return [(start, end)]
-    return [(start + tok.start(), start + tok.end()) for tok in re.finditer(r"[A-Za-z]+(?:-[A-Za-z]+)*", run)]
+    return [(start + tok.start(), start + tok.end()) for tok in _RUN_WORD.finditer(run)]
 
 
 def _digit_matches(text: str) -> Iterator[re.Match[str]]:
@@ -417,7 +427,7 @@ def _counted(text: str, end: int, vague: bool) -> str:
     punctuation mark) decides. A people noun ends the look at once ("three village leaders")."""
     pos = end
     if vague:
-        of = re.match(r"\s+of\s+(?:the\s+|these\s+|those\s+)?", text[pos:pos + 20], re.I)
+        of = _OF_AFTER_VAGUE.match(text[pos:pos + 20])
         if of:
             pos += of.end()
     head = "count"
@@ -430,7 +440,7 @@ def _counted(text: str, end: int, vague: bool) -> str:
         low = w.group(1).lower()
         if _PEOPLE_RE.match(low):
             return "count"
-        if low in _NOUN_STOP or (head != "count" and re.search(r"(?:ed|ing)$", low)):
+        if low in _NOUN_STOP or (head != "count" and low.endswith(("ed", "ing"))):
             break
         if _THING_RE.match(low):
             head = "things"
@@ -513,9 +523,8 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
         if i + 1 < len(numerals) and numerals[i + 1][3] != "ordinal":
             s2, e2, value2, _ = numerals[i + 1]
             gap = text[e:s2]
-            between = re.search(r"\bbetween\s+$", text[max(0, s - 10):s], re.I)
-            joined = re.fullmatch(r"\s*(?:to|-|–|or)\s*", gap, re.I) or (
-                between and re.fullmatch(r"\s+and\s+", gap, re.I))
+            between = _BETWEEN_BEFORE.search(text[max(0, s - 10):s])
+            joined = _RANGE_GAP.fullmatch(gap) or (between and _AND_GAP.fullmatch(gap))
             if joined \
                     and value2 > value and kind == "count":
                 low, high, qualifier, end = value, value2, Qualifier.range, e2
