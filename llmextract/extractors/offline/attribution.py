@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from llmextract.extractors.offline.scan import Scan, per_index
+from llmextract.extractors.offline.scan import Scan, compiled, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|states|noted|added|adds|claimed|claims|"
@@ -28,16 +28,16 @@ _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|state
                  r"sent\s+(?:a|two|three|several)\s+(?:separate\s+)?letters?|"
                  r"(?:put|puts|putting|placed|places|placing)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
                  r"(?:toll|total|tally|figure|number)\b")
-SPEECH = re.compile(rf"\b(?:{_SPEECH_WORDS})\b", re.I)
+SPEECH = compiled(rf"\b(?:{_SPEECH_WORDS})\b", re.I)
 SPEECH_SCAN = Scan(_SPEECH_WORDS, "abcdnpqrst")
 # Verbs of a charge or a protest (an allegation's speech act): "accused ... of", "denounced", "sent a letter"
-STATEMENT = re.compile(r"\b(?:accus(?:ed|es|ing)|denounc(?:ed|es|ing)|condemn(?:ed|s|ing)|charg(?:ed|es|ing)|"
-                       r"blam(?:ed|es|ing)|alleg(?:ed|es|ing)|stated|states|said|says|sent\s+(?:a|two|\w+)\s+"
-                       r"(?:separate\s+)?letters?|in\s+(?:a|two|\w+)\s+(?:separate\s+)?(?:letters?|statements?))\b",
-                       re.I)
+STATEMENT = compiled(r"\b(?:accus(?:ed|es|ing)|denounc(?:ed|es|ing)|condemn(?:ed|s|ing)|charg(?:ed|es|ing)|"
+                     r"blam(?:ed|es|ing)|alleg(?:ed|es|ing)|stated|states|said|says|sent\s+(?:a|two|\w+)\s+"
+                     r"(?:separate\s+)?letters?|in\s+(?:a|two|\w+)\s+(?:separate\s+)?(?:letters?|statements?))\b",
+                     re.I)
 
 # -- noun phrases --------------------------------------------------------------------------------------------
-_TOKEN = re.compile(r"\([A-Z][\w.&-]*\)|[\w'’.&-]+|[,;:()\[\]“”\"—–]")
+_TOKEN = compiled(r"\([A-Z][\w.&-]*\)|[\w'’.&-]+|[,;:()\[\]“”\"—–]")
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those", "some", "several",
                 "two", "three", "other", "various", "multiple", "many", "unnamed", "anonymous"}
 # Lower-case words that may stand inside a speaker's noun phrase (modifiers and heads).
@@ -69,26 +69,26 @@ _HEADS = _NP_LOWER - {"local", "official", "medical", "security", "military", "h
                       "government-run", "interior", "foreign", "justice", "information", "emergency", "relief",
                       "aid", "volunteer", "casualty", "documentation", "general"}
 _PRONOUNS = {"it", "he", "she", "they", "we", "i"}
-_DOCUMENTS = re.compile(r"^(?:the|this|that|its|their)\s+(?:\w+\s+)?(letters?|statements?|reports?|communiqu[eé]s?|"
-                        r"notes?|complaints?)$", re.I)
-_EVALUATIVE = re.compile(r"\b(?:so-called|self-styled|self-proclaimed|purported|alleged)\s+", re.I)
-_VERBISH = re.compile(r"\b(?:is|are|was|were|be|been|being|has|have|had|do|does|did|will|would|could|should|may|"
-                      r"might|can|must|killed|wounded|injured|died|hit|struck|shelled|attacked|carried|came|left|"
-                      r"after|when|while|because|if|than|who|which|whom|whose|where|not|no)\b", re.I)
+_DOCUMENTS = compiled(r"^(?:the|this|that|its|their)\s+(?:\w+\s+)?(letters?|statements?|reports?|communiqu[eé]s?|"
+                      r"notes?|complaints?)$", re.I)
+_EVALUATIVE = compiled(r"\b(?:so-called|self-styled|self-proclaimed|purported|alleged)\s+", re.I)
+_VERBISH = compiled(r"\b(?:is|are|was|were|be|been|being|has|have|had|do|does|did|will|would|could|should|may|"
+                    r"might|can|must|killed|wounded|injured|died|hit|struck|shelled|attacked|carried|came|left|"
+                    r"after|when|while|because|if|than|who|which|whom|whose|where|not|no)\b", re.I)
 # Adverbs and time phrases between a speaker and its verb: "the ministry also said", "police on Sunday said"
-_TRAILING_ADVERB = re.compile(
+_TRAILING_ADVERB = compiled(
     r"(?:\s+(?:also|later|earlier|further|again|previously|separately|first|initially|then|now|officially|"
     r"reportedly|already|had|has|have|in\s+a\s+(?:\w+\s+)?statement|on\s+its\s+website|on\s+\w+(?:\s+\d{1,2})?|"
     r"last\s+\w+|this\s+\w+|yesterday|today|late\s+on\s+\w+|early\s+on\s+\w+))+$", re.I)
 # A participle or appositive clause between a speaker and its verb: ", requesting anonymity,", ", a volunteer
 # group,", ", which tracks civilian deaths,"
-_ASIDE = re.compile(r"^\s*(?:a|an|the\s+(?:[\w-]+\s+){0,2}?(?:group|project|monitor|organi[sz]ation|network|body|"
-                    r"watchdog|agency)|which|who|whose|requesting|speaking|citing|quoting|based|backed|run|led|"
-                    r"funded|founded|according|[a-z]+ing\b|[a-z]+ed\b)", re.I)
-_REPORT_NOUN = re.compile(r"\b(?:local|media|news|other|some|several|unconfirmed|initial|earlier|later|press|"
-                          r"conflicting|separate|official|the|these|those|such|multiple|various)\s+$", re.I)
-_INCLUDING_NAME = re.compile(r"\s+(?:including|such\s+as|among\s+them)\s+((?:the\s+)?[A-Z][\w'’-]*(?:[ \t]+(?:of|for|"
-                             r"and|the|[A-Z][\w'’-]*)\b)*)")
+_ASIDE = compiled(r"^\s*(?:a|an|the\s+(?:[\w-]+\s+){0,2}?(?:group|project|monitor|organi[sz]ation|network|body|"
+                  r"watchdog|agency)|which|who|whose|requesting|speaking|citing|quoting|based|backed|run|led|"
+                  r"funded|founded|according|[a-z]+ing\b|[a-z]+ed\b)", re.I)
+_REPORT_NOUN = compiled(r"\b(?:local|media|news|other|some|several|unconfirmed|initial|earlier|later|press|"
+                        r"conflicting|separate|official|the|these|those|such|multiple|various)\s+$", re.I)
+_INCLUDING_NAME = compiled(r"\s+(?:including|such\s+as|among\s+them)\s+((?:the\s+)?[A-Z][\w'’-]*(?:[ \t]+(?:of|for|"
+                           r"and|the|[A-Z][\w'’-]*)\b)*)")
 
 
 @dataclass
@@ -247,8 +247,8 @@ def _relative_antecedent(text: str, sent: Sentence, verb_start: int) -> tuple[in
     return trailing_np(text, sent.start, sent.start + m.start())
 
 
-_SHORT_TAIL = re.compile(r"\s*(?:(?:on|late\s+on|early\s+on)\s+\w+(?:\s+\d{1,2})?|in\s+a\s+(?:\w+\s+)?statement|"
-                         r"on\s+(?:its|their)\s+website|(?:last|this)\s+\w+|yesterday|today|\w+ly)?\s*[.;]?\s*$", re.I)
+_SHORT_TAIL = compiled(r"\s*(?:(?:on|late\s+on|early\s+on)\s+\w+(?:\s+\d{1,2})?|in\s+a\s+(?:\w+\s+)?statement|"
+                       r"on\s+(?:its|their)\s+website|(?:last|this)\s+\w+|yesterday|today|\w+ly)?\s*[.;]?\s*$", re.I)
 
 
 def _content(text: str, sent: Sentence, np: tuple[int, int], vs: int, ve: int, *, inverted: bool = False,
@@ -442,7 +442,7 @@ def _speech_acts(index: EvidenceIndex, sent: Sentence) -> list[_Act]:
     return acts
 
 
-_DESCRIPTOR = re.compile(r"\b(?:agency|news|channel|television|broadcaster|outlet|newspaper|website|group|monitor)\b")
+_DESCRIPTOR = compiled(r"\b(?:agency|news|channel|television|broadcaster|outlet|newspaper|website|group|monitor)\b")
 
 
 def _named(np: str) -> str:

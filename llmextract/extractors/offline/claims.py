@@ -29,7 +29,7 @@ from llmextract.extractors.offline.attribution import SPEECH, SPEECH_SCAN, Speec
 from llmextract.extractors.offline.counts import sentence_figures
 from llmextract.extractors.offline.perpetrators import find_perpetrator, party_named
 from llmextract.extractors.offline.places import back_place, claim_place, is_reference_point
-from llmextract.extractors.offline.scan import Scan, per_index
+from llmextract.extractors.offline.scan import Scan, compiled, per_index
 from llmextract.schema import (
     Article,
     Attribution,
@@ -47,21 +47,21 @@ from llmextract.text.dates import resolve
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.numbers import NumberMention
 
-_TALLY = re.compile(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\s+beginning|\w+\s+\d{4}|\d{4}|"
-                    r"\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}\b|(?:last\s+)?(?:Monday|Tuesday|"
-                    r"Wednesday|Thursday|Friday|Saturday|Sunday)|January|February|March|April|May|June|July|August|"
-                    r"September|October|November|December)|"
-                    r"over\s+the\s+(?:past|last)|so\s+far|to\s+date|this\s+year|since\s+the|overall|"
-                    r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
-                    r"as\s+a\s+result\s+of\s+the\s+attacks|in\s+(?:the\s+\w+\s+(?:quarter|half)\s+of\s+)?(?:19|20)\d\d|"
-                    r"during\s+the\s+(?:[\w-]+\s+){0,2}(?:days|weeks|months|years)\s+of)\b", re.I)
+_TALLY = compiled(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\s+beginning|\w+\s+\d{4}|\d{4}|"
+                  r"\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]+|[A-Z][a-z]+\s+\d{1,2}\b|(?:last\s+)?(?:Monday|Tuesday|"
+                  r"Wednesday|Thursday|Friday|Saturday|Sunday)|January|February|March|April|May|June|July|August|"
+                  r"September|October|November|December)|"
+                  r"over\s+the\s+(?:past|last)|so\s+far|to\s+date|this\s+year|since\s+the|overall|"
+                  r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
+                  r"as\s+a\s+result\s+of\s+the\s+attacks|in\s+(?:the\s+\w+\s+(?:quarter|half)\s+of\s+)?(?:19|20)\d\d|"
+                  r"during\s+the\s+(?:[\w-]+\s+){0,2}(?:days|weeks|months|years)\s+of)\b", re.I)
 # A superlative, then no figure, up to the "since the" that follows it.
-_SUPERLATIVE_SINCE = re.compile(r"\b(?:largest|biggest|deadliest|bloodiest|worst|heaviest|highest|greatest|first|"
-                                r"most\s+(?!of\b)\w+)\b[^.;\d]{0,60}$", re.I)
-_SINCE_THE = re.compile(r"since\s+the", re.I)
+_SUPERLATIVE_SINCE = compiled(r"\b(?:largest|biggest|deadliest|bloodiest|worst|heaviest|highest|greatest|first|"
+                              r"most\s+(?!of\b)\w+)\b[^.;\d]{0,60}$", re.I)
+_SINCE_THE = compiled(r"since\s+the", re.I)
 # An ordinal or a superlative counts occurrences, not the dead: "the fourth attack on the town since 2018",
 # "the deadliest raid since 2002", "the second day of the battle since it began"
-_ORDINAL_SINCE = re.compile(
+_ORDINAL_SINCE = compiled(
     r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)|latest|last|"
     r"largest|biggest|deadliest|bloodiest|worst|heaviest)\b"
     r"(?:\s+(?!\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|dozen|"
@@ -89,25 +89,25 @@ _MEANS = Scan(r"air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s
               r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes", "abcdegiklmrsw")
 _RISE = Scan(r"expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
              r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured)", "cemln")
-_ALLEGE = re.compile(r"\b(?:accus(?:ed|es|ing)\s+(?:[\w'’-]+\s+){0,6}?of|used\s+(?:[\w-]+\s+)?(?:white\s+phosphorus|"
-                     r"banned|chemical|cluster)|white\s+phosphorus|chemical\s+weapons|cluster\s+munitions|"
-                     r"war\s+crimes?|crimes\s+against\s+humanity|massacres?|genocide|ethnic\s+cleansing|"
-                     r"targeting\s+civilian)\b", re.I)
-_SEPARATE = re.compile(r"^\s*(?:in\s+(?:a\s+)?(?:separate|another|other)|separately|meanwhile|elsewhere|in\s+the\s+"
-                       r"(?:north|south|east|west|capital)|on\s+the\s+\d+)", re.I)
+_ALLEGE = compiled(r"\b(?:accus(?:ed|es|ing)\s+(?:[\w'’-]+\s+){0,6}?of|used\s+(?:[\w-]+\s+)?(?:white\s+phosphorus|"
+                   r"banned|chemical|cluster)|white\s+phosphorus|chemical\s+weapons|cluster\s+munitions|"
+                   r"war\s+crimes?|crimes\s+against\s+humanity|massacres?|genocide|ethnic\s+cleansing|"
+                   r"targeting\s+civilian)\b", re.I)
+_SEPARATE = compiled(r"^\s*(?:in\s+(?:a\s+)?(?:separate|another|other)|separately|meanwhile|elsewhere|in\s+the\s+"
+                     r"(?:north|south|east|west|capital)|on\s+the\s+\d+)", re.I)
 # Two sources in one sentence: a contrast, or a semicolon, before a second speaker's figure
-_SOURCE_BREAK = re.compile(r";\s*|,?\s+(?:although|though|but|while|whereas|however|yet)\s+|,\s+and\s+(?=\w+\s+\w+\s+"
-                           r"(?:said|say|says|reported|put|claimed))", re.I)
-_RESTATE = re.compile(r"\b(?:put|puts|putting|placed|places|placing)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
-                      r"(?:toll|total|tally|figure|number)\b|\bother\s+(?:\w+\s+)?(?:reports?|sources?|accounts?)\b",
-                      re.I)
-_CASUALTIES_AFTER = re.compile(r"^\s+(?:[\w-]+\s+)?casualties\b", re.I)
-_ATTACK_NOUN = re.compile(r"\b(?:attacks?|strikes?|raids?|bombings?|shelling|blasts?|explosions?|massacres?|"
-                          r"assaults?|ambush(?:es)?|clashes)\b", re.I)
+_SOURCE_BREAK = compiled(r";\s*|,?\s+(?:although|though|but|while|whereas|however|yet)\s+|,\s+and\s+(?=\w+\s+\w+\s+"
+                         r"(?:said|say|says|reported|put|claimed))", re.I)
+_RESTATE = compiled(r"\b(?:put|puts|putting|placed|places|placing)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?"
+                    r"(?:toll|total|tally|figure|number)\b|\bother\s+(?:\w+\s+)?(?:reports?|sources?|accounts?)\b",
+                    re.I)
+_CASUALTIES_AFTER = compiled(r"^\s+(?:[\w-]+\s+)?casualties\b", re.I)
+_ATTACK_NOUN = compiled(r"\b(?:attacks?|strikes?|raids?|bombings?|shelling|blasts?|explosions?|massacres?|"
+                        r"assaults?|ambush(?:es)?|clashes)\b", re.I)
 # A claim that points back at an event told before: "killed as a result of the raid", "in the attack"
-_EVENT_BACK = re.compile(r"\b(?:the|that|this)\s+(?:same\s+)?(?:raids?|strikes?|air\s*strikes?|attacks?|bombings?|"
-                         r"shelling|assaults?|blasts?|explosions?|bombardment)\b", re.I)
-_DAY_BEFORE = re.compile(r"^(?:a\s+day\s+earlier|the\s+day\s+before|the\s+previous\s+day|a\s+day\s+before)$", re.I)
+_EVENT_BACK = compiled(r"\b(?:the|that|this)\s+(?:same\s+)?(?:raids?|strikes?|air\s*strikes?|attacks?|bombings?|"
+                       r"shelling|assaults?|blasts?|explosions?|bombardment)\b", re.I)
+_DAY_BEFORE = compiled(r"^(?:a\s+day\s+earlier|the\s+day\s+before|the\s+previous\s+day|a\s+day\s+before)$", re.I)
 
 
 @dataclass
@@ -246,9 +246,9 @@ def extract_offline(article: Article, index: EvidenceIndex | None = None) -> Ext
 # ------------------------------------------------------------------------------------------ one claim
 
 
-_SOURCE_LINE = re.compile(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)")
-_DATELINE = re.compile(r"^[A-Z][A-Z .'-]+,\s+[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s+\d{4})?\s+"
-                       r"\(([A-Z][\w .&-]{1,30})\)\s*[-–—]", re.M)
+_SOURCE_LINE = compiled(r"\bSource:\s*\[?([^\]\n]+?)\]?(?:\(|\n|$)")
+_DATELINE = compiled(r"^[A-Z][A-Z .'-]+,\s+[A-Z][a-z]+\.?\s+\d{1,2}(?:,\s+\d{4})?\s+"
+                     r"\(([A-Z][\w .&-]{1,30})\)\s*[-–—]", re.M)
 
 
 def _outlet(index: EvidenceIndex, article: Article, before: int) -> str | None:
@@ -356,8 +356,8 @@ def _antecedent(index: EvidenceIndex, sent: Sentence, taken_by_others: set[int])
     return None
 
 
-_DAY_SHIFT = re.compile(r"\b(?:a\s+day\s+(?:earlier|before)|the\s+(?:day|night)\s+before|"
-                        r"the\s+previous\s+(?:day|night))\b", re.I)
+_DAY_SHIFT = compiled(r"\b(?:a\s+day\s+(?:earlier|before)|the\s+(?:day|night)\s+before|"
+                      r"the\s+previous\s+(?:day|night))\b", re.I)
 
 
 def _day_reference(index: EvidenceIndex, sent: Sentence, published: dt.date | None) -> EventDate | None:

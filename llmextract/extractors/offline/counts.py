@@ -14,7 +14,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from llmextract.extractors.offline.scan import by_first_letter, per_index
+from llmextract.extractors.offline.scan import compiled, per_index
 from llmextract.schema import Qualifier
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.numbers import NumberMention
@@ -25,22 +25,21 @@ _KILL = (r"killed|killing|hanged|decapitated|kills|kill|dead|assassinated|assass
          r"shot\s+dead|burned\s+to\s+death|burnt\s+to\s+death|hacked\s+to\s+death|stoned\s+to\s+death|"
          r"drowned|massacre|deceased|victims|were\s+found\s+dead|lifeless|corpses")
 _INJURE = r"wounded|wounding|wounds|injured|injuring|injuries|injury|injures|hurt|maimed|hospitali[sz]ed"
-_CUE = re.compile(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
+_CUE = compiled(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
 # The same, case-sensitively over the lowered text behind a first-letter look-ahead: Python skips a failing
 # alternative on its first literal only case-sensitively (see llmextract.text.caseless), so one scan of the
-# lowered text costs a fraction of the case-insensitive scan of every sentence; its words are tried letter by letter.
+# lowered text costs a fraction of the case-insensitive scan of every sentence.
 _CUE_FIRST = "".join(sorted({w[0] for w in (_KILL + "|" + _INJURE).split("|")}))
-_CUE_LOWER = re.compile(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{by_first_letter(_KILL)})|"
-                        rf"(?P<injure>{by_first_letter(_INJURE)}))\b")
+_CUE_LOWER = compiled(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b")
 # A cue that comes before the figure it counts: "killed 13", "killing at least 5", "wounding 14 others",
 # "the death toll rose to 20", "claimed the lives of 98 people".
-_LEFT_GAP = re.compile(
+_LEFT_GAP = compiled(
     r"^\s*(?:(?:rose|risen|climbed|jumped|increased|reached|stood|stands|is|was|has|had|have|to|at|of|the|"
     r"lives|a|total|some|an|estimated|reportedly|roughly|around|about|nearly|almost|approximately|least|at|"
     r"more|than|over|up|as|many|no|fewer|less|another|further|additional|and|respectively|,)\s*)*$",
     re.I,
 )
-_VICTIM_NOUN = re.compile(
+_VICTIM_NOUN_SOURCE = (
     r"^\s*(?:other\s+|more\s+|of\s+the\s+|of\s+them\b|of\s+whom\b|members\s+of\b|)?(?:[\w'’-]+\s+){0,3}?"
     r"(?:people|persons?|civilians?|villagers?|men|women|children|kids|girls?|boys?|minors|infants?|babies|"
     r"others?|soldiers?|troops|police(?:men|\s+officers)?|officers?|guards?|students?|worshipp?ers|pilgrims|"
@@ -48,20 +47,20 @@ _VICTIM_NOUN = re.compile(
     r"fighters|militants|rebels|insurgents|protesters|demonstrators|refugees|migrants|herders|traders|"
     r"teachers|journalists|patients|staff|mourners|shoppers|bystanders|victims|dead|killed|wounded|injured|"
     r"people's|Christians|Muslims|Shi'?ites?|Sunnis?|Hazaras?|Yazidis?|Rohingya|Fulani|Tutsis?|Hutus?|bodies|deaths|"
-    r"inmates|prisoners|elders|locals|casualties|fatalities|[a-z]{3,}(?<!s)s)\b",
-    re.I,
+    r"inmates|prisoners|elders|locals|casualties|fatalities|[a-z]{3,}(?<!s)s)\b"
 )
-_VICTIM_EXPLICIT = re.compile(_VICTIM_NOUN.pattern.replace(r"|[a-z]{3,}(?<!s)s)", ")"), re.I)
+_VICTIM_NOUN = compiled(_VICTIM_NOUN_SOURCE, re.I)
+_VICTIM_EXPLICIT = compiled(_VICTIM_NOUN_SOURCE.replace(r"|[a-z]{3,}(?<!s)s)", ")"), re.I)  # the nouns named
 _HEAD_PREFIX = (r"(?:(?!(?:when|who|whom|which|that|as|after|before|while|and|or|in|on|at|of|by|with|from|"
                 r"were|was|have|has|had|are|is)\b)[\w'’-]+\s+){0,2}?")
-_ATTACKER = re.compile(r"^\s*" + _HEAD_PREFIX + r"(?:bombers?|gunmen|attackers|assailants|"
-                       r"militants\s+(?:attacked|stormed|opened)|suicide|shooters?|men\s+armed|armed\s+men|"
-                       r"jihadists\s+(?:attacked|stormed))\b", re.I)
-_BREAKDOWN_BEFORE = re.compile(r"(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+\w+\s+were"
-                               r"|mostly|mainly|most\s+of\s+them)\s*(?:at\s+least\s+|some\s+|about\s+)?$"
-                               r"|(?:including|among\s+them)\s+[^,;.]{1,30}\band\s+(?:at\s+least\s+)?$",
-                               re.I)
-_NON_VICTIM = re.compile(
+_ATTACKER = compiled(r"^\s*" + _HEAD_PREFIX + r"(?:bombers?|gunmen|attackers|assailants|"
+                     r"militants\s+(?:attacked|stormed|opened)|suicide|shooters?|men\s+armed|armed\s+men|"
+                     r"jihadists\s+(?:attacked|stormed))\b", re.I)
+_BREAKDOWN_BEFORE = compiled(r"(?:including|among\s+them|among\s+whom|of\s+whom|of\s+them|among\s+the\s+\w+\s+were"
+                             r"|mostly|mainly|most\s+of\s+them)\s*(?:at\s+least\s+|some\s+|about\s+)?$"
+                             r"|(?:including|among\s+them)\s+[^,;.]{1,30}\band\s+(?:at\s+least\s+)?$",
+                             re.I)
+_NON_VICTIM = compiled(
     r"^\s*" + _HEAD_PREFIX + r"(?:attacks?|bomb(?:s|ings)?|explosions?|blasts|devices|villages?|facilities|"
     r"days?|times|houses|homes|buildings|vehicles|cars|trucks|communities|areas|districts|towns|sites|"
     r"locations|positions|hours|weeks|months|years|separate|incidents|rockets|missiles|shells|mortars|"
@@ -72,10 +71,10 @@ _NON_VICTIM = re.compile(
     r"(?!\s+[a-z]{3,}s\b)",  # "village leaders": a modifier, not the head
     re.I,
 )
-_CHILD = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:children|child|kids|minors|boys|girls|infants|babies|toddlers|"
-                    r"students|schoolchildren|teenagers)\b", re.I)
-_WOMAN = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:women|woman|girls|mothers|female)\b", re.I)
-_MAN = re.compile(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:men|man|boys|fathers|male)\b", re.I)
+_CHILD = compiled(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:children|child|kids|minors|boys|girls|infants|babies|toddlers|"
+                  r"students|schoolchildren|teenagers)\b", re.I)
+_WOMAN = compiled(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:women|woman|girls|mothers|female)\b", re.I)
+_MAN = compiled(r"^\s*(?:[\w'’-]+\s+){0,2}?(?:men|man|boys|fathers|male)\b", re.I)
 
 
 @dataclass
@@ -123,7 +122,7 @@ def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int,
     return _cues(index).inside(sent.start, sent.end)
 
 
-_RIGHT_GAP = re.compile(
+_RIGHT_GAP = compiled(
     r"^\s*(?:[\w'’.,\[\]()/-]+\s+){0,14}?(?:(?:were|was|have|has|had|are|is|been|being|also|reportedly|allegedly|later|all|"
     r"confirmed|found|feared|left|lay|now|so\s+far|initially|among\s+the|among|who\s+were|who\s+had|that\s+were|"
     r"said|to|believed|thought|understood|reported)\s+)*$",
@@ -134,7 +133,7 @@ _ED_OK = {"armed", "unarmed", "displaced", "detained", "kidnapped", "abducted", 
           "aged", "based", "owned", "affiliated", "linked", "backed", "led", "named", "identified", "estimated",
           "registered", "internally", "stranded", "besieged", "assumed", "presumed", "elected",
           "retired", "uniformed", "married", "employed", "unemployed", "hundred", "unexploded"}
-_PAREN = re.compile(
+_PAREN = compiled(
     r",?\s*\(?(?:including|among\s+them|mostly|mainly|many\s+of\s+them|most\s+of\s+them|all)\b[^,;()—–]*[,)]"
     r"|\s*(?:—|–|--)[^—–]*(?:—|–|--)"
     r"|\s+(?:including|mostly|mainly)\s+(?:[\w-]+\s+){0,2}?(?:women|children|men|the\s+elderly|civilians|soldiers|"
@@ -143,10 +142,10 @@ _PAREN = re.compile(
     r"|\s+including\s+[^,;.]{1,80}?(?=\s+(?:have|has|were|was|are|had)\s)",
     re.I,
 )
-_TOLL = re.compile(r"(?:\b(?:death\s+)?toll\b|\bnumber\s+of\s+(?:people|persons|victims|those|the\s+dead|deaths|"
-                   r"fatalities)\b)[^.;]{0,90}?\b(?:(?:rose|risen|climbed|reached|jumped|increased)(?:\s+to)?|stands\s+at|"
-                   r"stood\s+at|is\s+now|to)\s+", re.I)
-_AMONG_DEAD = re.compile(
+_TOLL = compiled(r"(?:\b(?:death\s+)?toll\b|\bnumber\s+of\s+(?:people|persons|victims|those|the\s+dead|deaths|"
+                 r"fatalities)\b)[^.;]{0,90}?\b(?:(?:rose|risen|climbed|reached|jumped|increased)(?:\s+to)?|stands\s+at|"
+                 r"stood\s+at|is\s+now|to)\s+", re.I)
+_AMONG_DEAD = compiled(
     r"\bamong\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
 
 
@@ -307,7 +306,7 @@ _SINGULAR_NOUN = (r"(?:[\w'’.,-]+\s+){0,6}?(?:man|woman|boy|girl|child|baby|in
                   r"(?!(?:after|other|another|later|over|under|never|whether|either|neither|together|number|order|"
                   r"power|water|border|matter|offer|corner|quarter|layer|paper|lower|upper|ever|outer|inner)\b)"
                   r"[a-z]{3,}(?:er|or|ist|ian))")
-_SINGULAR_SUBJECT = re.compile(
+_SINGULAR_SUBJECT = compiled(
     r"\b(?:An?|an?|One|one|The|the)\s+(?!(?:suicide\s+)?(?:bomber|gunman|attacker|assailant|militant)\b)"
     + _SINGULAR_NOUN + r"\b[^.;]{0,120}?\b(?:was|has\s+been|had\s+been|is|has(?=\s+died))\s+"
     r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
@@ -316,7 +315,7 @@ _SINGULAR_SUBJECT = re.compile(
     r"shot\s+to\s+death|tortured\s+to\s+death|fatally\s+shot|"
     r"executed|slain|found\s+dead|abducted\s+and\s+killed|died|shot\s+down|ambushed\s+and\s+murdered)\b",
 )
-_SINGULAR_OBJECT = re.compile(
+_SINGULAR_OBJECT = compiled(
     r"\b(?:shot\s+dead|killed|killing|murdered|assassinated|beheaded|lynched|gunned\s+down|stabbed|"
     r"(?i:the|an?)\s+(?:[a-z]+\s+)?(?:killing|murder|assassination|death|beheading|body|slaying)\s+of|"
     r"hacked\s+to\s+death|executed|"
@@ -327,7 +326,7 @@ _SINGULAR_OBJECT = re.compile(
     r"(?:[\w'’-]+\s+){0,2}?[\w'’-]+?)?)(?=\s+(?:who|whom|in|at|on|near|outside|inside|of|from|during|after|while|as|"
     r"with|by|and|late|early|last|this|overnight|when|because|for|was|were|has|had|is|\w+ing|\w+ed)\b|[,.;:\"”]|\s*$)",
 )
-_NAMED_VICTIM = re.compile(
+_NAMED_VICTIM = compiled(
     r"\b(?:shot\s+dead|killed|murdered|assassinated|beheaded|gunned\s+down|stabbed\s+to\s+death|hacked\s+to\s+death)"
     r"\s+(?:(?!(?:in|at|on|near|from|of|by|during|after)\b)[a-z][\w-]*\s+){0,3}?"
     r"(?P<np>[A-Z][a-z]+(?:\s+[A-Z][a-z.]+){1,2})\b"
@@ -341,7 +340,7 @@ _NAMED_VICTIM = re.compile(
 )
 
 
-_SINGULAR_START = re.compile(
+_SINGULAR_START = compiled(
     r"^(?P<np>(?:An?|One)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\b[^.;]{0,150}?\b(?:(?:has\s+|had\s+)?died\b|"
     r"(?:was|has\s+been|had\s+been)\s+"
     r"(?:(?:reportedly|allegedly|also|later|found|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?"
@@ -353,7 +352,7 @@ _SINGULAR_START = re.compile(
 )
 # two victims named together: "The mayor and a council member ... were gunned down",
 # "Abdul Karim and his brother were killed"
-_PAIR_SUBJECT = re.compile(
+_PAIR_SUBJECT = compiled(
     r"(?P<np>(?i:an?|the)\s+(?:[\w'’-]+\s+){0,2}?couple|(?:(?i:an?|the)\s+" + _SINGULAR_NOUN
     + r"(?:\s+of\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}?[\w'’-]+)?|(?:Mr\.?|Mrs\.?|Dr\.?|Chief)\s+[A-Z][a-z]+|"
     r"[A-Z][a-z]+\s+[A-Z][a-z]+|^[A-Z][a-z]{2,}(?=\s+and\s+(?:his|her)\s))\s+and\s+"
@@ -364,10 +363,10 @@ _PAIR_SUBJECT = re.compile(
     r"(?:\w+ed\s+and\s+)?(?:killed|shot\s+dead|shot\s+to\s+death|gunned\s+down|murdered|assassinated|"
     r"fatally\s+shot|beheaded|executed|slain|found\s+dead|stabbed\s+to\s+death|hacked\s+to\s+death)\b"
 )
-_PRONOUN_OBJECT = re.compile(r"\b(?:beheaded|executed|shot\s+dead|killed|killing|murdered|assassinated|lynched|"
-                             r"hacked\s+to\s+death|stabbed\s+to\s+death)\s+(?P<np>him|her)\b(?!\s*self)")
-_ALONG_WITH_ONE = re.compile(r"^[^.;:]{0,30}?,?\s+(?:along\s+with|alongside|together\s+with)\s+"
-                             r"(?:his|her|their|an?|the)\s+(?![\w'’-]+s\b)", re.I)
+_PRONOUN_OBJECT = compiled(r"\b(?:beheaded|executed|shot\s+dead|killed|killing|murdered|assassinated|lynched|"
+                           r"hacked\s+to\s+death|stabbed\s+to\s+death)\s+(?P<np>him|her)\b(?!\s*self)")
+_ALONG_WITH_ONE = compiled(r"^[^.;:]{0,30}?,?\s+(?:along\s+with|alongside|together\s+with)\s+"
+                           r"(?:his|her|their|an?|the)\s+(?![\w'’-]+s\b)", re.I)
 
 
 def singular_victim(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
@@ -401,16 +400,16 @@ _ALONG = r"(?:and|along\s+with|alongside|together\s+with|with|as\s+well\s+as)"
 # the one before the others: "killed a tribal elder ... and five other people" (object),
 # "A priest and four customs officers were killed" (subject), "A mayor was killed Friday with four others"
 _ONE_BEFORE = [
-    re.compile(r"\b" + _KILL_VERB + r"\s+(?P<np>" + _ONE + r"|(?i:an?|the)\s+(?:[\w'’-]+\s+){0,2}?[a-z][\w'’-]+)"
-               r"\b(?P<mid>[^.;:()]{0,80}?),?\s+" + _ALONG + r"\s+$"),
-    re.compile(r"(?:^|,\s+|\bthat\s+)(?P<np>" + _ONE + r")\b(?P<mid>[^.;:()]{0,80}?),?\s+"
-               r"(?:and|along\s+with|alongside|together\s+with|as\s+well\s+as)\s+$"),
-    re.compile(r"(?:^|,\s+|\bthat\s+)(?P<np>" + _ONE + r")\b[^.;:()]{0,160}?\b(?:was|has\s+been|had\s+been)\s+"
-               r"(?:(?:reportedly|allegedly|also|later|brutally|fatally)\s+)*" + _KILL_VERB
-               + r"\b(?P<mid>[^.;:()]{0,40}?),?\s+(?:along\s+with|alongside|together\s+with|with|and)\s+$"),
+    compiled(r"\b" + _KILL_VERB + r"\s+(?P<np>" + _ONE + r"|(?i:an?|the)\s+(?:[\w'’-]+\s+){0,2}?[a-z][\w'’-]+)"
+             r"\b(?P<mid>[^.;:()]{0,80}?),?\s+" + _ALONG + r"\s+$"),
+    compiled(r"(?:^|,\s+|\bthat\s+)(?P<np>" + _ONE + r")\b(?P<mid>[^.;:()]{0,80}?),?\s+"
+             r"(?:and|along\s+with|alongside|together\s+with|as\s+well\s+as)\s+$"),
+    compiled(r"(?:^|,\s+|\bthat\s+)(?P<np>" + _ONE + r")\b[^.;:()]{0,160}?\b(?:was|has\s+been|had\s+been)\s+"
+             r"(?:(?:reportedly|allegedly|also|later|brutally|fatally)\s+)*" + _KILL_VERB
+             + r"\b(?P<mid>[^.;:()]{0,40}?),?\s+(?:along\s+with|alongside|together\s+with|with|and)\s+$"),
 ]
-_THEY_KILLED = re.compile(r"^[^.;:]{0,60}?\b(?:were|have\s+been|had\s+been|are)\s+(?:(?:reportedly|allegedly|all|also|"
-                          r"later|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?" + _KILL_VERB + r"\b")
+_THEY_KILLED = compiled(r"^[^.;:]{0,60}?\b(?:were|have\s+been|had\s+been|are)\s+(?:(?:reportedly|allegedly|all|also|"
+                        r"later|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?" + _KILL_VERB + r"\b")
 
 
 def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
@@ -448,9 +447,9 @@ def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | Non
     return None
 
 
-_SUBJECT_PREFIX = re.compile(
+_SUBJECT_PREFIX = compiled(
     r"^(?:(?:[^,;:]{0,60},\s+){1,3}|[^,;:]{0,80}?\b(?:said|says|say|reported|confirmed)\s+(?:that\s+)?)?$", re.I)
-_PASSIVE_KILLED = re.compile(
+_PASSIVE_KILLED = compiled(
     r"\b(?:were|have\s+been|had\s+been|are\s+said\s+to\s+have\s+been|"
     r"were\s+(?:said|reported|believed|feared)\s+(?:by\s+[^,.;]{1,60}?\s+)?to\s+have\s+been)\s+"
     r"(?:(?:reportedly|allegedly|all|also|later|brutally|fatally|confirmed)\s+)*(?:\w+\s+and\s+)?"
@@ -492,23 +491,23 @@ def subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
 
 
 # "four children and as many women": the second group counts as many as the first
-_AS_MANY = re.compile(r"\s+(?:[\w'’-]+\s+)?(?:children|women|men|boys|girls|minors)\s+and\s+(as\s+many\s+"
-                      r"(women|men|children|girls|boys|minors))\b", re.I)
+_AS_MANY = compiled(r"\s+(?:[\w'’-]+\s+)?(?:children|women|men|boys|girls|minors)\s+and\s+(as\s+many\s+"
+                    r"(women|men|children|girls|boys|minors))\b", re.I)
 _AS_MANY_ROLE = {"women": "women_killed", "girls": "women_killed", "men": "men_killed", "boys": "men_killed",
                  "children": "children_killed", "minors": "children_killed", "child": "children_killed",
                  "woman": "women_killed", "man": "men_killed"}
 # "some people are seriously injured": an injured count the text gives only vaguely
-_SOME_INJURED = re.compile(r"\b((?:some|many)\s+(?:other\s+)?(?:people|persons|civilians|others|residents))\s+"
-                           r"(?:are|were|have\s+been|had\s+been|was|got)\s+(?:\w+ly\s+)?(?:injured|wounded|hurt)\b",
-                           re.I)
+_SOME_INJURED = compiled(r"\b((?:some|many)\s+(?:other\s+)?(?:people|persons|civilians|others|residents))\s+"
+                         r"(?:are|were|have\s+been|had\s+been|was|got)\s+(?:\w+ly\s+)?(?:injured|wounded|hurt)\b",
+                         re.I)
 
 
-_BREAKDOWN_AFTER = re.compile(
+_BREAKDOWN_AFTER = compiled(
     r"\s+(?:[\w'’-]+,?\s+){0,5}?[(—–-]?\s*(?:including|among\s+them|among\s+whom|of\s+whom|mostly|mainly|"
     r"most\s+of\s+them)\s+(?:at\s+least\s+|some\s+|about\s+)?", re.I)
-_NOUN_COMMA = re.compile(r"\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+,\s*")
-_OF_THEM = re.compile(r"\s+of\s+(?:them|whom)\s+(?:were\s+)?(children|women|men|girls|boys)\b", re.I)
-_AND_NEXT = re.compile(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:,\s+|,?\s+and\s+)(?:at\s+least\s+)?", re.I)
+_NOUN_COMMA = compiled(r"\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+,\s*")
+_OF_THEM = compiled(r"\s+of\s+(?:them|whom)\s+(?:were\s+)?(children|women|men|girls|boys)\b", re.I)
+_AND_NEXT = compiled(r"\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+(?:,\s+|,?\s+and\s+)(?:at\s+least\s+)?", re.I)
 
 
 def _breakdown_after(index: EvidenceIndex, sent: Sentence, killed: Attach, attaches: list[Attach]) -> list[Attach]:
@@ -540,12 +539,12 @@ def _breakdown_after(index: EvidenceIndex, sent: Sentence, killed: Attach, attac
     return out
 
 
-_PART_OF_DEAD = re.compile(r"\s+of\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities)\s+(?:were|was|are|"
-                           r"included)\s+(?:\w+\s+)?([a-z]+)", re.I)
+_PART_OF_DEAD = compiled(r"\s+of\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities)\s+(?:were|was|are|"
+                         r"included)\s+(?:\w+\s+)?([a-z]+)", re.I)
 
 
-_AND_ONE = re.compile(r"\s+(?:[\w'’-]+\s+){0,2}?(?:[\w'’-]+)\s+and\s+(?:a|an|one)\s+(?:[\w'’-]+\s+){0,2}?[a-z][\w'’-]*"
-                      r"(?=\s*(?:[,.;:]|$|\s+(?:in|at|on|near|outside|when|after|as|during|while|and|who|from)\b))")
+_AND_ONE = compiled(r"\s+(?:[\w'’-]+\s+){0,2}?(?:[\w'’-]+)\s+and\s+(?:a|an|one)\s+(?:[\w'’-]+\s+){0,2}?[a-z][\w'’-]*"
+                    r"(?=\s*(?:[,.;:]|$|\s+(?:in|at|on|near|outside|when|after|as|during|while|and|who|from)\b))")
 
 
 def _and_one_more(index: EvidenceIndex, sent: Sentence, a: Attach) -> Attach:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from llmextract.extractors.offline.scan import by_first_letter, per_index
+from llmextract.extractors.offline.scan import compiled, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;
@@ -43,7 +43,7 @@ PARTIES: tuple[tuple[str, str], ...] = (
     (r"\b(?:American|(?-i:U\.?S\.?))(?!-)\b", "United States"),
     (r"\b(?:coalition)\b", "coalition"),
 )
-_PARTIES = tuple((re.compile(p, re.I), name) for p, name in PARTIES)
+_PARTIES = tuple((compiled(p, re.I), name) for p, name in PARTIES)
 
 # Words that make a noun phrase name a party (not only a weapon).
 _DEMONYMS = (r"[A-Z][A-Za-z]*-(?:led|backed|allied|aligned|run)|Israeli|Russian|Turkish|Syrian|Ukrainian|American|"
@@ -74,7 +74,7 @@ _NOT_HEAD = (r"(?!\s+(?:officers?|spokes(?:man|woman|person)|officials?|chief|co
 # (as llmextract.text.caseless explains: a case-insensitive alternation is tried in full at every position)
 _HEAD_BODY = (_WEAPONS + "|" + _ACTORS).replace("(?i:", "(?:").lower()
 _HEAD_FIRST = "".join(sorted({w.lstrip("(?:")[:1] for w in _HEAD_BODY.split("|") if w.lstrip("(?:")[:1].isalnum()}))
-_HEAD = re.compile(rf"(?=[{_HEAD_FIRST}])\b(?:{by_first_letter(_HEAD_BODY)})\b")  # tried letter by letter
+_HEAD = compiled(rf"(?=[{_HEAD_FIRST}])\b(?:{_HEAD_BODY})\b")
 
 
 class _Heads:
@@ -100,23 +100,23 @@ def _heads_of(index: EvidenceIndex) -> _Heads:
     return per_index(index, _Heads, lambda: _Heads(index))
 
 
-_ATTACK_VERB = re.compile(
+_ATTACK_VERB = compiled(
     r"\s+(?:(?:have|has|had|reportedly|allegedly|also|then|later|again)\s+)*(?:struck|hit|shelled|bombed|pounded|"
     r"attacked|killed|killing|shot|opened\s+fire|fired|stormed|raided|ambushed|dropped|targeted|launched|"
     r"carried\s+out|massacred|executed|beheaded|abducted|torched|burned|set\s+fire|blew|exploded|rammed|overran)\b",
     re.I)
-_COUNTED = re.compile(r"(?:\b\d[\d,]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens|"
-                      r"scores|hundreds|several|many))\s+(?:[\w-]+\s+)?$|\b(?:killing|killed|wounding|wounded|among|"
-                      r"including)\s+$", re.I)
-_SPEAKS = re.compile(r"\s+(?:\w+\s+)?(?:said|say|says|told|tells|reported|reports|added|stated|confirmed|"
-                     r"announced|claimed|blamed|accused)\b", re.I)
-_BY_AGENT = re.compile(r"\b(?:carried\s+out|conducted|launched|committed|perpetrated|killed|shot|attacked|"
-                       r"targeted|bombed|shelled|claimed|blamed\s+on|attributed\s+to|hit)\s+by\s+$", re.I)
+_COUNTED = compiled(r"(?:\b\d[\d,]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens|"
+                    r"scores|hundreds|several|many))\s+(?:[\w-]+\s+)?$|\b(?:killing|killed|wounding|wounded|among|"
+                    r"including)\s+$", re.I)
+_SPEAKS = compiled(r"\s+(?:\w+\s+)?(?:said|say|says|told|tells|reported|reports|added|stated|confirmed|"
+                   r"announced|claimed|blamed|accused)\b", re.I)
+_BY_AGENT = compiled(r"\b(?:carried\s+out|conducted|launched|committed|perpetrated|killed|shot|attacked|"
+                     r"targeted|bombed|shelled|claimed|blamed\s+on|attributed\s+to|hit)\s+by\s+$", re.I)
 
 
-_WEAPON_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?\s+(?:" + _WEAPONS + r")\b", re.I)
-_TARGET_BEFORE = re.compile(r"\b(?:against|fighting|fight|on|targeting|targeted|toward|towards|of|from|with|"
-                            r"vestiges\s+of)\s+$", re.I)
+_WEAPON_AFTER = compiled(r"(?:\s+[\w-]+){0,2}?\s+(?:" + _WEAPONS + r")\b", re.I)
+_TARGET_BEFORE = compiled(r"\b(?:against|fighting|fight|on|targeting|targeted|toward|towards|of|from|with|"
+                          r"vestiges\s+of)\s+$", re.I)
 
 
 def _party_phrases(index: EvidenceIndex, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -138,14 +138,14 @@ _PARTY_WORDS = frozenset({"government", "pro-government", "military", "army", "c
                           "militia", "jihadist", "insurgent", "security", "police", "junta", "paramilitary",
                           "separatist", "opposition"})
 _DETERMINER = frozenset({"the", "a", "an"})
-_TOKEN_BACK = re.compile(r"[\w'’.-]+")
-_ACTOR_HEAD = re.compile(r"(?:" + _ACTORS + r")$", re.I)
-_WEAPON_NEXT = re.compile(r"\s+(?:(?:air|missile|drone|artillery|mortar|tank|rocket|glide|car|truck|roadside)\s+)?"
-                          r"(?:" + _WEAPONS + r")\b", re.I)
-_TAIL = re.compile(r"\s+led\s+by\s+the\s+United\s+States\b|\s+on\s+(?:motor(?:cycles|bikes)|pick-?up\s+trucks|"
-                   r"horseback)\b")
-_NOT_HEAD_RE = re.compile(_NOT_HEAD)
-_LED = re.compile(r"[\w-]+-(?:led|backed|allied|aligned|run|installed|controlled)")
+_TOKEN_BACK = compiled(r"[\w'’.-]+")
+_ACTOR_HEAD = compiled(r"(?:" + _ACTORS + r")$", re.I)
+_WEAPON_NEXT = compiled(r"\s+(?:(?:air|missile|drone|artillery|mortar|tank|rocket|glide|car|truck|roadside)\s+)?"
+                        r"(?:" + _WEAPONS + r")\b", re.I)
+_TAIL = compiled(r"\s+led\s+by\s+the\s+United\s+States\b|\s+on\s+(?:motor(?:cycles|bikes)|pick-?up\s+trucks|"
+                 r"horseback)\b")
+_NOT_HEAD_RE = compiled(_NOT_HEAD)
+_LED = compiled(r"[\w-]+-(?:led|backed|allied|aligned|run|installed|controlled)")
 
 
 def _noun_phrases(text: str, heads: _Heads, start: int, end: int) -> list[tuple[int, int]]:
@@ -235,7 +235,7 @@ def find_perpetrator(index: EvidenceIndex, sents: list[Sentence], *, strength: i
     return text[s:e]
 
 
-_PARTY_NOUN = re.compile(r"(?:" + _ACTORS + r")$")
+_PARTY_NOUN = compiled(r"(?:" + _ACTORS + r")$")
 
 
 def party_named(index: EvidenceIndex, sents: list[Sentence], phrase: str) -> str | None:

@@ -10,30 +10,31 @@ from __future__ import annotations
 
 import re
 
+from llmextract.extractors.offline.scan import compiled
 from llmextract.schema import Place
 from llmextract.text.folding import fold
 from llmextract.text.gazetteer import get_gazetteer
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.names import NameMention
 
-_PLACE_CUE = re.compile(r"\b(?:village|town|city|province|district|area|neighbou?rhood|settlement|region|governorate|"
-                        r"camp|county|state|suburb|market|municipality|locality|outskirts)\s+of\s+$|\b(?:in|near|at|"
-                        r"outside|around|across|from|on)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
-_PROVINCE_CUE = re.compile(r"\b(?:province|governorate|region|state|district)\s+of\s+\[?$", re.I)
-_ADJECTIVE = re.compile(r"^-(?:led|backed|based|allied|run|born|made|installed|aligned|controlled)\b")
-_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ese|ish|i)")
+_PLACE_CUE = compiled(r"\b(?:village|town|city|province|district|area|neighbou?rhood|settlement|region|governorate|"
+                      r"camp|county|state|suburb|market|municipality|locality|outskirts)\s+of\s+$|\b(?:in|near|at|"
+                      r"outside|around|across|from|on)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
+_PROVINCE_CUE = compiled(r"\b(?:province|governorate|region|state|district)\s+of\s+\[?$", re.I)
+_ADJECTIVE = compiled(r"^-(?:led|backed|based|allied|run|born|made|installed|aligned|controlled)\b")
+_DEMONYM = compiled(r"[A-Z][a-z]+(?:ian|ese|ish|i)")
 _DIRECTION = r"(?:north|south|east|west)(?:[\s-]?(?:east|west))?(?:ern)?"
 # "455 km northeast of the capital", "20 km south of", "south of the provincial capital city of", "5 miles from"
-_REFERENCE_BEFORE = re.compile(
+_REFERENCE_BEFORE = compiled(
     r"(?:\b\d[\d,.]*\s*-?\s*(?:km|kms|kilomet(?:er|re)s?|miles?|mi)\s+(?:\([^)]{1,30}\)\s+)?"
     r"(?:(?:to\s+the\s+)?" + _DIRECTION + r"\s+(?:of|from)|from|outside|away\s+from)"
     r"|(?<!the\s)\b" + _DIRECTION + r"\s+of)"
     r"\s+(?:the\s+)?(?:(?:provincial|regional|district|state|national|Syrian|Iraqi)\s+)?"
     r"(?:(?:capital|city|town|village|border\s+town|port\s+city)(?:\s+city)?(?:\s+of)?\s+)?$", re.I)
 # Words that point back to a place named before: "in the same province", "on the city"
-_BACK = re.compile(r"\b(?:in|on|at|near|across|inside|around|against|to)\s+the\s+(same\s+)?"
-                   r"(province|governorate|region|district|city|town|village|area|camp|settlement)\b"
-                   r"(?!\s+of\b)(?![ \t]+[A-Z])")
+_BACK = compiled(r"\b(?:in|on|at|near|across|inside|around|against|to)\s+the\s+(same\s+)?"
+                 r"(province|governorate|region|district|city|town|village|area|camp|settlement)\b"
+                 r"(?!\s+of\b)(?![ \t]+[A-Z])")
 
 
 def is_reference_point(index: EvidenceIndex, n: NameMention) -> bool:

@@ -22,36 +22,37 @@ from __future__ import annotations
 
 import re
 
+from llmextract.extractors.offline.scan import compiled
 from llmextract.schema import Claim, ClaimKind, Count, ExtractionResult, Qualifier, Victims
 from llmextract.text.index import EvidenceIndex
 from llmextract.text.victims import victims_after
 
 __all__ = ["civilian_part", "primary_counts"]
 
-_CIVILIAN_NOUN = re.compile(r"\s*(?:(?:other|more|innocent|unarmed|local|[A-Z][\w-]+)\s+)?civilians?\b")
-_CIVILIAN_BREAKDOWN = re.compile(
+_CIVILIAN_NOUN = compiled(r"\s*(?:(?:other|more|innocent|unarmed|local|[A-Z][\w-]+)\s+)?civilians?\b")
+_CIVILIAN_BREAKDOWN = compiled(
     r"[^.;]{0,60}?(?:\(|\b(?:including|among\s+them|among\s+whom|of\s+whom|mostly|comprising|consisting\s+of)\s+)"
     r"(?:at\s+least\s+)?", re.I)
-_OF_THEM_CIVILIANS = re.compile(r",?\s+(?:of\s+(?:them|whom)|of\s+those|of\s+the\s+dead)\s+(?:were\s+)?civilians\b",
-                                re.I)
-_AMONG_DEAD_WERE = re.compile(
+_OF_THEM_CIVILIANS = compiled(r",?\s+(?:of\s+(?:them|whom)|of\s+those|of\s+the\s+dead)\s+(?:were\s+)?civilians\b",
+                              re.I)
+_AMONG_DEAD_WERE = compiled(
     r"\b(?:among\s+(?:those|the)\s+(?:killed|dead)|the\s+dead\s+included|of\s+(?:those|the)\s+(?:killed|dead))\b",
     re.I)
-_WERE_CIVILIANS = re.compile(r"\s+were\s+civilians\b", re.I)
+_WERE_CIVILIANS = compiled(r"\s+were\s+civilians\b", re.I)
 
-_RESTATED = re.compile(
+_RESTATED = compiled(
     r"\b(?:other|another|later|subsequent|separate|different|earlier)\s+(?:\w+\s+){0,2}?(?:reports?|sources?|"
     r"accounts?|estimates?|tolls?|figures?|counts?)\b|\b(?:put|puts|putting|placed|places|placing|raised|"
     r"estimated)\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:toll|number|figure|count)\b|\b(?:increased|rose|risen|climbed|"
     r"jumped)\s+to\b|\b(?:later|subsequently|eventually|since\s+then)\b|\bpresumed\b|"
     r"\bnumber\s+of\s+(?:people|persons|those|victims)\b|^\s*(?:but|however|yet)\b[^.;]*\b(?:said|say|says|claimed|"
     r"claim|reported|insisted|told)\b", re.I)
-_SEPARATE = re.compile(r"\s*(?:in\s+(?:a\s+)?(?:separate|another|other)|separately|meanwhile|elsewhere|also\b|"
-                       r"on\s+the\s+\d+)", re.I)
+_SEPARATE = compiled(r"\s*(?:in\s+(?:a\s+)?(?:separate|another|other)|separately|meanwhile|elsewhere|also\b|"
+                     r"on\s+the\s+\d+)", re.I)
 # more dead, not a new figure for the same dead: "another 12 bodies", "an additional 12 civilians were also killed"
-_ADDED_BEFORE = re.compile(r"\b(?:additional|further|another|other)\s+$", re.I)
-_ADDED_AFTER = re.compile(r"\s+(?:more|other|others|additional|further)\b|[^.;]*\balso\b", re.I)
-_MORE_AFTER = re.compile(r"\s+more\b", re.I)
+_ADDED_BEFORE = compiled(r"\b(?:additional|further|another|other)\s+$", re.I)
+_ADDED_AFTER = compiled(r"\s+(?:more|other|others|additional|further)\b|[^.;]*\balso\b", re.I)
+_MORE_AFTER = compiled(r"\s+more\b", re.I)
 _WINDOW = 3  # sentences after the first figure's where a restatement or an addition is read
 
 
