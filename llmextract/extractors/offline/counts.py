@@ -149,8 +149,15 @@ _AMONG_DEAD = compiled(
     r"\bamong\s+(?:the|those)\s+(?:dead|killed|victims|deceased|fatalities|casualties|bodies)\b", re.I)
 
 
+_MIXED = compiled(r"^\s*(?:[\w'’-]+\s+){0,1}?(?:women\s+and\s+children|children\s+and\s+women)\b", re.I)
+_PARTITIVE = compiled(r"^\s+of\s+(?:the|these|those|them|his|her|their)\b", re.I)
+_AUXILIARY_AFTER = compiled(r"^\s*(?:were|have|had|are|was|has)\b", re.I)
+_OF_WHOM_AFTER = compiled(r"^\s+(?:of\s+them|of\s+whom)", re.I)
+_INCLUDING_BEFORE = compiled(r"\bincluding\s+(?:at\s+least\s+|some\s+|about\s+)?$", re.I)
+
+
 def _victim_role(after: str) -> str | None:
-    if re.match(r"^\s*(?:[\w'’-]+\s+){0,1}?(?:women\s+and\s+children|children\s+and\s+women)\b", after, re.I):
+    if _MIXED.match(after):
         return "mixed"
     if _CHILD.match(after):
         return "children_killed"
@@ -161,27 +168,34 @@ def _victim_role(after: str) -> str | None:
     return None
 
 
+# What may stand between a figure and the cue after it
+_GAP_COMMAS = compiled(r",[^,;]{1,80},")
+_GAP_VERB_AND = compiled(r"\b(?:\w+ed|shot|beaten|stabbed|hit|burnt)\s+and\s+$")
+_GAP_PEOPLE = compiled(r"\b(?:women|men)\s+and\s+(?:children|girls|boys)\b|"
+                       r"\bchildren\s+and\s+(?:women|the\s+elderly)\b")
+_GAP_BREAK = compiled(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which|for)\b")
+_GAP_RELATIVE = compiled(r"\s*(?:[\w'’-]+\s+){0,3}?(?:who\s+(?:were|had\s+been)|that\s+were)\s+", re.I)
+_GAP_VERBS = compiled(r"\b[a-z]{3,}ed\b|\b(?:that|following|during|said|says)\b")
+
+
 def _right_cue(text: str, m: NumberMention, cues: list[tuple[int, int, str]],
                mentions: list[NumberMention]) -> tuple[int, str] | None:
     """A cue after the figure: "13 people were killed", "Seven employees of TOLO were killed"."""
     for cs, _ce, kind in cues:
         if cs < m.end:
             continue
-        parens = [(m.end + p.start(), m.end + p.end()) for p in _PAREN.finditer(text[m.end:cs])]
+        parens = [p.span() for p in _PAREN.finditer(text, m.end, cs)]  # as in text[m.end:cs]: no look behind
         if any(m.end <= x.start < cs and not any(a <= x.start < b for a, b in parens) for x in mentions):
             return None  # another figure, outside any "including ..." aside, stands between this one and the cue
-        gap = _PAREN.sub(" ", text[m.end:cs])
-        gap = re.sub(r",[^,;]{1,80},", " ", gap)
-        gap = re.sub(r"\b(?:\w+ed|shot|beaten|stabbed|hit|burnt)\s+and\s+$", "", gap)
-        gap = re.sub(r"\b(?:women|men)\s+and\s+(?:children|girls|boys)\b|\bchildren\s+and\s+(?:women|the\s+elderly)\b",
-                     "people", gap)
-        if len(gap) > 130 or re.search(r"[;:]|\.\s|\b(?:and(?!\s+[A-Z])|but|while|when|after|as|which|for)\b", gap) \
-                and not re.fullmatch(r"\s*(?:[\w'’-]+\s+){0,3}?(?:who\s+(?:were|had\s+been)|that\s+were)\s+",
-                                     gap, re.I):
+        # the words between, each aside read as one space
+        gap = " ".join(text[a:b] for a, b in zip([m.end] + [e for _s, e in parens], [s for s, _e in parens] + [cs],
+                                                 strict=True))
+        gap = _GAP_COMMAS.sub(" ", gap)
+        gap = _GAP_VERB_AND.sub("", gap)
+        gap = _GAP_PEOPLE.sub("people", gap)
+        if len(gap) > 130 or _GAP_BREAK.search(gap) and not _GAP_RELATIVE.fullmatch(gap):
             return None
-        if _RIGHT_GAP.match(gap) and not any(
-                w.lower() not in _ED_OK
-                for w in re.findall(r"\b[a-z]{3,}ed\b|\b(?:that|following|during|said|says)\b", gap)):
+        if _RIGHT_GAP.match(gap) and not any(w.lower() not in _ED_OK for w in _GAP_VERBS.findall(gap)):
             return cs - m.end, kind
         return None
     return None
@@ -223,6 +237,8 @@ def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
     if not cues:
         return []
     mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
+    if not mentions:
+        return []
     among_dead = bool(_AMONG_DEAD.search(sent.text))
     toll = _TOLL.search(sent.text)
     attaches: list[Attach] = []
@@ -260,7 +276,7 @@ def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
         after = text[m.end:sent.end]
         if _ATTACKER.match(after):
             continue
-        partitive = re.match(r"^\s+of\s+(?:the|these|those|them|his|her|their)\b", after, re.I)
+        partitive = _PARTITIVE.match(after)
         if (_NON_VICTIM.match(after) and not _VICTIM_EXPLICIT.match(after)) or \
                 (partitive and _NON_VICTIM.match(after[partitive.end():])):
             continue  # "two communities", "three attacks", "one of the villages"
@@ -270,7 +286,7 @@ def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
             continue
         left = _left_cue(text, m, cues)
         headed = (_VICTIM_NOUN.match(after) or m.qualifier is Qualifier.vague
-                  or re.match(r"^\s*(?:were|have|had|are|was|has)\b", after, re.I))
+                  or _AUXILIARY_AFTER.match(after))
         right = _right_cue(text, m, cues, mentions) if headed else None
         if left and not left[2]:
             dist, kind = left[0], left[1]
@@ -282,8 +298,8 @@ def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
             continue
         victim = _victim_role(after) if kind == "kill" else None
         before = text[max(0, m.start - 40):m.start]
-        sub = bool(_BREAKDOWN_BEFORE.search(before) or re.match(r"^\s+(?:of\s+them|of\s+whom)", after, re.I))
-        if re.search(r"\bincluding\s+(?:at\s+least\s+|some\s+|about\s+)?$", before, re.I) and victim in (None, "mixed"):
+        sub = bool(_BREAKDOWN_BEFORE.search(before) or _OF_WHOM_AFTER.match(after))
+        if _INCLUDING_BEFORE.search(before) and victim in (None, "mixed"):
             continue  # "including 17 people of the same family" is part of a larger figure
         if (sub or among_dead) and victim:
             if victim == "mixed":
@@ -412,6 +428,12 @@ _THEY_KILLED = compiled(r"^[^.;:]{0,60}?\b(?:were|have\s+been|had\s+been|are)\s+
                         r"later|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?" + _KILL_VERB + r"\b")
 
 
+_OTHERS_AFTER = compiled(r"\s+(?:other|more)\b", re.I)
+_KIN_AFTER = compiled(r"\s+of\s+(?:his|her|their)\s+[a-z]+")
+_INJURED_AFTER = compiled(r"^\s*(?:(?:were|was|are|have\s+been|had\s+been|also|reportedly)\s+)*(?:" + _INJURE + r")\b",
+                          re.I)
+
+
 def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
     """One victim and a counted group killed with them: "killing a mother and four children" is five."""
     text = index.text
@@ -420,12 +442,11 @@ def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | Non
             continue
         after = text[c.end:sent.end]
         noun = _VICTIM_EXPLICIT.match(after) or _VICTIM_NOUN.match(after) \
-            or re.match(r"\s+(?:other|more)\b", after, re.I) or re.match(r"\s+of\s+(?:his|her|their)\s+[a-z]+", after)
+            or _OTHERS_AFTER.match(after) or _KIN_AFTER.match(after)
         if not noun or (_NON_VICTIM.match(after) and not _VICTIM_EXPLICIT.match(after)) or _ATTACKER.match(after):
             continue
         rest = after[noun.end():]
-        if re.match(r"^\s*(?:(?:were|was|are|have\s+been|had\s+been|also|reportedly)\s+)*(?:" + _INJURE + r")\b",
-                    rest, re.I):
+        if _INJURED_AFTER.match(rest):
             continue  # "a policeman was killed and two others injured": the two are not among the dead
         before = text[sent.start:c.start]
         # the first and last patterns need a verb of killing before the figure: a cue there (see _Cues.touching)
