@@ -13,6 +13,8 @@ themselves when lowered. A text holding one of them is scanned with the case-ins
 Lowering a text costs about as much as one scan of it, and a text is scanned by several patterns:
 a caller that scans one text many times lowers it once with :func:`lowered` and hands the result
 to each :meth:`CaselessPattern.spans` (the evidence index keeps it: ``EvidenceIndex.lowered``).
+A pattern matched at given positions or in short slices (the words before a figure) is compiled
+case-sensitively by :func:`lowered_twin` and matched against the lowered text the same way.
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ def lowered(text: str) -> str | None:
     return None if not text.isascii() and _UNSAFE.search(text) else text.lower()
 
 
-_SPAN = re.Match.span
-
-
 def lowered_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """A case-insensitive pattern whose literals are in lower case, compiled case-sensitively: matched
     against the :func:`lowered` text (or a slice of it), it finds what ``pattern`` finds in the text,
@@ -40,6 +39,9 @@ def lowered_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
     if not pattern.flags & re.IGNORECASE or pattern.pattern != pattern.pattern.lower():
         raise ValueError(f"not a case-insensitive pattern written in lower case: {pattern.pattern!r}")
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+_SPAN = re.Match.span
 
 
 class CaselessPattern:
