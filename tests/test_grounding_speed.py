@@ -15,7 +15,7 @@ import pytest
 
 from llmextract.grounding import ground
 from llmextract.grounding.scopes import Siblings
-from llmextract.grounding.tables import SCANNED, Overlaps, kept, overlaps
+from llmextract.grounding.tables import SCANNED, Overlaps, PerArticle, overlaps
 from llmextract.schema import Article, Claim, ClaimList, Count, Evidence
 from llmextract.text.index import EvidenceIndex
 
@@ -76,9 +76,12 @@ def test_siblings_answer_as_the_scans_of_every_other_claim() -> None:
 
 def test_tables_are_kept_with_the_index_and_read_afresh_when_a_list_changes() -> None:
     index = EvidenceIndex.build("Rebels said 12 people died in Hajin. The army said 3 soldiers died in Hajin.")
-    built = []
-    assert kept(index, "test table", lambda: built.append(1) or len(built)) == 1
-    assert kept(index, "test table", lambda: built.append(1) or len(built)) == 1  # kept: built once
+    built: list[EvidenceIndex] = []
+    table_of = PerArticle(lambda ix: built.append(ix) or len(ix.text))
+    assert table_of(index) == len(index.text)
+    assert table_of(index) == len(index.text) and built == [index]  # kept: built once
+    other = EvidenceIndex.build("A second article.")
+    assert table_of(other) == len(other.text) and built == [index, other]  # each article its own
     names = list(index.names)
     table = overlaps(index, names)
     assert overlaps(index, names) is table

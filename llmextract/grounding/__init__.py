@@ -18,6 +18,8 @@ The package, one idea a module:
 * :mod:`~llmextract.grounding.walk`: :func:`ground`, the walk over any extraction;
 * :mod:`~llmextract.grounding.fields`: how each field is checked (markers, key rules for any schema);
 * :mod:`~llmextract.grounding.scopes`: claim scopes, the sentences a value may come from;
+* :mod:`~llmextract.grounding.tables`: which mentions lie in given sentences, tables built once per
+  article (so a claim's checks cost the same however long the text is);
 * the checks: :mod:`~llmextract.grounding.numbers`, :mod:`~llmextract.grounding.names`,
   :mod:`~llmextract.grounding.quotes`, :mod:`~llmextract.grounding.dates` (each says its verdicts);
 * :mod:`~llmextract.grounding.report`: the report and what each verdict means;

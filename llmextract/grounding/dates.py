@@ -22,10 +22,13 @@ from typing import Any
 from llmextract.grounding.fields import join
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import Ctx, Scopes
-from llmextract.grounding.tables import kept
+from llmextract.grounding.tables import PerArticle
 from llmextract.schema import DatePrecision, Verdict
 from llmextract.text.dates import DateMention, as_date, consistent, resolve
 from llmextract.text.index import EvidenceIndex
+
+#: The date phrases of an article that fix a day, by the published date they are read against.
+_DAYS: PerArticle[dict[dt.date | None, dict[dt.date, list[DateMention]]]] = PerArticle(lambda index: {})
 
 
 class DateCheck:
@@ -118,7 +121,11 @@ class DateCheck:
         """A date with no phrase: a date phrase of the text that resolves to it, in the claim's scope first."""
         rec = self.rec
         claim = ctx.claim
-        found = kept(self.index, f"days of the date phrases, published {self.published}", self._days).get(when)
+        by_published = _DAYS(self.index)
+        days = by_published.get(self.published)
+        if days is None:
+            days = by_published[self.published] = self._days()
+        found = days.get(when)
         if found:
             scoped = claim is not None and claim.is_claim and claim.anchored
             inside = [d for d in found if not scoped or claim.holds(d.start, d.end)]  # type: ignore[union-attr]

@@ -37,7 +37,7 @@ from rapidfuzz.distance import Levenshtein
 from llmextract.grounding.fields import SCOPED_NAMES
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import ClaimScope, Ctx
-from llmextract.grounding.tables import kept, overlaps
+from llmextract.grounding.tables import PerArticle, overlaps
 from llmextract.markers import Name
 from llmextract.schema import Verdict
 from llmextract.text.index import EvidenceIndex
@@ -57,6 +57,11 @@ _ATTACK_AFTER = re.compile(
     r"operations?|assaults?|offensive|sorties|campaign|fire)\b",
     re.I,
 )
+#: The back-references of an article that point to a place ("the same province").
+_PLACE_REFERENCES = PerArticle(lambda index: [ref for ref in index.back_references
+                                              if ref.kind == "place" and ref.target is not None])
+#: The names an unsupported name's reason lists, by kind.
+_LISTED: PerArticle[dict[str | None, str]] = PerArticle(lambda index: {})
 _ROLE_WORDS = {"claimant": "the claimant", "relay": "a relay", "source": "the source", "perpetrator": "the perpetrator",
                "place": "the place", "province": "the province", "country": "the country"}
 
@@ -179,10 +184,8 @@ class NameCheck:
     def _through_reference(self, value: str, claim: ClaimScope) -> _Inferred | None:
         """"In the same province" in the claim's scope, pointing to a place that is ``value``."""
         index, gaz = self.index, get_gazetteer()
-        places = kept(index, "place back-references",
-                      lambda: [ref for ref in index.back_references if ref.kind == "place" and ref.target is not None])
         # in the claim's own sentences: the sentence before may speak of another place
-        for ref in overlaps(index, places).within(claim.own):
+        for ref in overlaps(index, _PLACE_REFERENCES(index)).within(claim.own):
             ts, te = ref.target  # type: ignore[misc]
             target = index.text[ts:te]
             if not (fold(target) == fold(value) or gaz.same_place(target, value)
@@ -348,7 +351,10 @@ class NameCheck:
         return out + [f for _s, f in fuzzy]
 
     def _absent(self, value: str, marker: Name) -> str:
-        listed = kept(self.index, f"names of kind {marker.kind}", lambda: self._listed(marker.kind))
+        by_kind = _LISTED(self.index)
+        listed = by_kind.get(marker.kind)
+        if listed is None:
+            listed = by_kind[marker.kind] = self._listed(marker.kind)
         what = {"place": "places", "org": "parties", "person": "people"}.get(marker.kind or "", "names")
         return (f"{value!r} is not in the text, as written or as a known variant (folded, alias, gazetteer, "
                 f"transliteration, fuzzy >= {marker.threshold:.2f})" + (f"; {what} the text names: {listed}"

@@ -30,7 +30,7 @@ from typing import Any
 from llmextract.grounding.fields import NumberRole, last_key
 from llmextract.grounding.report import Recorder
 from llmextract.grounding.scopes import Ctx, Scope, Scopes, overlaps
-from llmextract.grounding.tables import Overlaps, kept
+from llmextract.grounding.tables import SCANNED, Overlaps, PerArticle
 from llmextract.grounding.tables import overlaps as overlaps_table
 from llmextract.markers import Grounded
 from llmextract.schema import Qualifier, Verdict
@@ -41,6 +41,7 @@ _SINGULAR_HEAD = re.compile(r"^(?:an?|one|the|another|this|that|his|her|their|mr
                             re.I)
 _PROPER = re.compile(r"^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z.'’-]+){1,3}$")
 _PAIR = re.compile(r"\band\s+(?:his|her|their|an?|the|another)\s", re.I)
+_VALUES_KEPT = 10_000  # tables of the mentions stating a value kept with an index (values asked: any number)
 _BREAKDOWNS = frozenset({"children", "women", "men"})
 _EVENT_NAMES = {"killed": "a killed figure", "injured": "a wounded figure",
                 "casualties": "a casualty figure (killed and wounded together)",
@@ -161,12 +162,17 @@ class NumberCheck:
                 reason=self._absent(value, home_mentions, home.spans, other_kinds))
 
     def _stating(self, value: int) -> Overlaps[NumberMention]:
-        """The mentions stating ``value`` (:meth:`EvidenceIndex.stating`), as a table kept per value: a
-        long text states a small figure many times."""
-        tables: dict[int, Overlaps[NumberMention]] = kept(self.index, "mentions by value", dict)
+        """The mentions stating ``value`` (:meth:`EvidenceIndex.stating`) as a table; a long list (a long
+        text states a small figure many times) is sorted once and kept per value."""
+        stating = self.index.stating(value)
+        if len(stating) <= SCANNED:
+            return Overlaps(stating)  # scanned: nothing to keep
+        tables = _BY_VALUE(self.index)
         got = tables.get(value)
         if got is None:
-            got = tables[value] = Overlaps(self.index.stating(value))
+            got = Overlaps(stating)
+            if len(tables) < _VALUES_KEPT:
+                tables[value] = got
         return got
 
     def _fitting(self, stating: list[NumberMention], role: NumberRole | None
@@ -215,7 +221,7 @@ class NumberCheck:
         if role is None or not role.people:
             return False
         index = self.index
-        for ref in kept(index, "number back-references", self._number_references).get(value, ()):
+        for ref in _NUMBER_REFERENCES(index).get(value, ()):
             if home is not None and not any(ref.start < b and ref.end > a for a, b in home.spans):
                 continue
             group = {"girls": "children", "boys": "children", "minors": "children", "civilians": "people",
@@ -227,14 +233,6 @@ class NumberCheck:
                          reason=f"{ref.text!r} refers back to {index.text[ts:te]!r}: {value}")
             return True
         return False
-
-    def _number_references(self) -> dict[int, list[BackReference]]:
-        """The back-references of the text that state a number ("as many women"), by the number, in text order."""
-        out: dict[int, list[BackReference]] = {}
-        for ref in self.index.back_references:
-            if ref.kind == "number" and ref.target is not None and ref.value is not None:
-                out.setdefault(ref.value, []).append(ref)
-        return out
 
     def _absent(self, value: int, near: list[NumberMention], spans: tuple[tuple[int, int], ...],
                 other_kinds: list[NumberMention]) -> str:
@@ -248,17 +246,8 @@ class NumberCheck:
         if near and spans:
             stated = "; ".join(f"{m.text!r} ({_bounds(m)})" for m in near[:5])
             return f"{value} is not stated in the text; the claim's own words state {stated}"
-        figures = kept(self.index, "figures in text order", self._figures)
+        figures = _FIGURES(self.index)
         return f"{value} is not stated anywhere in the text" + (f"; its figures are {figures}" if figures else "")
-
-    def _figures(self) -> str:
-        """The text's figures in the order their words first occur, as an unsupported figure's reason lists them."""
-        first: dict[str, int] = {}
-        for m in self.index.counts:
-            if m.text not in first:
-                found = self.index.find(m.text)
-                first[m.text] = found[0] if found else m.start
-        return ", ".join(sorted(first, key=first.__getitem__)[:10])
 
     def _grounded(self, path: str, raw: Any, value: int, m: NumberMention, suffix: str = "") -> None:
         if m.qualifier is Qualifier.vague:
@@ -276,9 +265,9 @@ class NumberCheck:
                  scope: Scope | None) -> bool:
         """value = a sum of 2-3 or a product of 2 figures, in one scope (or, without one, one sentence)."""
         groups: list[list[NumberMention]]
-        if scope is None:  # the pool is the index's counts or numbers: grouped by sentence once
-            groups = kept(self.index, "counts by sentence" if pool is self.index.counts else "numbers by sentence",
-                          lambda: self._by_sentence(pool))
+        if scope is None:  # the index's counts or numbers are grouped by sentence once
+            groups = _COUNTS_BY_SENTENCE(self.index) if pool is self.index.counts else \
+                _NUMBERS_BY_SENTENCE(self.index) if pool is self.index.numbers else _by_sentence(self.index, pool)
         else:
             groups = [pool]
         for group in groups:
@@ -296,12 +285,39 @@ class NumberCheck:
         return False
 
 
-    def _by_sentence(self, pool: list[NumberMention]) -> list[list[NumberMention]]:
-        """The mentions of each sentence, sentences in the order their first mention comes."""
-        by_sentence: dict[int, list[NumberMention]] = {}
-        for m in pool:
-            by_sentence.setdefault(self.index.sentence_at(m.start).index, []).append(m)
-        return list(by_sentence.values())
+def _number_references(index: EvidenceIndex) -> dict[int, list[BackReference]]:
+    """The back-references of the text that state a number ("as many women"), by the number, in text order."""
+    out: dict[int, list[BackReference]] = {}
+    for ref in index.back_references:
+        if ref.kind == "number" and ref.target is not None and ref.value is not None:
+            out.setdefault(ref.value, []).append(ref)
+    return out
+
+
+def _figures(index: EvidenceIndex) -> str:
+    """The text's figures in the order their words first occur, as an unsupported figure's reason lists them."""
+    first: dict[str, int] = {}
+    for m in index.counts:
+        if m.text not in first:
+            found = index.find(m.text)
+            first[m.text] = found[0] if found else m.start
+    return ", ".join(sorted(first, key=first.__getitem__)[:10])
+
+
+def _by_sentence(index: EvidenceIndex, pool: list[NumberMention]) -> list[list[NumberMention]]:
+    """The mentions of each sentence, sentences in the order their first mention comes."""
+    by_sentence: dict[int, list[NumberMention]] = {}
+    for m in pool:
+        by_sentence.setdefault(index.sentence_at(m.start).index, []).append(m)
+    return list(by_sentence.values())
+
+
+# Tables of one article (llmextract.grounding.tables), built when first asked for.
+_BY_VALUE: PerArticle[dict[int, Overlaps[NumberMention]]] = PerArticle(lambda index: {})
+_NUMBER_REFERENCES = PerArticle(_number_references)
+_FIGURES = PerArticle(_figures)
+_COUNTS_BY_SENTENCE = PerArticle(lambda index: _by_sentence(index, index.counts))
+_NUMBERS_BY_SENTENCE = PerArticle(lambda index: _by_sentence(index, index.numbers))
 
 
 def _bounds(m: NumberMention) -> str:

@@ -7,23 +7,19 @@ an :class:`Overlaps` table sorts a list of mentions by start once, so each quest
 bisection plus the mentions near the sentences asked about.
 
 Tables are kept with the article's :class:`~llmextract.text.index.EvidenceIndex`, in its
-``memo`` under this module's own key (:func:`overlaps`), and live as long as the index; a list
-the index's owner replaced is read afresh.
+``memo``, each under a :class:`PerArticle` key of the module that asks for it, and live as long
+as the index; a list the index's owner replaced is read afresh (:func:`overlaps`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from llmextract.text.index import EvidenceIndex
 
 T = TypeVar("T")
-
-
-def _span_of(item: Any) -> tuple[int, int]:
-    return item.start, item.end
 
 
 #: A list this short is scanned whole: sorting it would cost more than it saves.
@@ -38,31 +34,31 @@ class Overlaps(Generic[T]):
     :data:`SCANNED` items is scanned whole instead.
     """
 
-    def __init__(self, items: Sequence[T], span: Callable[[T], tuple[int, int]] = _span_of) -> None:
+    def __init__(self, items: Sequence[T]) -> None:
         self.items = items
-        spans = [span(x) for x in items]
-        self._spans = spans
         self._scanned = len(items) <= SCANNED
-        if self._scanned:
+        if self._scanned:  # starts and ends in the items' order
+            self._order: list[int] = []
+            self._starts = [x.start for x in items]  # type: ignore[attr-defined]
+            self._ends = [x.end for x in items]  # type: ignore[attr-defined]
             return
-        order = sorted(range(len(items)), key=lambda k: spans[k][0])
-        self._order = order
-        self._starts = [spans[k][0] for k in order]
-        self._ends = [spans[k][1] for k in order]
+        # in the order of the starts; ``_order`` maps back to the items' order
+        self._order = sorted(range(len(items)), key=lambda k: items[k].start)  # type: ignore[attr-defined]
+        self._starts = [items[k].start for k in self._order]  # type: ignore[attr-defined]
+        self._ends = [items[k].end for k in self._order]  # type: ignore[attr-defined]
         # an item starting more than the longest item's length before a span ends before it
-        self._longest = max((e - s for s, e in spans), default=0)
+        self._longest = max(e - s for s, e in zip(self._starts, self._ends, strict=True))
 
     def _hits(self, a: int, b: int) -> list[int]:
         """The positions (in the start order) of the items overlapping ``(a, b)``."""
         ends, starts = self._ends, self._starts
         return [k for k in range(bisect_left(starts, a - self._longest), bisect_left(starts, b)) if ends[k] > a]
 
-    def within(self, spans: Iterable[tuple[int, int]]) -> list[T]:
+    def within(self, spans: Sequence[tuple[int, int]]) -> list[T]:
         """The items overlapping any of ``spans``, in the items' own order."""
         if self._scanned:
-            spans = tuple(spans)
             out: list[T] = []
-            for x, (s, e) in zip(self.items, self._spans, strict=True):
+            for x, s, e in zip(self.items, self._starts, self._ends, strict=True):
                 for a, b in spans:
                     if s < b and e > a:
                         out.append(x)
@@ -72,11 +68,10 @@ class Overlaps(Generic[T]):
         found = sorted({order[k] for a, b in spans for k in self._hits(a, b)})
         return [self.items[i] for i in found]
 
-    def any_within(self, spans: Iterable[tuple[int, int]]) -> bool:
+    def any_within(self, spans: Sequence[tuple[int, int]]) -> bool:
         """Whether any item overlaps any of ``spans``."""
         if self._scanned:
-            spans = tuple(spans)
-            for s, e in self._spans:
+            for s, e in zip(self._starts, self._ends, strict=True):
                 for a, b in spans:
                     if s < b and e > a:
                         return True
@@ -84,23 +79,33 @@ class Overlaps(Generic[T]):
         return any(self._hits(a, b) for a, b in spans)
 
 
-_KEY = object()  # this module's key in index.memo
+_MISSING = object()
 
 
-def kept(index: EvidenceIndex, what: str, build: Callable[[], T]) -> T:
-    """A table of the article made by ``build`` when first asked for, and kept with the index under
-    ``what`` (a name the asking module owns)."""
-    memo = index.memo
-    key = (_KEY, what)
-    if key not in memo:
-        memo[key] = build()
-    return memo[key]  # type: ignore[return-value]
+class PerArticle(Generic[T]):
+    """A table of one article, made by ``build(index)`` when first asked for and kept in the index's
+    ``memo`` with this object as its key: a module's tables are its own and live as long as the index.
+    Made once, at module level (it holds how to build the table, never a table)."""
+
+    def __init__(self, build: Callable[[EvidenceIndex], T]) -> None:
+        self._build = build
+
+    def __call__(self, index: EvidenceIndex) -> T:
+        memo = index.memo
+        got = memo.get(self, _MISSING)
+        if got is _MISSING:
+            got = memo[self] = self._build(index)
+        return got  # type: ignore[return-value]
+
+
+#: The Overlaps tables of the index's own lists, by the list (replaced lists are read afresh).
+_LISTS: PerArticle[dict[int, tuple[Sequence[Any], int, Overlaps[Any]]]] = PerArticle(lambda index: {})
 
 
 def overlaps(index: EvidenceIndex, items: Sequence[T]) -> Overlaps[T]:
     """The :class:`Overlaps` table of one of the index's lists of mentions (``index.names``,
     ``index.counts``...), built when first asked for and kept with the index."""
-    tables: dict[int, tuple[Sequence[Any], int, Overlaps[Any]]] = index.memo.setdefault(_KEY, {})  # type: ignore[assignment]
+    tables = _LISTS(index)
     got = tables.get(id(items))
     if got is None or got[0] is not items or got[1] != len(items):
         got = tables[id(items)] = (items, len(items), Overlaps(items))
