@@ -1,23 +1,31 @@
 """Throughput of ``llmextract batch`` against a plain asyncio + openai client sending the same requests.
 
-    python benchmarks/batch_throughput.py [--articles 240] [--concurrency 16] [--latencies 0.1 1.0]
-                                          [--repeats 3] [--serve-articles 4] [--no-serve]
+    python benchmarks/batch_throughput.py [--articles 800] [--seconds 5] [--concurrency 16]
+                                          [--latencies 0.1 1.0] [--workers 2] [--repeats 5]
+                                          [--serve-articles 4] [--no-serve]
 
 (a) A fixed-latency scripted server (``python -m llmextract.testing.scripted``) in its own process: every
 reply takes the latency, so the ideal rate is concurrency / latency and whatever falls short of it
-is the client's own cost. Three clients, interleaved, ``--repeats`` times each:
+is the client's own cost. Each run is about ``--seconds`` long at the ideal rate (at most
+``--articles``). Four clients, interleaved, ``--repeats`` times each:
 
 * ``plain``: asyncio + ``openai.AsyncOpenAI``, a semaphore of ``--concurrency``, sending the very
   request bodies ``llmextract batch`` sends (recorded beforehand on a loopback scripted server) and
   parsing each reply into a ClaimList: the least any client must do.
 * ``batch``: what ``llmextract batch`` runs: JSONL input read lazily, the Pipeline (evidence index,
   hints, instructor over the openai client, grounding), one JSON line written and flushed per
-  article, no cache.
+  article, no cache; its CPU stages in threads of the process (``--workers 0``, the default).
+* ``batch --workers N``: the same with the CPU stages in N worker processes (started and ended
+  with each run; the run waits for them before its first article). Its throughput is given over
+  the whole run and over the run after the workers were ready (``after_start``), the figure to
+  compare with the others, whose imports and gazetteer were loaded by a warm-up run.
 * ``runner+llm``: the batch runner over the bare LLMExtractor (no evidence index, no grounding),
   to separate the runner's cost from the pipeline's.
 
-CPU time per article is this process's CPU time (``time.process_time``: every thread, never the
-server, which runs in another process) divided by the articles.
+CPU time per article is this process's CPU time (``time.process_time``: every thread) plus that of
+the worker processes the run started and ended (``RUSAGE_CHILDREN``, which counts children once they
+have ended and been waited for: the server, another child, ends only after every run), divided by
+the articles. Every figure is the median of the runs, with the lowest and highest beside it.
 
 ``runner only`` is the batch runner with an extractor that returns at once: its own CPU cost.
 
@@ -35,6 +43,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -140,18 +149,25 @@ def recorded_bodies(src: Path, work: Path, **options: Any) -> list[dict[str, Any
     return bodies
 
 
-async def run_batch_cli_path(url: str, model: str, src: Path, out: Path, concurrency: int,
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended and been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def run_batch_cli_path(url: str, model: str, src: Path, out: Path, concurrency: int, workers: int = 0,
                              **options: Any) -> dict[str, Any]:
-    """What ``llmextract batch SRC --out OUT --endpoint URL --model M --concurrency C --no-cache`` runs."""
+    """What ``llmextract batch SRC --out OUT --endpoint URL --model M --concurrency C --workers W --no-cache`` runs."""
     built = await build_endpoints([url], model=model, concurrency=concurrency, **options)
     try:
-        cpu0, t0 = time.process_time(), time.perf_counter()
+        cpu0, kids0, t0 = time.process_time(), children_cpu(), time.perf_counter()
         summary = await run_batch(iter_articles(src), built.endpoints, out, concurrency=concurrency,
-                                  handle_signals=False)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                                  handle_signals=False, workers=workers)
+        wall, cpu, kids = time.perf_counter() - t0, time.process_time() - cpu0, children_cpu() - kids0
     finally:
         await built.aclose()
-    return {"wall_s": wall, "cpu_s": cpu, "failures": summary.failed, "requests": summary.requests}
+    return {"wall_s": wall, "cpu_s": cpu + kids, "workers_cpu_s": kids, "workers_start_s": summary.workers_start_s,
+            "failures": summary.failed, "requests": summary.requests}
 
 
 async def run_runner_llm(url: str, model: str, src: Path, out: Path, concurrency: int) -> dict[str, Any]:
@@ -171,28 +187,39 @@ async def run_runner_llm(url: str, model: str, src: Path, out: Path, concurrency
 
 
 def summarise(runs: list[dict[str, Any]], n: int) -> dict[str, Any]:
-    walls = [r["wall_s"] for r in runs]
-    cpus = [r["cpu_s"] for r in runs]
-    return {
+    rates = [n / r["wall_s"] for r in runs]
+    cpus = [r["cpu_s"] / n * 1000 for r in runs]
+    out = {
         "runs": runs,
-        "articles_per_s": round(n / statistics.median(walls), 2),
-        "articles_per_s_each": [round(n / w, 2) for w in walls],
-        "cpu_ms_per_article": round(statistics.median(cpus) / n * 1000, 3),
+        "articles_per_s": round(statistics.median(rates), 2),
+        "articles_per_s_min_max": [round(min(rates), 2), round(max(rates), 2)],
+        "articles_per_s_each": [round(x, 2) for x in rates],
+        "cpu_ms_per_article": round(statistics.median(cpus), 3),
+        "cpu_ms_per_article_min_max": [round(min(cpus), 3), round(max(cpus), 3)],
         "failures": max(r["failures"] for r in runs),
     }
+    if any(r.get("workers_start_s") for r in runs):
+        after = [n / (r["wall_s"] - r["workers_start_s"]) for r in runs]
+        out["after_start_articles_per_s"] = round(statistics.median(after), 2)
+        out["after_start_articles_per_s_min_max"] = [round(min(after), 2), round(max(after), 2)]
+        out["workers_start_s"] = round(statistics.median(r["workers_start_s"] for r in runs), 3)
+        out["workers_cpu_ms_per_article"] = round(statistics.median(r["workers_cpu_s"] / n * 1000 for r in runs), 3)
+    return out
 
 
 # --------------------------------------------------------------------------- (a) scripted server
 
 
-def bench_scripted(n: int, concurrency: int, latency: float, repeats: int, work: Path) -> dict[str, Any]:
+def bench_scripted(n: int, concurrency: int, latency: float, repeats: int, workers: int, work: Path
+                   ) -> dict[str, Any]:
     articles = make_articles(n)
     src = work / f"articles_{n}.jsonl"
     write_jsonl(src, articles)
     model = "scripted-model"
     bodies = recorded_bodies(src, work, profile="json")
     server = ScriptedProcess(latency)
-    runs: dict[str, list[dict[str, Any]]] = {"plain": [], "batch": [], "runner+llm": []}
+    with_workers = f"batch --workers {workers}"
+    runs: dict[str, list[dict[str, Any]]] = {"plain": [], "batch": [], with_workers: [], "runner+llm": []}
     server_cpu: dict[str, float] = {k: 0.0 for k in runs}
     try:
         # warm-up: imports, connections, the gazetteer
@@ -208,6 +235,9 @@ def bench_scripted(n: int, concurrency: int, latency: float, repeats: int, work:
                 elif name == "batch":
                     r = asyncio.run(run_batch_cli_path(server.url, model, src, work / "out.jsonl", concurrency,
                                                        profile="json"))
+                elif name == with_workers:
+                    r = asyncio.run(run_batch_cli_path(server.url, model, src, work / "out_w.jsonl", concurrency,
+                                                       workers, profile="json"))
                 else:
                     r = asyncio.run(run_runner_llm(server.url, model, src, work / "out2.jsonl", concurrency))
                 server_cpu[name] += server.cpu() - before
@@ -218,9 +248,11 @@ def bench_scripted(n: int, concurrency: int, latency: float, repeats: int, work:
     for k in out:
         out[k]["server_cpu_ms_per_request"] = round(server_cpu[k] / (n * repeats) * 1000, 3)
     plain = out["plain"]
-    for k in ("batch", "runner+llm"):
+    for k in ("batch", with_workers, "runner+llm"):
         out[k]["vs_plain"] = round(out[k]["articles_per_s"] / plain["articles_per_s"], 3)
         out[k]["toolkit_cpu_ms_per_article"] = round(out[k]["cpu_ms_per_article"] - plain["cpu_ms_per_article"], 3)
+    w = out[with_workers]
+    w["after_start_vs_plain"] = round(w["after_start_articles_per_s"] / plain["articles_per_s"], 3)
     return {"articles": n, "concurrency": concurrency, "latency_s": latency, "repeats": repeats,
             "ideal_articles_per_s": round(concurrency / latency, 2), "clients": out}
 
@@ -325,11 +357,12 @@ def _short_texts() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=240, help="at most this many articles per run")
+    parser.add_argument("--articles", type=int, default=800, help="at most this many articles per run")
     parser.add_argument("--seconds", type=float, default=5.0, help="aim each run at about this long (ideal rate)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latencies", type=float, nargs="+", default=[0.1, 1.0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the batch --workers client")
     parser.add_argument("--serve-articles", type=int, default=4)
     parser.add_argument("--serve-concurrency", type=int, default=2)
     parser.add_argument("--serve-repeats", type=int, default=2)
@@ -344,7 +377,7 @@ def main() -> int:
         scripted = []
         for latency in [] if args.no_scripted else args.latencies:
             n = int(min(args.articles, max(64, args.concurrency / latency * args.seconds)))
-            scripted.append(bench_scripted(n, args.concurrency, latency, args.repeats, work))
+            scripted.append(bench_scripted(n, args.concurrency, latency, args.repeats, args.workers, work))
         serve = {"skipped": "--no-serve"} if args.no_serve else bench_serve(
             args.serve_articles, args.serve_concurrency, args.serve_repeats, work)
     result = {
@@ -366,7 +399,7 @@ def main() -> int:
     from rich.table import Table
 
     table = Table(title=f"batch throughput ({os.cpu_count()} CPUs; median of {args.repeats})", title_justify="left")
-    for col in ("server", "client", "articles", "articles/s", "vs plain", "client CPU ms/article",
+    for col in ("server", "client", "articles", "articles/s (min-max)", "vs plain", "client CPU ms/article (min-max)",
                 "toolkit CPU ms/article", "failures"):
         table.add_column(col, justify="left" if col in ("server", "client") else "right")
     table.add_row("none (returns at once)", "runner only", f"{runner['articles']:,}",
@@ -376,9 +409,16 @@ def main() -> int:
         label = (f"scripted {sc['latency_s'] * 1000:.0f} ms, c={sc['concurrency']} "
                  f"(ideal {sc['ideal_articles_per_s']:g}/s)")
         for name, c in sc["clients"].items():
-            table.add_row(label, name, f"{sc['articles']:,}", f"{c['articles_per_s']:.1f}",
-                          f"{c.get('vs_plain', 1.0):.3f}", f"{c['cpu_ms_per_article']:.2f}",
+            lo, hi = c["articles_per_s_min_max"]
+            clo, chi = c["cpu_ms_per_article_min_max"]
+            table.add_row(label, name, f"{sc['articles']:,}", f"{c['articles_per_s']:.1f} ({lo:.1f}-{hi:.1f})",
+                          f"{c.get('vs_plain', 1.0):.3f}", f"{c['cpu_ms_per_article']:.2f} ({clo:.2f}-{chi:.2f})",
                           f"{c.get('toolkit_cpu_ms_per_article', 0.0):.2f}", str(c["failures"]))
+            if "after_start_articles_per_s" in c:
+                lo, hi = c["after_start_articles_per_s_min_max"]
+                table.add_row(label, f"{name}, after its {c['workers_start_s']:.2f} s start",
+                              f"{sc['articles']:,}", f"{c['after_start_articles_per_s']:.1f} ({lo:.1f}-{hi:.1f})",
+                              f"{c['after_start_vs_plain']:.3f}", "", "", "")
     if "clients" in serve:
         label = f"llmextract serve ({serve['model']}), c={serve['concurrency']}"
         for name, c in serve["clients"].items():

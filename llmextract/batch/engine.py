@@ -3,7 +3,12 @@
 It takes articles from an async iterator (:func:`_aiter_threaded` turns a plain, possibly
 blocking, iterable into one, read in a thread through a bounded queue), answers what it can from
 the result cache, and sends the rest to the endpoint with the fewest requests outstanding
-(round-robin among equals), never more than that endpoint's limit at once. Each outcome, a result
+(round-robin among equals), never more than that endpoint's limit at once. For an endpoint whose
+extractor waits for a request slot (:func:`llmextract.extractors.slots.request_slot`: the
+pipelines ``build_endpoints`` and ``run_batch(workers=...)`` make), the limit is on its *requests*
+in flight, and a few more articles than that are admitted (:func:`_spare`), so that an article's
+CPU stages (its index before the request, grounding after) hold no request slot and the server
+always has its full share; for any other extractor, on its articles. Each outcome, a result
 or the error the article failed with, goes to ``emit`` as a :class:`~llmextract.batch.outcomes.BatchItem`,
 in input order when ``ordered``, else as it finishes. Per-article failures are outcomes, never
 exceptions of the run, with two exceptions that stop everything and are raised: an error of
@@ -37,6 +42,7 @@ from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.sources import BadRecord
 from llmextract.choices import DEFAULT_ARTICLE_TIMEOUT
 from llmextract.errors import ArticleTimeoutError, ConfigError
+from llmextract.extractors.slots import limit_requests
 from llmextract.schema import Article, ExtractionResult
 
 logger = logging.getLogger(__name__)
@@ -46,6 +52,11 @@ _END = object()  # the end of a queue's items
 #: The whole-article deadline, in seconds, unless a run sets its own: ten minutes, room for a
 #: 135M-parameter model on two CPU cores to answer a long article with its retries and re-asks.
 DEFAULT_ARTICLE_TIMEOUT_S = DEFAULT_ARTICLE_TIMEOUT  # one default, the extractor's own
+
+
+def _spare(limit: int) -> int:
+    """Articles admitted beyond an endpoint's request limit, to do their CPU stages while it is full."""
+    return max(2, limit // 4)
 
 
 def _is_fatal(exc: BaseException) -> bool:
@@ -72,7 +83,10 @@ class _Engine:
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
         self.endpoints = endpoints
-        self.limits = [ep.concurrency or concurrency for ep in endpoints]
+        self.limits = [ep.concurrency or concurrency for ep in endpoints]  # requests in flight, per endpoint
+        gated = [bool(getattr(ep.extract, "waits_for_request_slots", False)) for ep in endpoints]
+        self.slots = [asyncio.Semaphore(n) if g else None for n, g in zip(self.limits, gated, strict=True)]
+        self.admit = [n + _spare(n) if g else n for n, g in zip(self.limits, gated, strict=True)]  # articles
         self.outstanding = [0] * len(endpoints)
         self.cache = cache
         self.scopes = [ep.cache_scope for ep in endpoints]
@@ -122,13 +136,18 @@ class _Engine:
         self._wakeup.set()
 
     def _fail(self, exc: BaseException) -> None:
-        """An error of the run as a whole (the output cannot be written): stop everything."""
+        """An error of the run as a whole (the output cannot be written): stop everything, at once: the other
+        articles are cancelled now, so none waiting for the request slot it freed sends a request."""
         if self.fatal is None:
             self.fatal = exc
         self.interrupted = True
         self._hard_stop = True
         if self._dispatcher is not None:
             self._dispatcher.cancel()
+        me = asyncio.current_task()
+        for task in self.tasks:
+            if task is not me:
+                task.cancel()
         self._wakeup.set()
 
     # -- output
@@ -152,7 +171,7 @@ class _Engine:
         n = len(self.endpoints)
         for k in range(n):
             i = (self._rr + k) % n
-            if self.outstanding[i] < self.limits[i] and (best is None or self.outstanding[i] < self.outstanding[best]):
+            if self.outstanding[i] < self.admit[i] and (best is None or self.outstanding[i] < self.outstanding[best]):
                 best = i
         if best is not None:
             self._rr = (best + 1) % n
@@ -163,6 +182,7 @@ class _Engine:
         item = BatchItem.of(article, endpoint=ep.label, model=ep.model,
                             article=article if self.keep_articles else None)
         try:
+            limit_requests(self.slots[i])  # this task's requests (a context variable: this article's only)
             result = ep.extract(article)
             if inspect.isawaitable(result):
                 if self.article_timeout_s:

@@ -26,6 +26,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -140,6 +141,7 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
         return None
 
     pool: WorkerPool | None = None
+    waited = 0.0  # for the workers to start
     if workers:
         in_flight = sum(ep.concurrency or concurrency for ep in endpoints)
         pool, endpoints = worker_endpoints(endpoints, workers, keep=2 * in_flight + 16)
@@ -156,9 +158,14 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
     window = queue_size or max(2, sum(engine.limits))
     try:
         if pool is not None:
+            started = time.perf_counter()
             pool.start()
-            if not await pool.wait_ready():
+            ready = await pool.wait_ready()
+            waited = time.perf_counter() - started
+            if not ready:
                 logger.warning("batch: no worker process started; the CPU stages run in this process")
+            else:
+                logger.info("batch: %d worker process(es) ready in %.2fs", ready, waited)
         await engine.run(_aiter_threaded(articles, window, stop), grace_s)
     finally:
         stop.set()
@@ -182,6 +189,9 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
     summary.interrupted = engine.interrupted
     summary.unfinished = engine.unfinished
     summary.out = target.name
+    if pool is not None:
+        summary.workers = pool.size
+        summary.workers_start_s = round(waited, 4)
     logger.info("batch: %d article(s) written (%d ok, %d failed, %d cached, %d skipped) in %.1fs",
                 summary.articles, summary.ok, summary.failed, summary.cached, summary.skipped, summary.wall_s)
     return summary

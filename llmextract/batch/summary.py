@@ -41,6 +41,9 @@ class BatchSummary(BaseModel):
     wall_s: float = 0.0
     throughput: float = Field(0.0, description="Articles written per second of wall time.")
     per_endpoint: dict[str, int] = Field(default_factory=dict, description="Articles sent to each endpoint.")
+    workers: int = Field(0, description="Worker processes that ran the CPU stages (0: threads of this process).")
+    workers_start_s: float = Field(0.0, description="Seconds the run waited for its worker processes to start "
+                                                     "(part of wall_s).")
     interrupted: bool = False
     unfinished: int = Field(0, description="In-flight articles abandoned after the grace period (redone on resume).")
     out: str | None = None

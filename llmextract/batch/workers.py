@@ -17,7 +17,9 @@ run, which decides), and the kernel kills it if the run's process dies (``PR_SET
 stage that outlives its article's deadline (the article's error names the stage, as without workers)
 gets its worker killed and restarted; the other articles' jobs on it are sent again. A worker that
 dies fails the article whose stage it was running (an ``internal`` error naming the stage and the
-exit status) and its other jobs are sent again.
+exit status) and its other jobs are sent again. Jobs queued behind a stage that has run for over a
+second go to another worker (which builds the article's index again), so one slow article holds up
+no other.
 
 A run waits for its workers to start (each imports the pipeline and loads the gazetteer: about a
 second) before its first article; while none is ready (one that failed to start, or one restarting
@@ -58,6 +60,7 @@ logger = logging.getLogger(__name__)
 _HEADER = struct.Struct("!Q")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _STOP_WAIT_S = 2.0  # a closed worker's time to exit before it is killed
+_SLOW_S = 1.0  # a stage running this long makes its worker "stuck": the jobs queued behind it go elsewhere
 
 
 class WorkerError(LLMExtractError):
@@ -179,6 +182,7 @@ class _Job:
     args: tuple[Any, ...]
     stage: str
     future: asyncio.Future[Any]
+    moved: bool = False  # sent to another worker too (the first answer counts)
 
 
 @dataclass
@@ -193,6 +197,12 @@ class _Worker:
     jobs: OrderedDict[int, _Job] = field(default_factory=OrderedDict)
     sessions: int = 0  # articles whose index it keeps
     closing: bool = False
+    given_up: bool = False  # killed here for a stage nobody waits for: its other jobs are all sent again
+    head_since: float = 0.0  # when the job it is running (its oldest) began
+
+    def stuck(self, now: float) -> bool:
+        """Running one stage for longer than :data:`_SLOW_S`."""
+        return bool(self.jobs) and now - self.head_since > _SLOW_S
 
 
 def _is_ready(w: _Worker | None) -> bool:
@@ -216,6 +226,7 @@ class WorkerPool:
         self._keys = itertools.count()
         self._closed = False
         self._starting: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
         self.threads = _CpuPool(max_workers=2, name="llmextract-batch-start")  # until a worker is ready
 
     async def __aenter__(self) -> WorkerPool:
@@ -231,6 +242,7 @@ class WorkerPool:
         """Start every worker (in the background: :meth:`session` uses the ones that are ready)."""
         for slot in range(self.size):
             self._spawn(slot)
+        self._watchdog = asyncio.get_running_loop().create_task(self._watch())
 
     async def wait_ready(self, timeout: float = 30.0) -> int:
         """Wait until every worker started is ready or has failed (at most ``timeout`` s); the ready ones."""
@@ -282,6 +294,8 @@ class WorkerPool:
             return
         self._closed = True
         self.threads.close()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         for task in list(self._starting):
             task.cancel()
         live = [w for w in self.workers if w is not None]
@@ -298,6 +312,8 @@ class WorkerPool:
     def kill_now(self) -> None:
         """SIGKILL every worker at once (a run that cannot wait for them)."""
         self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         for w in self.workers:
             if w is not None:
                 self._kill(w)
@@ -327,6 +343,7 @@ class WorkerPool:
                     continue
                 job, ok, value = message
                 entry = w.jobs.pop(job, None)
+                w.head_since = time.monotonic()  # the next job (if any) begins
                 if entry is None or entry.future.done():
                     continue
                 if ok:
@@ -360,7 +377,7 @@ class WorkerPool:
                     job.future.set_exception(WorkerError(f"the run stopped while a worker process was "
                                                          f"running {job.stage}"))
             return
-        if pending:
+        if pending and not w.given_up:
             first = pending.pop(0)
             if not first.future.done():
                 first.future.set_exception(WorkerError(
@@ -397,16 +414,43 @@ class WorkerPool:
 
     def _send(self, w: _Worker, job: _Job) -> None:
         job_id = next(self._ids)
+        if not w.jobs:
+            w.head_since = time.monotonic()
         w.jobs[job_id] = job
         w.writer.write(_frame((job_id, job.op, job.args)))
 
+    def _elsewhere(self, w: _Worker) -> _Worker | None:
+        """A ready worker other than ``w``, not stuck, with the fewest jobs; None if there is none."""
+        now = time.monotonic()
+        others = [o for o in self.workers if o is not None and o is not w and not o.closing and _is_ready(o)
+                  and not o.stuck(now)]
+        return min(others, key=lambda o: len(o.jobs), default=None)
+
+    async def _watch(self) -> None:
+        """Every so often, send the jobs queued behind a stuck stage to another worker (which builds the
+        article's index again: it comes with every job), so one slow article does not hold up others."""
+        while not self._closed:
+            await asyncio.sleep(_SLOW_S / 4)
+            now = time.monotonic()
+            for w in self.workers:
+                if w is None or w.closing or not w.stuck(now):
+                    continue
+                for job in list(w.jobs.values())[1:]:
+                    other = None if job.moved or job.future.done() else self._elsewhere(w)
+                    if other is not None:
+                        job.moved = True
+                        self._send(other, job)
+
     async def call(self, slot: int, op: str, args: tuple[Any, ...], what: str) -> Any:
-        """Run ``op`` at the worker in ``slot``; a cancelled wait (a deadline) kills a worker running it."""
+        """Run ``op`` at the worker in ``slot`` (another one if that one is stuck in a stage); a cancelled wait
+        (a deadline) kills a worker running it."""
         w = self.workers[slot]
         if w is None:
             w = await self._ready_at(slot)
             if w is None:
                 raise WorkerError(f"no worker process to run {what}")
+        if w.stuck(time.monotonic()):
+            w = self._elsewhere(w) or w
         job = _Job(op, args, what, asyncio.get_running_loop().create_future())
         self._send(w, job)
         try:
@@ -419,10 +463,11 @@ class WorkerPool:
         """An article stopped waiting for ``job``: if its worker is running it, kill that worker (it is
         restarted, and its other jobs sent again); if it is still queued, it runs and is ignored."""
         for w in self.workers:
-            if w is not None and w.jobs and next(iter(w.jobs.values())) is job:
+            if w is not None and w.jobs and next(iter(w.jobs.values())) is job and not w.closing:
                 logger.warning("batch: worker process %d was still running %s past its article's deadline; "
                                "restarting it", w.slot, job.stage)
                 w.jobs.pop(next(iter(w.jobs)))
+                w.given_up = True
                 with contextlib.suppress(OSError):
                     w.proc.kill()
                 return
@@ -435,12 +480,13 @@ class WorkerPool:
 
     # -- routing
     def pick(self) -> int | None:
-        """The ready worker keeping the fewest articles, or None while none is ready."""
+        """The ready worker with the fewest jobs waiting (then: keeping the fewest articles), or None while none
+        is ready. Jobs first: a worker stuck in a stage keeps its one job until the article's deadline."""
         best: _Worker | None = None
         for w in self.workers:
             if w is None or w.closing or not _is_ready(w):
                 continue
-            if best is None or (w.sessions, len(w.jobs)) < (best.sessions, len(best.jobs)):
+            if best is None or (len(w.jobs), w.sessions) < (len(best.jobs), best.sessions):
                 best = w
         return None if best is None else best.slot
 
@@ -503,6 +549,10 @@ class _Session:
 class _WorkerRun:
     """A pipeline's ``arun`` for the engine: its CPU stages at a worker of ``pool`` (in-process threads
     until one is ready), telling :data:`~llmextract.batch.offload.stage` each step."""
+
+    #: Its requests wait for the engine's request slots (:mod:`llmextract.extractors.slots`), so the engine
+    #: bounds its requests in flight, not its articles.
+    waits_for_request_slots = True
 
     def __init__(self, pipeline: Any, pipeline_no: int, pool: WorkerPool) -> None:
         self.pipeline = pipeline

@@ -239,6 +239,8 @@ def summary_table(summary: BatchSummary, *, title: str = "batch summary") -> Any
         ("wall time", f"{s.wall_s:,.1f} s"),
         ("throughput", f"{s.throughput:,.2f} articles/s"),
     ]
+    if s.workers:
+        rows.append(("worker processes", f"{s.workers} (started in {s.workers_start_s:,.1f} s)"))
     if len(s.per_endpoint) > 1:
         for label, n in s.per_endpoint.items():
             rows.append((f"  via {label}", f"{n:,}"))

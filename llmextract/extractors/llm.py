@@ -81,6 +81,7 @@ from llmextract.extractors.profiles import GROUNDED_PROFILES, PROFILES, Profile,
 from llmextract.extractors.prompts import PromptSet
 from llmextract.extractors.replies import Facts
 from llmextract.extractors.replies import postprocess as postprocess  # its home before replies.py
+from llmextract.extractors.slots import request_slot
 from llmextract.schema import (
     Article,
     ClaimList,
@@ -608,14 +609,15 @@ class LLMExtractor:
                     attempts += 1
                     if run is not None:
                         run.requests += 1
-                    seconds, by_article = self._attempt_time(what, deadline, attempts - 1)
-                    try:
-                        async with asyncio.timeout(seconds):
-                            return await fn()
-                    except TimeoutError:
-                        if by_article:
-                            raise self._article_timeout(what, attempts) from None
-                        raise _RequestTimeout(seconds) from None
+                    async with request_slot():  # a batch's limit of requests in flight; the time starts after
+                        seconds, by_article = self._attempt_time(what, deadline, attempts - 1)
+                        try:
+                            async with asyncio.timeout(seconds):
+                                return await fn()
+                        except TimeoutError:
+                            if by_article:
+                                raise self._article_timeout(what, attempts) from None
+                            raise _RequestTimeout(seconds) from None
         except ArticleTimeoutError:
             raise
         except (openai.APIError, transport.ReplyTooLarge, _RequestTimeout, OSError) as exc:
