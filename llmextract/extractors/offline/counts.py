@@ -230,6 +230,20 @@ def _group_at(text: str, mentions: list[NumberMention], i: int) -> list[NumberMe
     return group
 
 
+def _holds(index: EvidenceIndex, sent: Sentence, *words: str) -> bool:
+    """Whether the sentence holds one of ``words`` (in lower case, in any case in the text): a pattern that needs
+    one of them is not tried on a sentence without. Read in the index's lowered text; a text that lowering would
+    misplace (see llmextract.text.caseless) is said to hold them all."""
+    low = index.lowered
+    return low is None or not _as_written(sent) or any(low.find(word, sent.start, sent.end) >= 0 for word in words)
+
+
+def _as_written(sent: Sentence) -> bool:
+    """Whether the sentence as read is its text as written: the index removed no invisible mark from it (the rules
+    read ``sent.text``, the scans of the whole text read it with its marks)."""
+    return len(sent.text) == sent.end - sent.start
+
+
 def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
     """Attach each count mention of a sentence to the casualty cue it counts."""
     text = index.text
@@ -239,8 +253,8 @@ def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
     mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
     if not mentions:
         return []
-    among_dead = bool(_AMONG_DEAD.search(sent.text))
-    toll = _TOLL.search(sent.text)
+    among_dead = _holds(index, sent, "among") and bool(_AMONG_DEAD.search(sent.text))
+    toll = _TOLL.search(sent.text) if _holds(index, sent, "toll", "number") else None
     attaches: list[Attach] = []
     grouped: set[int] = set()
     for i, m in enumerate(mentions):
@@ -629,7 +643,8 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
                 s, e = m.start(1), m.end(1)
                 attaches.append(Attach(NumberMention(s, e, text[s:e], a.mention.low, a.mention.high,
                                                      a.mention.qualifier, s, e, "same"), role, a.distance))
-    if cued and not any(a.role == "injured" for a in attaches):
+    if (cued or not _as_written(sent)) and not any(a.role == "injured" for a in attaches) \
+            and _holds(index, sent, "some", "many"):
         m = _SOME_INJURED.search(sent.text)
         if m is not None:
             s, e = sent.start + m.start(1), sent.start + m.end(1)
