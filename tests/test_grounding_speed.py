@@ -137,3 +137,28 @@ def test_a_value_copied_from_a_far_claim_is_misattached_to_that_claim() -> None:
     assert "another claim's evidence (claims[0])" in found.reason
     assert report.by_path[f"claims[{2 * copies - 1}].killed.low"].verdict.value == "misattached"
     assert report.by_path[f"claims[{2 * copies - 2}].killed.low"].verdict.value == "exact"
+
+
+def test_grounding_leaves_no_reference_cycle_through_the_index() -> None:
+    """What grounding keeps with an index (name searches, tables) holds no reference back to the run or
+    the index: a dropped index is freed at once, not left for the cyclic garbage collector."""
+    import gc
+    import weakref
+
+    claims = {"claims": [{"source": "the health ministry", "town": "Hodeidah", "deaths": 101,
+                          "quote": "101 people were killed when warplanes struck a market in Hodeidah"},
+                         {"source": "a local official", "town": "Mocha", "deaths": 301,
+                          "quote": "301 fishermen died in a strike near Mocha"}]}
+    index = EvidenceIndex.build(_text(3))
+    assert ground(claims, index).ok  # fills the index's memo with name searches
+    assert index.memo
+    ref = weakref.ref(index)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ground(claims, index)  # a second run, as a re-ask makes
+        del index
+        assert ref() is None
+    finally:
+        if enabled:
+            gc.enable()

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from rapidfuzz.distance import Levenshtein
 
@@ -264,33 +264,43 @@ class NameCheck:
             if len(memo) < _MEMO_MAX:
                 memo[key] = got
         steps, groups = got  # type: ignore[misc]
-        for k, step in enumerate(steps):
+        for k, (how, what) in enumerate(steps):
             group = groups.get(k)
             if group is None:
-                hits = step()
+                hits = self._step(how, what)
                 group = groups[k] = (hits, [h[1][0] for h in hits])  # the same whoever computes it first
             yield group
 
-    def _steps(self, value: str, marker: Name) -> list[Callable[[], list[_Found]]]:
-        """The cheap kinds of match, in order, for the name and for it without a leading "the"."""
+    def _steps(self, value: str, marker: Name) -> list[tuple[str, str]]:
+        """The cheap kinds of match, in order, for the name and for it without a leading "the": (how, what)
+        pairs :meth:`_step` searches (plain data: what the index keeps holds nothing of this run)."""
         v = value.strip()
         forms = [v] + ([v[4:]] if v.lower().startswith("the ") else [])
-        index = self.index
-        steps: list[Callable[[], list[_Found]]] = []
+        steps: list[tuple[str, str]] = []
         for form in forms:
             key = fold(form)
-            steps.append(lambda f=form: [(Verdict.exact, span, None, "appears verbatim")
-                                         for span in index.find_words(f)])
+            steps.append(("verbatim", form))
             if not key:
                 continue
-            steps.append(lambda k=key: [(Verdict.normalized, (n.start, n.end), None, f"{n.text!r} {_FOLDED}")
-                                        for n in index.names_folding_to(k)])
-            steps.append(lambda f=form: self._aliases(f))
-            steps.append(lambda k=key: [(Verdict.normalized, (s, e), None, f"{index.text[s:e]!r} {_FOLDED}")
-                                        for s, e in index.find_all_folded(k)])
+            steps += [("folded name", key), ("alias", form), ("folded words", key)]
             if marker.kind in (None, "place"):
-                steps.append(lambda f=form: self._variants(f))
+                steps.append(("gazetteer", form))
         return steps
+
+    def _step(self, how: str, what: str) -> list[_Found]:
+        """The hits of one kind of match (:meth:`_steps`), in text order."""
+        index = self.index
+        if how == "verbatim":
+            return [(Verdict.exact, span, None, "appears verbatim") for span in index.find_words(what)]
+        if how == "folded name":
+            return [(Verdict.normalized, (n.start, n.end), None, f"{n.text!r} {_FOLDED}")
+                    for n in index.names_folding_to(what)]
+        if how == "alias":
+            return self._aliases(what)
+        if how == "folded words":
+            return [(Verdict.normalized, (s, e), None, f"{index.text[s:e]!r} {_FOLDED}")
+                    for s, e in index.find_all_folded(what)]
+        return self._variants(what)  # "gazetteer"
 
     def _aliases(self, value: str) -> list[_Found]:
         canon = canonical_alias(value)
