@@ -19,7 +19,7 @@ from llmextract import extract
 from llmextract.extractors.offline import attribution, counts, extract_offline, perpetrators
 from llmextract.extractors.offline.attribution import sentence_speech
 from llmextract.extractors.offline.counts import sentence_figures
-from llmextract.extractors.offline.scan import by_first_letter
+from llmextract.extractors.offline.patterns import by_first_letter
 from llmextract.schema import Article
 from llmextract.text.index import EvidenceIndex
 

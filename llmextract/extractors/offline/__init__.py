@@ -11,7 +11,9 @@ One module per question the rules answer, each asking the index only:
 * :mod:`.attribution`: who says so (claimant, relays, outlet);
 * :mod:`.places`: where it happened;
 * :mod:`.claims`: sentences grouped into claims (incident, tally, allegation), and the claim built;
-* :mod:`.scoring`: the figure a one-event benchmark compares (WAD).
+* :mod:`.scoring`: the figure a one-event benchmark compares (WAD);
+* :mod:`.scan`: what is read once per article and kept with its index (``index.memo``);
+* :mod:`.patterns`: the rules' patterns compiled so their word lists are tried letter by letter.
 """
 
 from llmextract.extractors.offline.claims import extract_offline

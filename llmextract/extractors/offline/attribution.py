@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from llmextract.extractors.offline.scan import Scan, compiled, per_index
+from llmextract.extractors.offline.patterns import compiled
+from llmextract.extractors.offline.scan import Scan, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|states|noted|added|adds|claimed|claims|"

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from llmextract._version import __version__
 from llmextract.extractors.offline.attribution import SPEECH, SPEECH_SCAN, Speech, resolve_reference, sentence_speech
 from llmextract.extractors.offline.counts import sentence_figures
+from llmextract.extractors.offline.patterns import compiled
 from llmextract.extractors.offline.perpetrators import find_perpetrator, party_named
 from llmextract.extractors.offline.places import back_place, claim_place, is_reference_point
-from llmextract.extractors.offline.scan import Scan, compiled, per_index
+from llmextract.extractors.offline.scan import Scan, per_index
 from llmextract.schema import (
     Article,
     Attribution,

@@ -14,7 +14,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from llmextract.extractors.offline.scan import compiled, per_index
+from llmextract.extractors.offline.patterns import compiled
+from llmextract.extractors.offline.scan import per_index
 from llmextract.schema import Qualifier
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.numbers import NumberMention

@@ -20,7 +20,8 @@ from __future__ import annotations
 import bisect
 import re
 
-from llmextract.extractors.offline.scan import compiled, per_index
+from llmextract.extractors.offline.patterns import compiled
+from llmextract.extractors.offline.scan import per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from llmextract.extractors.offline.scan import compiled
+from llmextract.extractors.offline.patterns import compiled
 from llmextract.schema import Place
 from llmextract.text.folding import fold
 from llmextract.text.gazetteer import get_gazetteer

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from llmextract.extractors.offline.scan import compiled
+from llmextract.extractors.offline.patterns import compiled
 from llmextract.schema import Claim, ClaimKind, Count, ExtractionResult, Qualifier, Victims
 from llmextract.text.index import EvidenceIndex
 from llmextract.text.victims import victims_after
