@@ -22,6 +22,8 @@ from llmextract.text.caseless import CaselessPattern
 from llmextract.text.index import EvidenceIndex
 
 _T = TypeVar("_T")
+
+
 def per_index(index: EvidenceIndex, key: object, build: Callable[[], _T]) -> _T:
     """``index.memo[key]``, made by ``build()`` the first time it is asked for."""
     memo = index.memo
