@@ -49,7 +49,10 @@ def by_first_letter(alternation: str) -> str:
 
 
 def compiled(source: str, flags: int = 0) -> re.Pattern[str]:
-    """``re.compile(source, flags)``, its alternations tried letter by letter (:func:`letter_by_letter`)."""
+    """``re.compile(source, flags)``, its alternations tried letter by letter (:func:`letter_by_letter`). A verbose
+    pattern is compiled as it is (its spaces are not literals)."""
+    if flags & re.VERBOSE or "(?x" in source:
+        return re.compile(source, flags)
     return re.compile(letter_by_letter(source), flags)
 
 
