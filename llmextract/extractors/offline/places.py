@@ -31,6 +31,7 @@ _REFERENCE_BEFORE = compiled(
     r"|(?<!the\s)\b" + _DIRECTION + r"\s+of)"
     r"\s+(?:the\s+)?(?:(?:provincial|regional|district|state|national|Syrian|Iraqi)\s+)?"
     r"(?:(?:capital|city|town|village|border\s+town|port\s+city)(?:\s+city)?(?:\s+of)?\s+)?$", re.I)
+_DIGIT = re.compile(r"\d")
 # Words that point back to a place named before: "in the same province", "on the city"
 _BACK = compiled(r"\b(?:in|on|at|near|across|inside|around|against|to)\s+the\s+(same\s+)?"
                  r"(province|governorate|region|district|city|town|village|area|camp|settlement)\b"
@@ -41,8 +42,14 @@ def is_reference_point(index: EvidenceIndex, n: NameMention) -> bool:
     """Whether the name is named only to say where something else is ("20 km south of X", "north of Y").
 
     Read from the words just before the name, as the index's reference points are (a local look: the
-    extractor asks it of a few names, where the index scans the whole text)."""
-    return bool(_REFERENCE_BEFORE.search(index.text, max(0, n.start - 80), n.start))
+    extractor asks it of a few names, where the index scans the whole text). A reference point needs a
+    distance (a digit) or a direction before the name: the pattern is tried only where there is one."""
+    start = max(0, n.start - 80)
+    low = index.lowered
+    if low is not None and not _DIGIT.search(index.text, start, n.start) \
+            and not any(low.find(word, start, n.start) >= 0 for word in ("north", "south", "east", "west")):
+        return False
+    return bool(_REFERENCE_BEFORE.search(index.text, start, n.start))
 
 
 def back_place(index: EvidenceIndex, sents: list[Sentence], earlier: list[Place]) -> Place | None:
