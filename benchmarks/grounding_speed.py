@@ -10,6 +10,9 @@ On the sample articles and their gold extractions (``examples/gold``), in one ru
   call on a fresh index, which builds the index's look-up tables grounding asks for) and warm;
 * grounding the offline extractor's results on the first ``--wad`` WAD rows (short reports, one
   or two claims each), cold;
+* linearity: the five samples joined and written out ``--lengths`` times (1, 8, 32: up to 170
+  claims over 416,000 characters), the offline extractor's claims of the whole text grounded
+  cold, as milliseconds per 1,000 characters (flat when grounding is linear in the text's length);
 * aligning every quote of the extraction (evidence quotes, count and date phrases) with the
   grounding layer (``ground`` over the quotes as Evidence objects) and with langextract's
   resolver (``Resolver().align`` of the same strings as Extractions, exact then fuzzy, its
@@ -79,6 +82,45 @@ def cpu_ms(wall: list[float]) -> float:
     return median_ms(CPU[id(wall)])
 
 
+def linearity(times: list[int], articles: list[Article], repeat: int = 3) -> list[dict[str, Any]]:
+    """Ground the offline extractor's claims of the samples joined and written out ``n`` times, cold (a
+    fresh index each run, built outside the timing): CPU ms in all and per 1,000 characters, also with
+    the cyclic garbage collector paused (its full collections cost more as the process's heap grows)."""
+    import gc
+
+    from llmextract.extractors.derive import derive
+    from llmextract.extractors.offline import extract_offline
+
+    joined = "\n\n".join(a.text for a in articles)
+    out = []
+    for n in times:
+        article = Article(text="\n\n".join([joined] * n))
+        index = EvidenceIndex.build(article)
+        result = derive(extract_offline(article, index), index)
+        walls, cpus, paused = [], [], []
+        for k in range(2 * repeat):
+            fresh = EvidenceIndex.build(article)
+            gc.collect()
+            if k % 2:
+                gc.disable()
+            c, t = time.thread_time(), time.perf_counter()
+            ground(result, fresh)
+            wall, cpu = time.perf_counter() - t, time.thread_time() - c
+            gc.enable()
+            if k % 2:
+                paused.append(cpu)
+            else:
+                walls.append(wall)
+                cpus.append(cpu)
+        cpu_ms, paused_ms = median_ms(cpus), median_ms(paused)
+        out.append({"times": n, "chars": len(article.text), "claims": len(result.claims),
+                    "ground_cold_ms": median_ms(walls), "ground_cold_cpu_ms": cpu_ms,
+                    "cpu_ms_per_1k_chars": round(1000 * cpu_ms / len(article.text), 4),
+                    "ground_cold_cpu_ms_gc_paused": paused_ms,
+                    "cpu_ms_per_1k_chars_gc_paused": round(1000 * paused_ms / len(article.text), 4)})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=50)
@@ -86,6 +128,8 @@ def main() -> None:
     parser.add_argument("--wad", type=int, default=200,
                         help="also time grounding the offline extractions of the first N WAD rows (0: skip)")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "wad_dev.jsonl")
+    parser.add_argument("--lengths", default="1,8,32",
+                        help="the samples joined and written out this many times, for the linearity rows ('': skip)")
     parser.add_argument("--langextract-path", type=Path, default=None,
                         help="a folder langextract was installed into (pip install --target DIR langextract), "
                              "searched after the venv's own packages")
@@ -212,6 +256,8 @@ def main() -> None:
             "median_ground_cold_cpu_ms": median_ms(cpus),
             "p90_ground_cold_ms": round(1000 * sorted(walls)[int(0.9 * (len(walls) - 1))], 4),
         }
+    if args.lengths:
+        summary["linearity"] = linearity([int(x) for x in args.lengths.split(",")], [a for _s, a, _r in cases])
     try:
         import os
 
@@ -238,6 +284,9 @@ def main() -> None:
             "index's look-up tables that grounding asks for (built on first use), warm re-grounds with them built",
             "quotes: every evidence quote, count phrase and date phrase of the gold extraction; langextract aligns "
             "them with Resolver().align (its defaults: exact, then fuzzy LCS)",
+            "linearity: the samples joined and written out N times (a repeated text: each quote occurs N times, "
+            "which the index's quote search pays for); gc_paused: the same runs with the cyclic garbage "
+            "collector paused, whose full collections cost more as the process's heap grows",
         ],
     }
     print(f"{'article':<22} {'chars':>6} {'quotes':>6} {'index ms':>9} {'ground cold':>11} {'warm ms':>8} "
@@ -256,6 +305,10 @@ def main() -> None:
           f"cold / {c['median_ground_warm_ms']} ms warm; quotes/s: llmextract {c['quotes_per_s_llmextract']}, "
           f"langextract {c['quotes_per_s_langextract']} (x{c['speedup_vs_langextract']}); "
           f"load average {s['load_average_1m_at_end']}")
+    for row in s.get("linearity", []):
+        print(f"samples joined x{row['times']:<3} {row['chars']:>7} chars {row['claims']:>4} claims: ground cold "
+              f"{row['ground_cold_cpu_ms']:>9.2f} ms CPU = {row['cpu_ms_per_1k_chars']:.3f} ms per 1k chars "
+              f"({row['cpu_ms_per_1k_chars_gc_paused']:.3f} with the cyclic GC paused)")
     if "wad_offline" in s:
         w = s["wad_offline"]
         print(f"WAD rows (offline extractions, {w['rows']} rows, median {w['median_findings']} findings): ground "
