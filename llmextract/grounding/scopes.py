@@ -104,7 +104,7 @@ class Others:
     def whose(self, s: int, e: int) -> str | None:
         return self.siblings.whose(s, e, self.mine)
 
-    def hold_inside(self, s: int, e: int) -> bool:
+    def holds_inside(self, s: int, e: int) -> bool:
         return self.siblings.holds_inside(s, e, self.mine)
 
 
@@ -410,7 +410,7 @@ class Scopes:
             return None
         where = f"“{self.index.context(s, e)}”"
         foreign = ctx.foreign
-        if foreign is not None and foreign.hold_inside(s, e):
+        if foreign is not None and foreign.holds_inside(s, e):
             whose = ctx.claim.whose(s, e) if ctx.claim is not None else None
             return f"found in {where}, which is another claim's evidence" + (f" ({whose})" if whose else "") + \
                 ", not this claim's"
