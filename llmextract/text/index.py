@@ -266,6 +266,20 @@ class EvidenceIndex:
             return offset
         return bisect.bisect_left(back, offset)
 
+    def offset_in(self, sent: Sentence, i: int) -> int:
+        """The offset in :attr:`text` of position ``i`` of ``sent.text``, the sentence as read (its invisible
+        marks removed, so a match in ``sent.text`` at ``i`` is not always at ``sent.start + i``)."""
+        if self._back is None:
+            return sent.start + i
+        return self._back[self._scan_sentences[sent.index][0] + i]
+
+    def span_in(self, sent: Sentence, s: int, e: int) -> tuple[int, int]:
+        """The span of :attr:`text` that ``sent.text[s:e]`` was read from (see :meth:`offset_in`)."""
+        if self._back is None:
+            return sent.start + s, sent.start + e
+        base = self._scan_sentences[sent.index][0]
+        return self._orig(base + s, base + e)
+
     # -- locating ---------------------------------------------------------------------------
     def sentence_at(self, offset: int) -> Sentence:
         i = bisect.bisect_right(self._sentence_starts, offset) - 1

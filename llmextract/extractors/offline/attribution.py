@@ -468,7 +468,7 @@ def resolve_reference(index: EvidenceIndex, anaphor: str, before: int, *, lookba
             # "the ministry, in two separate letters ..., denounced", "the ministry sent a letter": its author
             m = re.search(rf",?\s*\b(?:in|sent|through|with|issued|released|published|wrote)\s+(?:a|an|two|three|"
                           rf"several|\w+)\s+(?:separate\s+)?(?:[\w-]+\s+)?{noun}s?\b", sent.text, re.I)
-            span = trailing_np(index.text, sent.start, sent.start + m.start()) if m else None
+            span = trailing_np(index.text, sent.start, index.offset_in(sent, m.start())) if m else None
             if span is not None:
                 return _clean(index.text[span[0]:span[1]]), i
             continue

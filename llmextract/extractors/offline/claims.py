@@ -179,9 +179,10 @@ def _drafts(index: EvidenceIndex) -> list[_Draft]:
                 drafts.append(_Draft([sent], casualties=casualties[0]))
             charge = _ALLEGE.search(sent.text) if SPEECH_SCAN.any_within(index, sent.start, sent.end) else None
             if charge:
-                sp = sentence_speech(index, sent, focus=sent.start + charge.start())
+                at = index.offset_in(sent, charge.start())
+                sp = sentence_speech(index, sent, focus=at)
                 if sp.claimant or sp.anaphor:  # a charge someone makes, not the outlet's own narration
-                    drafts.append(_Draft([sent], kind=ClaimKind.allegation, anchor=sent.start + charge.start()))
+                    drafts.append(_Draft([sent], kind=ClaimKind.allegation, anchor=at))
             if not figures:
                 continue
         for k, (cs, ce, part) in enumerate(_source_clauses(index, sent, figures)):
@@ -367,7 +368,7 @@ def _day_reference(index: EvidenceIndex, sent: Sentence, published: dt.date | No
     m = _DAY_SHIFT.search(sent.text)
     if m is None:
         return None
-    s, e = sent.start + m.start(), sent.start + m.end()
+    s, e = index.span_in(sent, m.start(), m.end())
     dates = [d for d in index.dates_in(sent.start, sent.end) if not _DAY_SHIFT.fullmatch(d.text)]
     anchor = next((d for d in dates if e <= d.start <= e + 12), None) or next(
         (d for d in reversed(dates) if d.end <= s), None)

@@ -285,7 +285,7 @@ def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
     for m in mentions:
         if m.start in grouped:
             continue
-        if toll and m.start == sent.start + toll.end():
+        if toll and m.start == index.offset_in(sent, toll.end()):
             attaches.append(Attach(m, "killed", -1))  # "the death toll rose to 16": the latest figure
             continue
         after = text[m.end:sent.end]
@@ -415,7 +415,7 @@ def singular_victim(index: EvidenceIndex, sent: Sentence) -> NumberMention | Non
         if pattern is _SINGULAR_START and m.group("np"):
             head = re.match(r"\S+\s+" + _SINGULAR_NOUN + r"\b", sent.text[s:s + 60])
             e = max(e, s + head.end()) if head else e  # "A liberal blogger", not "A liberal"
-        start, end = sent.start + s, sent.start + e
+        start, end = index.span_in(sent, s, e)
         phrase = index.text[start:end]
         people = 2 if pattern is _PAIR_SUBJECT or re.search(r"\band\s+(?:his|her|their|an?|the)\s", phrase) \
             or _ALONG_WITH_ONE.match(sent.text[m.end():]) else 1
@@ -648,7 +648,7 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
             and _holds(index, sent, "some", "many"):
         m = _SOME_INJURED.search(sent.text)
         if m is not None:
-            s, e = sent.start + m.start(1), sent.start + m.end(1)
+            s, e = index.span_in(sent, m.start(1), m.end(1))
             attaches.append(Attach(NumberMention(s, e, text[s:e], None, None, Qualifier.vague, s, e, "vague"),
                                    "injured", 0))
     return attaches
