@@ -8,9 +8,10 @@
         print(outcome.article_id, outcome.kind if isinstance(outcome, BatchItem) else len(outcome.claims))
 
 The runner reads its input lazily through a bounded queue, keeps at most ``concurrency``
-articles in flight per endpoint (a new article goes to the endpoint with the fewest
-outstanding requests), and appends one JSON line per article as soon as it finishes, a
-result or an error record alike, so memory follows the concurrency, never the input size.
+requests in flight per endpoint (articles, for extractors that do not wait for request slots;
+a new article goes to the endpoint with the fewest outstanding), and appends one JSON line
+per article as soon as it finishes, a result or an error record alike, so memory follows the
+concurrency, never the input size.
 A run locks its output (a second run on it refuses, naming the first's pid). ``resume=True``
 skips every article whose current record (the last whole line of its id) is a result of the
 same text, and does the rest again, failed ones included (``skip_failed=True`` keeps those);
@@ -19,7 +20,8 @@ point and resumed ends with exactly one record per article. An error no retry ca
 refused key, a model the server lacks) stops the run at once. Every article has a
 whole-article deadline (600 s by default). SIGINT or SIGTERM stops taking new articles and
 gives the ones in flight ``grace_s`` seconds to finish (a second signal abandons them);
-whatever was not written is done on resume.
+whatever was not written is done on resume. ``workers=N`` runs the CPU stages (the evidence
+index, grounding, the result's JSON) in N worker processes that live as long as the run.
 
 The modules, one idea each::
 
@@ -27,6 +29,7 @@ The modules, one idea each::
     endpoints.py  the endpoints a batch runs on (BatchEndpoint) and building them from URLs
     engine.py     the async engine: bounded read-ahead, endpoint sharing, the result cache, deadlines, stop
     offload.py    CPU work off the event loop: daemon worker threads, the pipeline run that uses them
+    workers.py    CPU work in worker processes (run_batch(workers=N)): the pool, its wire, the worker's loop
     outcomes.py   one article's outcome, a result or a typed error, and its output record (BatchItem)
     output.py     the output file: its lock, the writer, the resume scan, compaction, read_records
     cache.py      the on-disk result cache (ResponseCache)

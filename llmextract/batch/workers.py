@@ -7,7 +7,7 @@ shares the GIL with them. An article's index is needed before its request (the p
 grounded schema) and after its reply (the strict validator, grounding), and pickling it costs about
 as much as building it, so it never travels: an article's stages all go to the worker that read it
 (:class:`_Session`), which keeps the index (a bounded table, an entry dropped when the article ends)
-and sends back only what the loop needs: the hints and schema (:class:`~llmextract.extractors.llm.Facts`),
+and sends back only what the loop needs: the hints and schema (:class:`~llmextract.extractors.replies.Facts`),
 the validator's problems, the result as JSON. Every message carries the article, so a worker that
 no longer holds its index (restarted, or evicted) builds it again: correct, never lost.
 
@@ -26,8 +26,9 @@ second) before its first article; while none is ready (one that failed to start,
 alone) articles run in-process (:mod:`~llmextract.batch.offload`'s threads), with the same results.
 
 Wire format: a frame is an 8-byte big-endian length and a pickle. The first frame to a worker holds
-the pipelines' recipes (:meth:`~llmextract.pipeline.Pipeline.recipe`: no client, no key); it answers
-``("ready",)``. Then ``(job, op, args)`` in, ``(job, ok, value)`` out, jobs done in the order sent.
+the pipelines' recipes (:meth:`~llmextract.pipeline.Pipeline.recipe`: a class and a policy; no endpoint,
+client or key: a worker makes no request and never loads openai); it answers ``("ready",)``. Then
+``(job, op, args)`` in, ``(job, ok, value)`` out, jobs done in the order sent.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ _HEADER = struct.Struct("!Q")
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _STOP_WAIT_S = 2.0  # a closed worker's time to exit before it is killed
 _SLOW_S = 1.0  # a stage running this long makes its worker "stuck": the jobs queued behind it go elsewhere
+
+
+_WARM_UP = Article(id="warm-up", text="Officials said on Monday that at least seven people were killed and twelve "
+                                      "injured when shells hit a market in the north of the city.")
 
 
 class WorkerError(LLMExtractError):
@@ -110,6 +115,13 @@ class _Stages:
         while len(self.kept) > self.keep:
             self.kept.popitem(last=False)
 
+    def warm(self) -> None:
+        """Run the stages once on a short text of our own: the gazetteer and every table made on first use are
+        loaded before the worker says it is ready, not during its first articles (about 50 ms)."""
+        from llmextract.pipeline import Pipeline
+
+        Pipeline(None).run(_WARM_UP)
+
     def do(self, op: str, args: tuple[Any, ...]) -> Any:
         if op == "offline":
             p, article = args
@@ -150,9 +162,7 @@ def _serve(fd: int, parent: int) -> None:
 
     recipes, keep = receive()
     stages = _Stages(recipes, keep)
-    from llmextract.text.gazetteer import get_gazetteer
-
-    get_gazetteer()  # loaded before the first article, not during it
+    stages.warm()
     sock.sendall(_frame(("ready",)))
     while (message := receive()) is not None:
         job, op, args = message
@@ -162,6 +172,7 @@ def _serve(fd: int, parent: int) -> None:
             answer = (job, False, _portable(exc))
         if job is not None:
             sock.sendall(_frame(answer))
+    os._exit(0)  # the run has closed it: nothing is left to write, so no interpreter teardown either
 
 
 def _portable(exc: BaseException) -> BaseException:
