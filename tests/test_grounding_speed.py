@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from llmextract.grounding import ground
-from llmextract.grounding.scopes import Siblings
+from llmextract.grounding.scopes import Ctx, Scope, Scopes, Siblings
 from llmextract.grounding.tables import SCANNED, Overlaps, PerArticle, overlaps
 from llmextract.schema import Article, Claim, ClaimList, Count, Evidence
 from llmextract.text.index import EvidenceIndex
@@ -162,3 +162,19 @@ def test_grounding_leaves_no_reference_cycle_through_the_index() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_a_home_scope_is_kept_apart_for_counts_of_people_and_for_every_number() -> None:
+    # the cache of home scopes once keyed on the scopes alone: whichever list was asked first won
+    text = "Shelling killed 7 people in Qarabel. The market had been rebuilt in 2019."
+    index = EvidenceIndex(text)
+    first, second = index.sentences
+    inner = Scope(((second.start, second.end),), "the quote")
+    outer = Scope(((first.start, second.end),), "the claim")
+    ctx = Ctx(scopes=(inner, outer))
+    for order in ((index.counts, index.numbers), (index.numbers, index.counts)):
+        scopes = Scopes(index, {})
+        homes = {id(m): scopes.home(ctx, m) for m in order}
+        # the quote's sentence states a year and no count of people
+        assert homes[id(index.counts)] is outer
+        assert homes[id(index.numbers)] is inner

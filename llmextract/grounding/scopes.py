@@ -181,7 +181,7 @@ class Scopes:
         self._outside: dict[str, str] = {}  # figure phrases found outside their claim: why
         self._quotes_of: dict[str, list[_Quoted]] = {}
         self._places_of: dict[str, list[str]] = {}
-        self._home: dict[tuple[tuple[Scope, ...], bool], Scope | None] = {}
+        self._home: dict[tuple[tuple[Scope, ...], int], Scope | None] = {}
         self._by_parent: dict[str, list[_Quoted]] = {}
         self._judged: set[str] = set()
         self._sentences: dict[Spans, Spans] = {}
@@ -211,8 +211,9 @@ class Scopes:
 
     def home(self, ctx: Ctx, mentions: list[NumberMention]) -> Scope | None:
         """The innermost scope in force that holds any of ``mentions`` (the numbers a value may be: a
-        list of the index's). Kept per run by the scopes and whether the node is a count."""
-        key = (ctx.scopes, ctx.is_count)
+        list of the index's). Kept per run by the scopes and the list asked about (the counts of people
+        or every number: the same scopes can have different homes for the two)."""
+        key = (ctx.scopes, id(mentions))
         if key in self._home:
             return self._home[key]
         table = overlaps_table(self.index, mentions)
