@@ -63,6 +63,7 @@ import instructor
 import openai
 from instructor.core.exceptions import ResponseParsingError
 from instructor.v2 import mode_registry
+from openai.types.chat import ChatCompletion
 from pydantic import ValidationError, ValidationInfo, model_validator
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -842,14 +843,10 @@ class LLMExtractor:
 
     def _post(self, kwargs: dict[str, Any]) -> Any:
         """One chat completion request (see :func:`_body`)."""
-        from openai.types.chat import ChatCompletion
-
         return self.client.post("/chat/completions", cast_to=ChatCompletion, body=_body(kwargs))
 
     async def _apost(self, kwargs: dict[str, Any]) -> Any:
         """Async :meth:`_post`."""
-        from openai.types.chat import ChatCompletion
-
         return await self.aclient.post("/chat/completions", cast_to=ChatCompletion, body=_body(kwargs))
 
     def result(self, article: Article, index: EvidenceIndex, parsed: ClaimList, run: _Run, model: str,
