@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from llmextract.batch.cache import ResponseCache
 from llmextract.batch.digests import DigestSet, digest
@@ -39,9 +39,11 @@ from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.output import _compact, _is_done, _output_error, _OutputLock, _Scan, _scan, _Writer
 from llmextract.batch.sources import BadRecord
 from llmextract.batch.summary import BatchProgress, BatchSummary, _Tally
-from llmextract.batch.workers import WorkerPool, worker_endpoints
 from llmextract.errors import ConfigError, OutputError
 from llmextract.schema import Article
+
+if TYPE_CHECKING:
+    from llmextract.batch.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +147,8 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
     pool: WorkerPool | None = None
     waited = 0.0  # for the workers to start
     if workers:
+        from llmextract.batch.workers import worker_endpoints  # the text stack, loaded only for the workers
+
         in_flight = sum(ep.concurrency or concurrency for ep in endpoints)
         pool, endpoints = worker_endpoints(endpoints, workers, keep=2 * in_flight + 16)
     engine = _Engine(endpoints, concurrency=concurrency, cache=cache, emit=emit, skip=skip,
