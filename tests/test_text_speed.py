@@ -261,3 +261,124 @@ def test_whom_a_figure_counts_reads_the_same_in_the_lowered_words(monkeypatch: p
     monkeypatch.setattr(victims, "lowered", lambda text: None)
     assert [victims.victims_after(t, t.index(" "), len(t)) for t in texts] == fast
     assert [v.value for v in fast] == ["combatants", "combatants", "combatants", "civilians", "unknown"]
+
+
+def _best_occurrence_every_one(index: EvidenceIndex, quote: str, prefer: tuple[tuple[int, int], ...]) -> int | None:
+    """locate's choice among a verbatim quote's occurrences, every occurrence ranked (whole words first, then
+    inside the ``prefer`` spans; the first of the best rank)."""
+    from llmextract.text.index import _inside, _word_bounded
+
+    text = index._scan
+    pos = text.find(quote)
+    if pos < 0:
+        return None
+    best, best_rank = pos, (2, 2)
+    while pos >= 0:
+        s, e = index._orig(pos, pos + len(quote))
+        rank = (0 if _word_bounded(text, pos, pos + len(quote)) else 1, 0 if not prefer or _inside(s, e, prefer) else 1)
+        if rank < best_rank:
+            best, best_rank = pos, rank
+        pos = text.find(quote, pos + 1)
+    return best
+
+
+def test_a_quote_is_taken_from_the_occurrence_every_occurrence_ranked_picks() -> None:
+    import random
+
+    rnd = random.Random(3)
+    pieces = ["9", "19", "190", " ", " ", "a", "ab", "b", ".", "\u200b", "\n", "killed", "9 killed"]
+    kinds = {"bounded inside": 0, "bounded outside": 0, "inside": 0, "other": 0, "none": 0}
+    for _ in range(600):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40)))
+        index = EvidenceIndex(text)
+        n = len(text)
+        for _ in range(6):
+            quote = rnd.choice(["9", "19", "a", "ab b", "9 killed", "killed", "b.", " ", "1\u200b9", "zz"])
+            quote = quote.replace("\u200b", "")  # locate drops a quote's marks before it searches
+            prefer = tuple(sorted((a, a + rnd.randint(0, 15)) for a in (rnd.randint(-3, n + 2)
+                                                                        for _ in range(rnd.randint(0, 3)))))
+            if rnd.random() < 0.3:
+                prefer = prefer[::-1]  # out of order and overlapping spans too
+            expected = _best_occurrence_every_one(index, quote, prefer)
+            assert index._best_occurrence(quote, prefer) == expected, (text, quote, prefer)
+            if expected is None:
+                kinds["none"] += 1
+                continue
+            from llmextract.text.index import _inside, _word_bounded
+
+            bounded = _word_bounded(index._scan, expected, expected + len(quote))
+            inside = bool(prefer) and _inside(*index._orig(expected, expected + len(quote)), prefer)
+            kinds[("bounded " if bounded else "") + ("inside" if inside else "outside" if bounded else "other")] += 1
+    assert all(count >= 20 for count in kinds.values()), kinds  # every rank was the answer many times
+
+
+def test_a_quote_found_all_over_a_long_text_is_placed_as_before(articles: dict[str, str]) -> None:
+    text = "\n\n".join(articles.values()) * 4
+    index = EvidenceIndex(text)
+    compared = 0
+    for sentence in index.sentences[::7]:
+        for quote in {*sentence.text.split()[:3], sentence.text[:12], "killed", "the"}:
+            prefer = ((sentence.start, sentence.end),)
+            for spans in (prefer, ()):
+                got = index.locate(quote, prefer=spans)
+                expected = _best_occurrence_every_one(index, quote, spans)
+                assert got is not None and expected is not None
+                assert got.spans == ((expected, expected + len(quote)),)
+                compared += 1
+    assert compared > 200
+
+
+def _folded_runs_word_by_word(index: EvidenceIndex, key: str) -> list[tuple[int, int]]:
+    """find_all_folded the plain way: every word of the text folded, and every run of 1-6 words starting at a
+    word whose fold starts with the key's first token, or at the word before it."""
+    from llmextract.text.index import _WORDS
+    from llmextract.text.names import fold
+
+    text = index._scan
+    words = [m.span() for m in _WORDS.finditer(text)]
+    head = key.split(" ", 1)[0]
+    out: set[tuple[int, int]] = set()
+    for i, (s, e) in enumerate(words):
+        if fold(text[s:e]).split(" ", 1)[0] != head:
+            continue
+        for j in ([i - 1, i] if i > 0 else [i]):
+            for k in range(1, 7):
+                if j + k > len(words):
+                    break
+                got = fold(text[words[j][0]:words[j + k - 1][1]])
+                if got == key:
+                    out.add(index._orig(words[j][0], words[j + k - 1][1]))
+                    break
+                if len(got) > len(key) + 2:
+                    break
+    return sorted(out)
+
+
+def test_words_kept_as_offsets_find_the_runs_every_word_folded_finds(articles: dict[str, str]) -> None:
+    import random
+
+    from llmextract.text.index import _WORDS
+    from llmextract.text.names import fold
+
+    rnd = random.Random(5)
+    odd = ["al-Hajin\u200b and Deir ez-Zor, Sar-e Pul; the Al-Bu Kamal area, Hajīn’s east of al ", "x", "-- '",
+           "Ha\u200bjin Hajin HAJIN ha-jin al-hajin el Hajin Hajin's"]
+    found = 0
+    for text in [*_all_texts(articles), *odd]:
+        index = EvidenceIndex(text)
+        words = index._words
+        spans = [m.span() for m in _WORDS.finditer(index._scan)]
+        assert list(zip(words.starts, words.ends, strict=True)) == spans
+        for positions in words.by_first.values():
+            assert positions == sorted(positions)
+        assert sorted(i for positions in words.by_first.values() for i in positions) == [
+            i for i, (s, e) in enumerate(spans) if fold(index._scan[s:e])]
+        texts = [index._scan[s:e] for s, e in spans]
+        keys = {fold(n.text) for n in index.names} | {"hajin", "zor", "deir zor", "bu kamal"}
+        keys |= {fold(" ".join(texts[i:i + rnd.randint(1, 4)])) for i in rnd.sample(range(len(texts)),
+                                                                                    min(len(texts), 15))}
+        for key in sorted(k for k in keys if k):
+            got = index.find_all_folded(key)
+            assert got == _folded_runs_word_by_word(index, key), (text, key)
+            found += len(got)
+    assert found > 300

@@ -40,10 +40,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import accumulate
 from typing import Any, TypeVar
 
 from rapidfuzz import fuzz
@@ -76,6 +78,8 @@ _QUOTE_PAIRS = tuple((chr(mark), plain) for mark, plain in _QUOTE_MARKS.items())
 _MARKS = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u061c\u180e]")
 # A word: letters and digits (combining accents included), joined by apostrophes and hyphens.
 _WORDS = re.compile(r"[\w\u0300-\u036f]+(?:['’ʼ`\-‐‑][\w\u0300-\u036f]+)*")
+# The text split into the gaps between words and the words, alternately (a gap may be empty).
+_WORD_PIECES = re.compile(f"({_WORDS.pattern})")
 _SPACE_RUN = re.compile(r"\s+")
 _LONG_SPACE_RUN = re.compile(r"\s\s+")
 _ELLIPSIS = re.compile(r"\s*(?:\.\s?\.\s?\.|…|\[\.\.\.\])\s*")
@@ -189,6 +193,16 @@ class BackReference:
     target: tuple[int, int] | None
     value: int | None = None
     shift: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The words of a text (:data:`_WORDS`), kept compactly: word ``i`` is ``text[starts[i]:ends[i]]``; and
+    ``by_first``, the positions ``i`` of the words by the first token of their fold, each list ascending."""
+
+    starts: array[int]
+    ends: array[int]
+    by_first: dict[str, list[int]]
 
 
 @dataclass
@@ -447,22 +461,28 @@ class EvidenceIndex:
         return out
 
     @cached_property
-    def _words(self) -> tuple[list[tuple[int, int]], dict[str, list[int]]]:
-        """Every word's (start, end) in the text as read, and the positions of the words by the first
-        token of their fold."""
-        text = self._scan
-        words = [m.span() for m in _WORDS.finditer(text)]
+    def _words(self) -> _Words:
+        """Every word of the text as read (:class:`_Words`: their starts and ends, and where each first token
+        of a fold occurs)."""
+        # split into gap, word, gap, ..., word, gap: each piece's offset is the sum of the lengths before it
+        pieces = _WORD_PIECES.split(self._scan)
+        offsets = array("q", accumulate(map(len, pieces), initial=0))
+        words = pieces[1::2]
+        by_word: dict[str, list[int]] = {}  # each distinct word, folded once below
+        for i, word in enumerate(words):
+            at = by_word.get(word)
+            if at is None:
+                by_word[word] = [i]
+            else:
+                at.append(i)
         by_first: dict[str, list[int]] = {}
-        heads: dict[str, str] = {}  # each distinct word folded once
-        for i, (ws, we) in enumerate(words):
-            word = text[ws:we]
-            head = heads.get(word)
-            if head is None:
-                folded = fold(word)  # "Sar-e" folds to "sar e": index it by its first token
-                head = heads[word] = folded.split(" ", 1)[0] if folded else ""
+        for word, at in by_word.items():
+            folded = fold(word)  # "Sar-e" folds to "sar e": index it by its first token
+            head = folded.split(" ", 1)[0] if folded else ""
             if head:
-                by_first.setdefault(head, []).append(i)
-        return words, by_first
+                known = by_first.get(head)
+                by_first[head] = at if known is None else sorted(known + at)
+        return _Words(offsets[1:-1:2], offsets[2::2], by_first)
 
     def find_folded(self, key: str) -> tuple[int, int] | None:
         """The first run of 1-6 words of the text whose :func:`~llmextract.text.names.fold` is ``key``
@@ -483,19 +503,20 @@ class EvidenceIndex:
         return got[:1] if first else got
 
     def _find_all_folded(self, key: str) -> list[tuple[int, int]]:
-        words, by_first = self._words
+        words = self._words
+        word_starts, word_ends = words.starts, words.ends
         text = self._scan
         head = key.split(" ", 1)[0]
         starts: list[int] = []
-        for i in by_first.get(head, ()):
+        for i in words.by_first.get(head, ()):
             starts += [i - 1, i] if i > 0 else [i]  # the word before may be an article that folds away
         out: list[tuple[int, int]] = []
         seen: set[int] = set()
         for i in starts:
             for k in range(1, 7):
-                if i + k > len(words):
+                if i + k > len(word_starts):
                     break
-                s, e = words[i][0], words[i + k - 1][1]
+                s, e = word_starts[i], word_ends[i + k - 1]
                 got = fold(text[s:e])
                 if got == key:
                     if s not in seen:
@@ -749,20 +770,9 @@ class EvidenceIndex:
             return None
         if _MARKS.search(quote):
             quote = _MARKS.sub("", quote)
-        text = self._scan
-        pos = text.find(quote)
-        if pos >= 0:
-            best, best_rank = pos, (2, 2)
-            while pos >= 0:
-                o = self._orig(pos, pos + len(quote))
-                rank = (0 if _word_bounded(text, pos, pos + len(quote)) else 1,
-                        0 if not prefer or _inside(o[0], o[1], prefer) else 1)
-                if rank < best_rank:
-                    best, best_rank = pos, rank
-                if rank == (0, 0):
-                    break
-                pos = text.find(quote, pos + 1)
-            return Located((self._orig(best, best + len(quote)),), "exact", 1.0)
+        pos = self._best_occurrence(quote, prefer)
+        if pos is not None:
+            return Located((self._orig(pos, pos + len(quote)),), "exact", 1.0)
         a = self.align(quote, threshold)
         if a is not None:
             start, end = a.start, a.end
@@ -788,6 +798,44 @@ class EvidenceIndex:
                 worst = max(worst, got.how, key=_HOW_RANK.__getitem__)
             return Located(tuple(spans), "normalized" if worst == "exact" else worst, score)
         return None
+
+    def _best_occurrence(self, quote: str, prefer: tuple[tuple[int, int], ...]) -> int | None:
+        """Where :meth:`locate` takes a verbatim ``quote`` from (an offset of the text as read), or None when
+        it does not occur: of its occurrences, the first (in text order) in whole words inside a ``prefer``
+        span, else the first in whole words, else the first inside a ``prefer`` span, else the first.
+
+        Only the ``prefer`` spans are searched for the preferred occurrences, and the whole text only up to
+        its first occurrence in whole words, so a quote that occurs all over a long text costs no more than
+        one that occurs once."""
+        text = self._scan
+        first = text.find(quote)
+        if first < 0:
+            return None
+        inside: list[tuple[int, int]] = []  # (first occurrence, first in whole words) inside each span
+        for a, b in prefer:
+            start, end = self._scan_offset(max(0, a)), self._scan_offset(max(0, b))
+            pos, found, bounded = text.find(quote, start, end), -1, -1
+            while pos >= 0:
+                if _inside(*self._orig(pos, pos + len(quote)), prefer):
+                    if found < 0:
+                        found = pos
+                    if _word_bounded(text, pos, pos + len(quote)):
+                        bounded = pos
+                        break
+                pos = text.find(quote, pos + 1, end)
+            if found >= 0:
+                inside.append((found, bounded))
+        bounded_inside = [b for _f, b in inside if b >= 0]
+        if bounded_inside:
+            return min(bounded_inside)
+        pos = first
+        while pos >= 0:
+            if _word_bounded(text, pos, pos + len(quote)):
+                return pos
+            pos = text.find(quote, pos + 1)
+        if inside:
+            return min(f for f, _b in inside)
+        return first
 
     @cached_property
     def _sentence_words(self) -> tuple[list[str], dict[str, list[int]]]:
