@@ -382,3 +382,50 @@ def test_words_kept_as_offsets_find_the_runs_every_word_folded_finds(articles: d
             assert got == _folded_runs_word_by_word(index, key), (text, key)
             found += len(got)
     assert found > 300
+
+
+def test_back_references_are_found_one_kind_at_a_time(articles: dict[str, str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmextract.text import index as ix_module
+
+    seen = set()
+    for text in _all_texts(articles):
+        index = EvidenceIndex(text)
+        every = index.back_references
+        assert every == sorted(every, key=lambda r: r.start)
+        for kind in ix_module.BACK_REFERENCE_KINDS:
+            assert EvidenceIndex(text).back_references_of(kind) == [r for r in every if r.kind == kind]
+        seen |= {r.kind for r in every}
+    assert seen == set(ix_module.BACK_REFERENCE_KINDS)
+    with pytest.raises(ValueError, match="no back-references of kind"):
+        EvidenceIndex(EDGES[7]).back_references_of("person")
+
+    class NotScanned:
+        def finditer(self, text: str, lowered_text: str | None = None) -> None:
+            raise AssertionError("a kind not asked for was scanned for")
+
+    monkeypatch.setattr(ix_module, "_DATE_REF", NotScanned())
+    monkeypatch.setattr(ix_module, "_NUMBER_REF", NotScanned())
+    places = EvidenceIndex("Jets hit Hajin in Raqqa province. Later they hit the same province, and the town. "
+                           "A day earlier, as many women died.").back_references_of("place")
+    assert [r.what for r in places] == ["province", "town"]
+
+
+def test_plain_words_are_found_as_their_alternation_finds_them(articles: dict[str, str]) -> None:
+    import random
+
+    from llmextract.text import index as ix_module
+
+    rnd = random.Random(7)
+    word_lists = [ix_module._REFERENCE_ANCHOR_WORDS, ("aa", "a", "aaa"), ("ab", "b", "ba", "aba"), ("x",)]
+    texts = [t.lower() for t in _all_texts(articles)]
+    texts += ["".join(rnd.choice("ab xkm") for _ in range(rnd.randint(0, 30))) for _ in range(400)]
+    texts += ["kms kilometres kilometers northeast southwestern 5km miles metres", "aaaa abab ababa"]
+    found = 0
+    for words in word_lists:
+        pattern = re.compile("|".join(words))
+        for text in texts:
+            expected = [m.span() for m in pattern.finditer(text)]
+            assert ix_module._literal_spans(text, words) == expected, (words, text)
+            found += len(expected)
+    assert found > 1000

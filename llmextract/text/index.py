@@ -15,7 +15,8 @@ tables built on first use and kept on the index:
 * places named only as reference points ("455 km northeast of the capital Damascus"):
   :attr:`~EvidenceIndex.references`, :meth:`~EvidenceIndex.reference_at`;
 * back-references ("in the same province", "as many women", "a day earlier", "the day before
-  February 12") and what each points to: :attr:`~EvidenceIndex.back_references`;
+  February 12") and what each points to: :attr:`~EvidenceIndex.back_references`, one kind at a time
+  :meth:`~EvidenceIndex.back_references_of`;
 * text addressed to a model ("Ignore previous instructions and ..."):
   :attr:`~EvidenceIndex.instructions`, :meth:`~EvidenceIndex.instruction_at`
   (:mod:`llmextract.text.instructions`);
@@ -103,7 +104,8 @@ _REFERENCE_LEAD = re.compile(
 )
 # The words a reference point's lead must hold, scanned as two patterns that never overlap (a word and a
 # figure with "m"), the word one case-insensitively the fast way (llmextract.text.caseless)
-_REFERENCE_ANCHOR_WORD = CaselessPattern("km|kms|kilomet|mile|metre|meter|north|south|east|west", "kmnsew")
+_REFERENCE_ANCHOR_WORDS = ("km", "kms", "kilomet", "mile", "metre", "meter", "north", "south", "east", "west")
+_REFERENCE_ANCHOR_WORD = CaselessPattern("|".join(_REFERENCE_ANCHOR_WORDS), "kmnsew")
 _REFERENCE_ANCHOR_M = re.compile(r"\d\s*m\b")
 _REFERENCE_TAIL = re.compile(
     r"(?:the\s+)?(?:(?:provincial|regional|state|district|country['’]s|syrian|iraqi|national)\s+)?"
@@ -131,6 +133,9 @@ _DATE_REF = CaselessPattern(
     r"|(?P<dir4>that)\s+(?:same\s+)?day)\b",
     r"\daotfs",
 )
+#: The kinds of :class:`BackReference`, in the order :attr:`EvidenceIndex.back_references` lists a kind's
+#: references before another's at one offset.
+BACK_REFERENCE_KINDS = ("place", "number", "day")
 _PROVINCE_WORDS = frozenset({"province", "governorate", "region"})
 _NO_ROLE = CountRole()  # frozen: one shared empty role
 
@@ -540,8 +545,10 @@ class EvidenceIndex:
         text = self._scan
         # the lead is looked for only near the words it must hold (a unit or a direction)
         windows: list[tuple[int, int]] = []
-        anchors = sorted([*_REFERENCE_ANCHOR_WORD.spans(text, self._scan_lowered),
-                          *(a.span() for a in _REFERENCE_ANCHOR_M.finditer(text))])
+        low = self._scan_lowered
+        words = (_REFERENCE_ANCHOR_WORD.spans(text) if low is None else
+                 _literal_spans(low, _REFERENCE_ANCHOR_WORDS))  # the same spans, found the faster way
+        anchors = sorted([*words, *(a.span() for a in _REFERENCE_ANCHOR_M.finditer(text))])
         for a_start, a_end in anchors:
             s0, e0 = max(0, a_start - 60), a_end + 20
             if windows and s0 <= windows[-1][1]:
@@ -549,7 +556,6 @@ class EvidenceIndex:
             else:
                 windows.append((s0, e0))
         # read in the lowered text when there is one (the same matches, faster: llmextract.text.caseless)
-        low = self._scan_lowered
         read, lead, tail_of = (text, _REFERENCE_LEAD, _REFERENCE_TAIL) if low is None else (
             low, _REFERENCE_LEAD_LOW, _REFERENCE_TAIL_LOW)
         seen: set[int] = set()
@@ -595,19 +601,39 @@ class EvidenceIndex:
     @cached_property
     def back_references(self) -> list[BackReference]:
         """"The same province", "the city", "as many women", "a day earlier", "the day before
-        February 12", with what each points to (the nearest earlier name, figure or day that fits)."""
+        February 12", with what each points to (the nearest earlier name, figure or day that fits):
+        every kind of :meth:`back_references_of`, in text order."""
+        out = [ref for kind in BACK_REFERENCE_KINDS for ref in self.back_references_of(kind)]
+        out.sort(key=lambda r: r.start)
+        return out
+
+    def back_references_of(self, kind: str) -> list[BackReference]:
+        """The back-references of one kind (place, number or day), in text order: only that kind's
+        pattern is scanned for, once per index. The list is shared: do not change it."""
+        got = self._back_references_by_kind.get(kind)
+        if got is None:
+            got = self._back_references_by_kind[kind] = self._find_back_references(kind)
+        return got
+
+    @cached_property
+    def _back_references_by_kind(self) -> dict[str, list[BackReference]]:
+        return {}
+
+    def _find_back_references(self, kind: str) -> list[BackReference]:
+        if kind not in BACK_REFERENCE_KINDS:
+            raise ValueError(f"no back-references of kind {kind!r}: {', '.join(BACK_REFERENCE_KINDS)}")
         text = self._scan
         out: list[BackReference] = []
         low = self._scan_lowered
         if low is None:
             low = text.lower()
         # the matches are of the lowered text when lowering is safe: their words are read in lower case
-        if "same" in low or "the " in low:
+        if kind == "place" and ("same" in low or "the " in low):
             for m in _PLACE_REF.finditer(text, self._scan_lowered):
                 s, e = self._orig(*m.span())
                 out.append(BackReference(s, e, self.text[s:e], "place", m.group(2).lower(),
                                          self._place_target(s, m.group(2).lower())))
-        if "as many" in low:
+        elif kind == "number" and "as many" in low:
             for m in _NUMBER_REF.finditer(text, self._scan_lowered):
                 s, e = self._orig(*m.span())
                 sent = self.sentence_at(s)
@@ -616,7 +642,7 @@ class EvidenceIndex:
                 out.append(BackReference(s, e, self.text[s:e], "number", m.group(1).lower(),
                                          (target.start, target.end) if target else None,
                                          target.value if target else None))
-        if "day" in low or "night" in low:
+        elif kind == "day" and ("day" in low or "night" in low):
             for m in _DATE_REF.finditer(text, self._scan_lowered):
                 s, e = self._orig(*m.span())
                 word = next(m.group(g) for g in ("dir1", "dir2", "dir3", "dir4") if m.group(g)).lower()
@@ -624,7 +650,6 @@ class EvidenceIndex:
                     else int(m.group("n"))
                 shift = _DAY_SHIFT[word] * (n or 1)
                 out.append(BackReference(s, e, self.text[s:e], "day", word, self._day_target(s, e), shift=shift))
-        out.sort(key=lambda r: r.start)
         return out
 
     def _place_target(self, at: int, what: str) -> tuple[int, int] | None:
@@ -918,6 +943,27 @@ def _strip_marks(text: str) -> tuple[str, list[int]]:
     back.extend(range(pos, len(text)))
     back.append(len(text))
     return "".join(kept), back
+
+
+def _literal_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The spans ``re.finditer("|".join(words), text)`` gives for plain words (no regex syntax in them):
+    each word's occurrences found with ``str.find`` (a fast search in C, where the pattern would be
+    tried at every character), then the leftmost kept, none overlapping one kept, and of two words at
+    one offset the one listed first, as the alternation takes it."""
+    found: list[tuple[int, int, int]] = []  # (start, the word's rank, end)
+    for rank, word in enumerate(words):
+        pos = text.find(word)
+        while pos >= 0:
+            found.append((pos, rank, pos + len(word)))
+            pos = text.find(word, pos + 1)
+    found.sort()
+    out: list[tuple[int, int]] = []
+    end = 0
+    for s, _rank, e in found:
+        if s >= end:
+            out.append((s, e))
+            end = e
+    return out
 
 
 def _replace_quote_marks(s: str) -> str:
