@@ -429,3 +429,35 @@ def test_plain_words_are_found_as_their_alternation_finds_them(articles: dict[st
             assert ix_module._literal_spans(text, words) == expected, (words, text)
             found += len(expected)
     assert found > 1000
+
+
+def test_day_references_read_in_the_runs_holding_a_day_are_those_of_the_whole_text(articles: dict[str, str]) -> None:
+    import random
+
+    from llmextract.text import index as ix_module
+
+    rnd = random.Random(11)
+    words = ["a", "day", "days", "earlier", "before", "the", "night", "that", "same", "two", "7", "١", "nights",
+             "today", "later", "following", "é", "_", "x"]
+    gaps = [" ", " ", " ", "  ", "\n\n", "\u2003", ".", ", ", "-", ""]
+    texts = [t.lower() for t in _all_texts(articles)]
+    phrases = ["a day earlier", "two days later", "the day before", "the following night", "that same day",
+               "that day", "7 days prior", "the night after", "١ days after"]
+
+    def piece() -> str:
+        if rnd.random() < 0.5:
+            return rnd.choice(words)
+        return "".join(w + rnd.choice(gaps[:5] if rnd.random() < 0.8 else gaps)
+                       for w in rnd.choice(phrases).split()).rstrip()
+
+    texts += ["".join(piece() + rnd.choice(gaps) for _ in range(rnd.randint(0, 8))) for _ in range(3000)]
+    found = 0
+    for text in texts:
+        expected = [(m.span(), m.groupdict()) for m in ix_module._DATE_REF_LOW.finditer(text)]
+        runs = ix_module._runs_holding(text, ("day", "night"))
+        got = [(m.span(), m.groupdict()) for w0, w1 in runs for m in ix_module._DATE_REF_LOW.finditer(text, w0, w1)]
+        assert got == expected, text
+        assert all(re.fullmatch(r"[\w\s]*", text[a:b]) and ("day" in text[a:b] or "night" in text[a:b])
+                   for a, b in runs)
+        found += len(expected)
+    assert found > 500

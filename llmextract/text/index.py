@@ -136,6 +136,10 @@ _DATE_REF = CaselessPattern(
 #: The kinds of :class:`BackReference`, in the order :attr:`EvidenceIndex.back_references` lists a kind's
 #: references before another's at one offset.
 BACK_REFERENCE_KINDS = ("place", "number", "day")
+# A day reference holds only letters, digits and whitespace, and "day" or "night": it lies in a run of
+# word characters and whitespace holding one of them, the only runs its pattern is tried in.
+_DATE_REF_LOW = re.compile(_DATE_REF.caseless.pattern)  # for the lowered text, as CaselessPattern reads it
+_WORDS_AND_SPACES = re.compile(r"[\w\s]*")
 _PROVINCE_WORDS = frozenset({"province", "governorate", "region"})
 _NO_ROLE = CountRole()  # frozen: one shared empty role
 
@@ -643,7 +647,9 @@ class EvidenceIndex:
                                          (target.start, target.end) if target else None,
                                          target.value if target else None))
         elif kind == "day" and ("day" in low or "night" in low):
-            for m in _DATE_REF.finditer(text, self._scan_lowered):
+            matches = _DATE_REF.finditer(text) if self._scan_lowered is None else (
+                m for w0, w1 in _runs_holding(low, ("day", "night")) for m in _DATE_REF_LOW.finditer(low, w0, w1))
+            for m in matches:
                 s, e = self._orig(*m.span())
                 word = next(m.group(g) for g in ("dir1", "dir2", "dir3", "dir4") if m.group(g)).lower()
                 n = _DAY_NUMBERS.get((m.group("n") or "a").lower()) if not (m.group("n") or "").isdigit() \
@@ -964,6 +970,37 @@ def _literal_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
             out.append((s, e))
             end = e
     return out
+
+
+def _runs_holding(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The runs of word characters and whitespace of ``text`` (``[\\w\\s]*`` between two other characters)
+    that hold one of ``words``, as (start, end), in text order.
+
+    A pattern whose matches hold only word characters and whitespace, and one of ``words``, finds the
+    same matches in these runs (``pattern.finditer(text, start, end)``) as in the whole text: no match
+    crosses a run's end, and a word boundary reads the same at a run's edge (the character beyond is
+    not a word character). Each run is found from one of the words it holds, forwards in the text and
+    backwards in the text reversed, never by trying a pattern at every character."""
+    at = sorted(pos for word in words for pos in _occurrences(text, word))
+    if not at:
+        return []
+    backwards = text[::-1]
+    n = len(text)
+    runs: list[tuple[int, int]] = []
+    for pos in at:
+        if runs and pos < runs[-1][1]:
+            continue  # in the run already found
+        start = n - _WORDS_AND_SPACES.match(backwards, n - pos).end()
+        runs.append((start, _WORDS_AND_SPACES.match(text, pos).end()))
+    return runs
+
+
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    """The offset of every occurrence of ``word`` in ``text`` (overlapping ones too), in text order."""
+    pos = text.find(word)
+    while pos >= 0:
+        yield pos
+        pos = text.find(word, pos + 1)
 
 
 def _replace_quote_marks(s: str) -> str:
