@@ -836,8 +836,8 @@ class EvidenceIndex:
         span, else the first in whole words, else the first inside a ``prefer`` span, else the first.
 
         Only the ``prefer`` spans are searched for the preferred occurrences, and the whole text only up to
-        its first occurrence in whole words, so a quote that occurs all over a long text costs no more than
-        one that occurs once."""
+        the quote's first occurrence in whole words: a quote that occurs all over a long text is not looked
+        at in every place it occurs (that made grounding a long text quadratic in its length)."""
         text = self._scan
         first = text.find(quote)
         if first < 0:
