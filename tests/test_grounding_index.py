@@ -227,3 +227,12 @@ def test_ground_command_shows_misattached_and_unchecked_with_their_reasons(tmp_p
     report_file = tmp_path / "report.json"
     assert main(["ground", str(article), str(extraction), "-o", str(report_file)]) == 0
     assert json.loads(report_file.read_text(encoding="utf-8"))["findings"]
+
+
+@pytest.mark.parametrize("text", ["Shelling hit Qarabel on Monday.", "Windblownsandcoveredeverything"])
+def test_a_quote_of_invisible_marks_only_is_found_nowhere(text: str) -> None:
+    index = EvidenceIndex(text)
+    for quote in ("\u200b", "\u200b\u00ad", "\u200b \ufeff"):
+        assert index.locate(quote) is None  # once an empty "exact" match, or an IndexError
+    report = ground({"evidence": [{"quote": "\u200b\u200b"}]}, index)
+    assert not report.ok and [f.verdict for f in report.findings] == ["unsupported"]

@@ -81,8 +81,8 @@ class DateCheck:
     def _back_reference(self, dpath: str, when: dt.date, at: tuple[tuple[int, int], ...], spans: list) -> bool:
         """The phrase is "a day earlier", "the day before February 12": the day it points to, shifted."""
         s0, e0 = at[0][0], at[-1][1]
-        for ref in self.index.back_references:
-            if ref.kind != "day" or not (ref.start < e0 and s0 < ref.end):
+        for ref in self.index.back_references_of("day"):
+            if not (ref.start < e0 and s0 < ref.end):
                 continue
             rec = self.rec
             if ref.target is None:

@@ -58,8 +58,8 @@ _ATTACK_AFTER = re.compile(
     re.I,
 )
 #: The back-references of an article that point to a place ("the same province").
-_PLACE_REFERENCES = PerArticle(lambda index: [ref for ref in index.back_references
-                                              if ref.kind == "place" and ref.target is not None])
+_PLACE_REFERENCES = PerArticle(lambda index: [ref for ref in index.back_references_of("place")
+                                              if ref.target is not None])
 #: The names an unsupported name's reason lists, by kind.
 _LISTED: PerArticle[dict[str | None, str]] = PerArticle(lambda index: {})
 _ROLE_WORDS = {"claimant": "the claimant", "relay": "a relay", "source": "the source", "perpetrator": "the perpetrator",

@@ -288,8 +288,8 @@ class NumberCheck:
 def _number_references(index: EvidenceIndex) -> dict[int, list[BackReference]]:
     """The back-references of the text that state a number ("as many women"), by the number, in text order."""
     out: dict[int, list[BackReference]] = {}
-    for ref in index.back_references:
-        if ref.kind == "number" and ref.target is not None and ref.value is not None:
+    for ref in index.back_references_of("number"):
+        if ref.target is not None and ref.value is not None:
             out.setdefault(ref.value, []).append(ref)
     return out
 

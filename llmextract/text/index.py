@@ -801,6 +801,8 @@ class EvidenceIndex:
             return None
         if _MARKS.search(quote):
             quote = _MARKS.sub("", quote)
+            if not quote.strip():  # nothing but invisible marks and spaces: no statement to find
+                return None
         pos = self._best_occurrence(quote, prefer)
         if pos is not None:
             return Located((self._orig(pos, pos + len(quote)),), "exact", 1.0)
