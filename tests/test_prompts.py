@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -129,3 +130,15 @@ def test_gold_example_file_is_pretty_json() -> None:
     for path in (TOP_LEVEL / "examples").glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         assert "best" not in json.dumps(data)  # a computed field: the model must not be taught to send it
+
+
+def test_a_loaded_set_renders_what_its_hash_covers_even_if_a_file_changes(prompt_copy: Path) -> None:
+    prompts = PromptSet.load(prompt_copy)
+    article = Article(text="Shelling hit Qarabel on Monday, killing 3, police said.")
+    before, digest = prompts.render_user(article), prompts.hash
+    user = prompt_copy / "user.j2"
+    user.write_text("EDITED {{ text }}", encoding="utf-8")
+    os.utime(user, (user.stat().st_atime + 10, user.stat().st_mtime + 10))
+    # the set renders the templates it hashed at load; a new load sees the edit
+    assert prompts.render_user(article) == before and prompts.hash == digest
+    assert PromptSet.load(prompt_copy).render_user(article).startswith("EDITED")

@@ -101,6 +101,9 @@ class PromptSet:
             keep_trailing_newline=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            # the set is what :attr:`hash` read at load: a template edited on disk mid-run is not picked
+            # up (its hash, the cache's key, would no longer say what was sent), nor stat'ed on each render
+            auto_reload=False,
         )
         prompt_set = cls(root=path, _env=env)
         prompt_set.examples  # noqa: B018 - parse the examples now, so a broken one fails at load time
