@@ -144,13 +144,19 @@ def _np_word(low: str) -> bool:
     return not low.endswith("ed") or low in _PARTICIPLE_OK
 
 
+_BREAKS = (",", ";", ":", "[", "]", "“", "”", '"', "—", "–")  # tokens of their own that end a backward reading
+
+
 def trailing_np(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The noun phrase that ends at ``end`` (after trailing adverbs are dropped), no earlier than ``start``.
 
     Read backwards over capitalised words, known modifiers and heads, possessives ("the town's military
     administration") and connectors between heads ("a spokesman for the Anbar governor"); a determiner
     ends it."""
-    window = text[start:end]
+    # The reading stops at a comma, colon, quote mark or dash (never part of a word or an adverb): read from the
+    # last one on
+    cut = max(start, *(text.rfind(mark, start, end) for mark in _BREAKS))
+    window = text[cut:end]
     trail = _TRAILING_ADVERB.search(window)
     if trail:
         window = window[:trail.start()]
@@ -193,8 +199,8 @@ def trailing_np(text: str, start: int, end: int) -> tuple[int, int] | None:
         first += 1
     if first >= len(tokens):
         return None
-    s = start + tokens[first].start()
-    e = start + (trail.start() if trail else len(text[start:end].rstrip()))
+    s = cut + tokens[first].start()
+    e = cut + (trail.start() if trail else len(text[cut:end].rstrip()))
     e = s + len(text[s:e].rstrip(" ,"))
     words = text[s:e].split()
     if words and words[0].lower() in _DETERMINERS and len(words) == 1:

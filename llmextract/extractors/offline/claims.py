@@ -30,7 +30,7 @@ from llmextract.extractors.offline.counts import sentence_figures
 from llmextract.extractors.offline.patterns import compiled
 from llmextract.extractors.offline.perpetrators import find_perpetrator, party_named
 from llmextract.extractors.offline.places import back_place, claim_place, is_reference_point
-from llmextract.extractors.offline.scan import Scan, per_index
+from llmextract.extractors.offline.scan import Scan, holds, per_index
 from llmextract.schema import (
     Article,
     Attribution,
@@ -56,6 +56,8 @@ _TALLY = compiled(r"\b(?:a\s+total\s+of|in\s+total|since\s+(?:the\s+start|the\s+
                   r"between\s+\w+\s+\d{1,2}\s+and\s+\w+\s+\d{1,2}|per\s+cent|in\s+recent\s+(?:months|years)|"
                   r"as\s+a\s+result\s+of\s+the\s+attacks|in\s+(?:the\s+\w+\s+(?:quarter|half)\s+of\s+)?(?:19|20)\d\d|"
                   r"during\s+the\s+(?:[\w-]+\s+){0,2}(?:days|weeks|months|years)\s+of)\b", re.I)
+_TALLY_WORDS = ("total", "since", "over", "far", "date", "year", "between", "cent", "recent", "result", "19", "20",
+                "during")  # a word each of _TALLY's alternatives needs
 # A superlative, then no figure, up to the "since the" that follows it.
 _SUPERLATIVE_SINCE = compiled(r"\b(?:largest|biggest|deadliest|bloodiest|worst|heaviest|highest|greatest|first|"
                               r"most\s+(?!of\b)\w+)\b[^.;\d]{0,60}$", re.I)
@@ -94,6 +96,8 @@ _ALLEGE = compiled(r"\b(?:accus(?:ed|es|ing)\s+(?:[\w'’-]+\s+){0,6}?of|used\s+
                    r"banned|chemical|cluster)|white\s+phosphorus|chemical\s+weapons|cluster\s+munitions|"
                    r"war\s+crimes?|crimes\s+against\s+humanity|massacres?|genocide|ethnic\s+cleansing|"
                    r"targeting\s+civilian)\b", re.I)
+_ALLEGE_WORDS = ("accus", "used", "phosphorus", "chemical", "cluster", "war", "crimes", "massacre", "genocide",
+                 "cleansing", "targeting")  # a word each of _ALLEGE's alternatives needs
 _SEPARATE = compiled(r"^\s*(?:in\s+(?:a\s+)?(?:separate|another|other)|separately|meanwhile|elsewhere|in\s+the\s+"
                      r"(?:north|south|east|west|capital)|on\s+the\s+\d+)", re.I)
 # Two sources in one sentence: a contrast, or a semicolon, before a second speaker's figure
@@ -170,14 +174,16 @@ def _drafts(index: EvidenceIndex) -> list[_Draft]:
             continue  # text addressed to a model is never read as news
         figures = sentence_figures(index, sent, counted)
         casualties = [m for m in index.numbers_in(sent.start, sent.end)
-                      if m.kind == "count" and _CASUALTIES_AFTER.match(text[m.end:sent.end])]
+                      if m.kind == "count" and _CASUALTIES_AFTER.match(text[m.end:sent.end])] \
+            if holds(index, sent, "casualties") else []
         if casualties:
             # "an attack with 60 casualties": neither the killed nor the injured
             figures = [a for a in figures if not any(a.mention.start <= c.start < a.mention.end for c in casualties)]
         if not any(a.role in ("killed", "injured") for a in figures):
             if casualties and _ATTACK_NOUN.search(sent.text):
                 drafts.append(_Draft([sent], casualties=casualties[0]))
-            charge = _ALLEGE.search(sent.text) if SPEECH_SCAN.any_within(index, sent.start, sent.end) else None
+            charge = _ALLEGE.search(sent.text) if SPEECH_SCAN.any_within(index, sent.start, sent.end) \
+                and holds(index, sent, *_ALLEGE_WORDS) else None
             if charge:
                 at = index.offset_in(sent, charge.start())
                 sp = sentence_speech(index, sent, focus=at)
@@ -188,21 +194,22 @@ def _drafts(index: EvidenceIndex) -> list[_Draft]:
         for k, (cs, ce, part) in enumerate(_source_clauses(index, sent, figures)):
             clause = None if (cs, ce) == (sent.start, sent.end) else (cs, ce)
             piece = sent if clause is None else _clause_sentence(index, sent, cs, ce)
-            draft = _place_figures(drafts, sent, piece, part, new_source=k > 0)
+            draft = _place_figures(index, drafts, sent, piece, part, new_source=k > 0)
             counted = counted or bool(draft.counts)
             if clause is not None and draft.sentences == [sent]:
                 draft.clause = clause
     return drafts
 
 
-def _place_figures(drafts: list[_Draft], sent: Sentence, piece: Sentence, figures: list, *, new_source: bool) -> _Draft:
+def _place_figures(index: EvidenceIndex, drafts: list[_Draft], sent: Sentence, piece: Sentence, figures: list, *,
+                   new_source: bool) -> _Draft:
     """Put a sentence's (or clause's) figures into the claim they belong to: a new one, or the one before as its
     details (injured after killed, a breakdown, the killed of an injured-only claim)."""
     roles = {a.role for a in figures}
     main = roles & {"killed", "injured"}
     prev = drafts[-1] if drafts and drafts[-1].kind is not ClaimKind.allegation and drafts[-1].counts \
         and drafts[-1].sentences[-1].index >= sent.index - 2 else None
-    tally = _is_tally(piece.text)
+    tally = holds(index, piece, *_TALLY_WORDS) and _is_tally(piece.text)
     details = prev is not None and not new_source and not _SEPARATE.match(piece.text) and (
         not main or (not main & set(prev.counts) and (not tally or prev.kind is ClaimKind.tally)))
     if details and prev is not None:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import per_index
+from llmextract.extractors.offline.scan import as_written, holds, per_index
 from llmextract.schema import Qualifier
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.numbers import NumberMention
@@ -231,31 +231,16 @@ def _group_at(text: str, mentions: list[NumberMention], i: int) -> list[NumberMe
     return group
 
 
-def _holds(index: EvidenceIndex, sent: Sentence, *words: str) -> bool:
-    """Whether the sentence holds one of ``words`` (in lower case, in any case in the text): a pattern that needs
-    one of them is not tried on a sentence without. Read in the index's lowered text; a text that lowering would
-    misplace (see llmextract.text.caseless) is said to hold them all."""
-    low = index.lowered
-    return low is None or not _as_written(sent) or any(low.find(word, sent.start, sent.end) >= 0 for word in words)
-
-
-def _as_written(sent: Sentence) -> bool:
-    """Whether the sentence as read is its text as written: the index removed no invisible mark from it (the rules
-    read ``sent.text``, the scans of the whole text read it with its marks)."""
-    return len(sent.text) == sent.end - sent.start
-
-
-def attach_counts(index: EvidenceIndex, sent: Sentence) -> list[Attach]:
-    """Attach each count mention of a sentence to the casualty cue it counts."""
+def attach_counts(index: EvidenceIndex, sent: Sentence, mentions: list[NumberMention]) -> list[Attach]:
+    """Attach each count mention of a sentence (``mentions``) to the casualty cue it counts."""
     text = index.text
+    if not mentions:
+        return []
     cues = _sentence_cues(index, sent)
     if not cues:
         return []
-    mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
-    if not mentions:
-        return []
-    among_dead = _holds(index, sent, "among") and bool(_AMONG_DEAD.search(sent.text))
-    toll = _TOLL.search(sent.text) if _holds(index, sent, "toll", "number") else None
+    among_dead = holds(index, sent, "among") and bool(_AMONG_DEAD.search(sent.text))
+    toll = _TOLL.search(sent.text) if holds(index, sent, "toll", "number") else None
     attaches: list[Attach] = []
     grouped: set[int] = set()
     for i, m in enumerate(mentions):
@@ -439,6 +424,8 @@ _ONE_BEFORE = [
              r"(?:(?:reportedly|allegedly|also|later|brutally|fatally)\s+)*" + _KILL_VERB
              + r"\b(?P<mid>[^.;:()]{0,40}?),?\s+(?:along\s+with|alongside|together\s+with|with|and)\s+$"),
 ]
+# The last word of each _ALONG (and of the second pattern's list), as the words before the figure end in it
+_JOINING = ("and", "with", "alongside", "as")
 _THEY_KILLED = compiled(r"^[^.;:]{0,60}?\b(?:were|have\s+been|had\s+been|are)\s+(?:(?:reportedly|allegedly|all|also|"
                         r"later|brutally|fatally)\s+)*(?:\w+ed\s+and\s+)?" + _KILL_VERB + r"\b")
 
@@ -449,11 +436,12 @@ _INJURED_AFTER = compiled(r"^\s*(?:(?:were|was|are|have\s+been|had\s+been|also|r
                           re.I)
 
 
-def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
-    """One victim and a counted group killed with them: "killing a mother and four children" is five."""
+def with_companions(index: EvidenceIndex, sent: Sentence, mentions: list[NumberMention]) -> NumberMention | None:
+    """One victim and a counted group killed with them: "killing a mother and four children" is five. ``mentions``:
+    the sentence's count mentions."""
     text = index.text
-    for c in index.numbers_in(sent.start, sent.end):
-        if c.kind != "count" or c.qualifier in (Qualifier.vague, Qualifier.up_to, Qualifier.range) or not c.low:
+    for c in mentions:
+        if c.qualifier in (Qualifier.vague, Qualifier.up_to, Qualifier.range) or not c.low:
             continue
         after = text[c.end:sent.end]
         noun = _VICTIM_EXPLICIT.match(after) or _VICTIM_NOUN.match(after) \
@@ -464,6 +452,8 @@ def with_companions(index: EvidenceIndex, sent: Sentence) -> NumberMention | Non
         if _INJURED_AFTER.match(rest):
             continue  # "a policeman was killed and two others injured": the two are not among the dead
         before = text[sent.start:c.start]
+        if not before.rstrip().endswith(_JOINING):
+            continue  # each pattern ends in a joining word before the figure ("and", "along with")
         # the first and last patterns need a verb of killing before the figure: a cue there (see _Cues.touching)
         killing_before = _cues(index).touching(sent.start, c.start)
         for i, pattern in enumerate(_ONE_BEFORE):
@@ -494,11 +484,11 @@ _PASSIVE_KILLED = compiled(
     r"fatally\s+shot|lynched|found\s+dead)\b", re.I)
 
 
-def subject_count(index: EvidenceIndex, sent: Sentence) -> NumberMention | None:
+def subject_count(index: EvidenceIndex, sent: Sentence, mentions: list[NumberMention]) -> NumberMention | None:
     """The counted subject of a passive kill, however long the noun phrase between them:
-    "Two members of the Citizens for Liberty Party were killed", "Nine people are said to have been killed"."""
+    "Two members of the Citizens for Liberty Party were killed", "Nine people are said to have been killed".
+    ``mentions``: the sentence's count mentions."""
     text = index.text
-    mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
     if not mentions:
         return None
     m = mentions[0]
@@ -610,15 +600,16 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
     # a victim with companions, a counted subject and "some people are injured" each need a word of killing or
     # wounding: a sentence no cue touches is not read for them
     cued = _cues(index).touching(sent.start, sent.end)
-    attaches = attach_counts(index, sent)
-    group = with_companions(index, sent) if cued else None
+    mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
+    attaches = attach_counts(index, sent, mentions)
+    group = with_companions(index, sent, mentions) if cued else None
     if group is not None:
         # "killing a tribal elder and five other people": the one and the five, not the five alone
         attaches = [a for a in attaches if a.role != "killed" or not group.start <= a.mention.start < group.end]
         if not any(a.role == "killed" for a in attaches):
             attaches.insert(0, Attach(group, "killed", 0))
     if not any(a.role == "killed" for a in attaches):
-        subject = subject_count(index, sent) if cued else None
+        subject = subject_count(index, sent, mentions) if cued else None
         if subject is not None:
             attaches.insert(0, Attach(subject, "killed", 0))
     if not any(a.role == "killed" for a in attaches) and not counted_before:
@@ -644,8 +635,8 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
                 s, e = m.start(1), m.end(1)
                 attaches.append(Attach(NumberMention(s, e, text[s:e], a.mention.low, a.mention.high,
                                                      a.mention.qualifier, s, e, "same"), role, a.distance))
-    if (cued or not _as_written(sent)) and not any(a.role == "injured" for a in attaches) \
-            and _holds(index, sent, "some", "many"):
+    if (cued or not as_written(sent)) and not any(a.role == "injured" for a in attaches) \
+            and holds(index, sent, "some", "many"):
         m = _SOME_INJURED.search(sent.text)
         if m is not None:
             s, e = index.span_in(sent, m.start(1), m.end(1))

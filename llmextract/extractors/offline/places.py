@@ -9,8 +9,10 @@ place of the claim before, at the level the words name (:func:`back_place`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from llmextract.extractors.offline.patterns import compiled
+from llmextract.extractors.offline.scan import per_index
 from llmextract.schema import Place
 from llmextract.text.folding import fold
 from llmextract.text.gazetteer import get_gazetteer
@@ -80,6 +82,15 @@ def _demonym(index: EvidenceIndex, n: NameMention) -> bool:
 def _is_country(n: NameMention) -> bool:
     entry = get_gazetteer().lookup(n.canonical or n.text, prefer="country")
     return entry is not None and entry.kind == "country" and fold(entry.name) == fold(n.canonical or n.text)
+
+
+def _first_place(index: EvidenceIndex, key: tuple[str, str], test: Callable[[NameMention], bool]) -> str | None:
+    """The first place name of the article that passes ``test``: looked for once per index and ``key`` (what
+    ``test`` asks), as every claim placed in one province or country asks the same."""
+    found: dict[tuple[str, str], str | None] = per_index(index, _first_place, dict)
+    if key not in found:
+        found[key] = next((n.text for n in index.names if n.kind == "place" and test(n)), None)
+    return found[key]
 
 
 def _candidate(index: EvidenceIndex, n: NameMention) -> bool:
@@ -166,12 +177,12 @@ def _place(index: EvidenceIndex, phrase: str, best: NameMention | None, province
     name = entry.name if entry else (best.canonical if best and best.canonical else phrase)
     if best is not None and province is None and entry is not None and entry.admin1:
         # the gazetteer's province, written as the article writes it, and only if the article names it
-        province = next((n.text for n in index.names if n.kind == "place" and gaz.same_place(n.text, entry.admin1)),
-                        None)
+        admin1 = entry.admin1
+        province = _first_place(index, ("province", admin1), lambda n: gaz.same_place(n.text, admin1))
     if country is None and entry is not None and entry.country_code:
-        country = next((n.text for n in index.names if n.kind == "place" and _is_country(n)
-                        and (c := gaz.lookup(n.canonical or n.text, prefer="country")) is not None
-                        and c.country_code == entry.country_code), None)
+        code = entry.country_code
+        country = _first_place(index, ("country", code), lambda n: _is_country(n) and (
+            c := gaz.lookup(n.canonical or n.text, prefer="country")) is not None and c.country_code == code)
     if province is not None and fold(province) == fold(phrase):
         province = None if best is not None else province
     return Place(phrase=phrase, name=name, province=province, country=country)

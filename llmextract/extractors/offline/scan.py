@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from llmextract.extractors.offline.patterns import letter_by_letter
 from llmextract.text.caseless import CaselessPattern
-from llmextract.text.index import EvidenceIndex
+from llmextract.text.index import EvidenceIndex, Sentence
 
 _T = TypeVar("_T")
 
@@ -31,6 +31,20 @@ def per_index(index: EvidenceIndex, key: object, build: Callable[[], _T]) -> _T:
         return memo[key]  # type: ignore[return-value]
     got = memo[key] = build()
     return got
+
+
+def holds(index: EvidenceIndex, sent: Sentence, *words: str) -> bool:
+    """Whether the sentence holds one of ``words`` (in lower case, in any case in the text): a pattern that needs
+    one of them is not tried on a sentence without. Read in the index's lowered text; a text that lowering would
+    misplace (see llmextract.text.caseless) is said to hold them all, and so is a sentence not read as written."""
+    low = index.lowered
+    return low is None or not as_written(sent) or any(low.find(word, sent.start, sent.end) >= 0 for word in words)
+
+
+def as_written(sent: Sentence) -> bool:
+    """Whether the sentence as read is its text as written: the index removed no invisible mark from it (the rules
+    read ``sent.text``, the scans of the whole text read it with its marks)."""
+    return len(sent.text) == sent.end - sent.start
 
 
 def spans_within(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
