@@ -236,7 +236,7 @@ def _subject(text: str, sent: Sentence, verb_start: int) -> tuple[int, int] | No
     """The speaker before a verb, skipping one aside: "Local sources, requesting anonymity, told"."""
     np = trailing_np(text, sent.start, verb_start)
     before = text[sent.start:verb_start]
-    aside = re.search(r",([^,]{1,90}),\s*$", before)
+    aside = re.search(r",([^,]{1,90}),\s*$", before) if before.rstrip().endswith(",") else None
     if aside and _ASIDE.match(aside.group(1)) and (np is None or np[0] >= sent.start + aside.start(1)):
         outer = trailing_np(text, sent.start, sent.start + aside.start())
         if outer is not None:
@@ -248,12 +248,15 @@ def _subject(text: str, sent: Sentence, verb_start: int) -> tuple[int, int] | No
 
 def _relative_antecedent(text: str, sent: Sentence, verb_start: int) -> tuple[int, int] | None:
     """", which has stated": the noun phrase before the comma."""
-    m = re.search(r",\s+(?:which|who)\s+(?:has\s+|have\s+|had\s+|also\s+)*$", text[sent.start:verb_start])
+    before = text[sent.start:verb_start]
+    m = re.search(r",\s+(?:which|who)\s+(?:has\s+|have\s+|had\s+|also\s+)*$", before) \
+        if before.rstrip().endswith(("which", "who", "has", "have", "had", "also")) else None
     if m is None:
         return None
     return trailing_np(text, sent.start, sent.start + m.start())
 
 
+_SET_OFF = (",", "”", '"')  # what ends the words before an attribution set off from them ("..., police said")
 _SHORT_TAIL = compiled(r"\s*(?:(?:on|late\s+on|early\s+on)\s+\w+(?:\s+\d{1,2})?|in\s+a\s+(?:\w+\s+)?statement|"
                        r"on\s+(?:its|their)\s+website|(?:last|this)\s+\w+|yesterday|today|\w+ly)?\s*[.;]?\s*$", re.I)
 
@@ -267,7 +270,7 @@ def _content(text: str, sent: Sentence, np: tuple[int, int], vs: int, ve: int, *
         return ((ve, sent.end),)
     if inverted:
         return ((sent.start, vs),)
-    set_off = bool(re.search(r"[,”\"]\s*$", text[sent.start:np[0]])) and np[0] > sent.start
+    set_off = text[sent.start:np[0]].rstrip().endswith(_SET_OFF) and np[0] > sent.start
     tail = text[ve:sent.end]
     if set_off and _SHORT_TAIL.fullmatch(tail):
         return ((sent.start, np[0]),)
@@ -389,7 +392,8 @@ def _speaker(text: str, span: tuple[int, int] | None, content: tuple[tuple[int, 
     if span is None:
         return None
     np = _clean(text[span[0]:span[1]])
-    np = re.sub(r"\s*\([A-Z][\w.&-]*\)$", "", np)  # "the Syrian Arab News Agency (SANA)"
+    if np.endswith((")", ")\n")):
+        np = re.sub(r"\s*\([A-Z][\w.&-]*\)$", "", np)  # "the Syrian Arab News Agency (SANA)"
     if not np:
         return None
     bare = re.sub(r"^(?:the|this|that|its|their)\s+", "", np, flags=re.I)
@@ -426,7 +430,7 @@ def _speech_acts(index: EvidenceIndex, sent: Sentence) -> list[_Act]:
             continue  # "accusing", "reporting": no subject of their own
         relative = _relative_antecedent(text, sent, vs)
         span = relative or _subject(text, sent, vs)
-        if span is None and re.search(r"[,”\"]\s*$", text[sent.start:vs]):
+        if span is None and text[sent.start:vs].rstrip().endswith(_SET_OFF):
             # inverted: ", said the ministry", "” said the letters"
             inv = leading_np(text, ve, sent.end)
             if inv is not None and re.match(r"\s*(?:[.;,]|$)", text[inv[1]:sent.end]):

@@ -165,8 +165,8 @@ def _noun_phrases(text: str, heads: _Heads, start: int, end: int) -> list[tuple[
         head = text[h_start:h_end]
         actor = bool(_ACTOR_HEAD.match(head))
         e = h_end
-        nxt = _WEAPON_NEXT.match(text, e, end)
-        if nxt is not None and actor:
+        nxt = _WEAPON_NEXT.match(text, e, end) if actor else None
+        if nxt is not None:
             e = nxt.end()
         tail = _TAIL.match(text, e, end)
         if tail is not None:
