@@ -458,6 +458,8 @@ _DESCRIPTOR = compiled(r"\b(?:agency|news|channel|television|broadcaster|outlet|
 
 def _named(np: str) -> str:
     """A descriptor before a name is dropped: "the state news agency SANA" -> "SANA" (the name says who)."""
+    if not _DESCRIPTOR.search(np):
+        return np  # no descriptor to drop
     m = re.fullmatch(r"(?:(?:the|a|an)\s+)?(?:[\w'’-]+\s+){1,5}?([A-Z][A-Za-z]*[A-Z][\w-]*|[A-Z]{2,}[\w-]*)", np)
     if m and not any(w[:1].isupper() for w in np[:m.start(1)].split()[1:]) and _DESCRIPTOR.search(np, 0, m.start(1)):
         return m.group(1)

@@ -204,7 +204,7 @@ def _read_party_phrases(text: str, heads: _Heads, start: int, end: int) -> list[
     for s, e in _noun_phrases(text, heads, start, end):
         if _COUNTED.search(text, max(start, s - 24), s):
             continue  # "killing 14 soldiers": counted, so among the victims
-        if re.match(r"['’]s?\b", text[e:e + 2]):
+        if text[e:e + 1] in ("'", "’") and re.match(r"['’]s?\b", text[e:e + 2]):
             if not _WEAPON_AFTER.match(text, e + (2 if text[e + 1:e + 2] == "s" else 1), end):
                 continue  # "Daesh's main stronghold"; but "the coalition's air strikes" names who struck
             out.append((s, e, 2))

@@ -94,8 +94,16 @@ def _first_place(index: EvidenceIndex, key: tuple[str, str], test: Callable[[Nam
 
 
 def _candidate(index: EvidenceIndex, n: NameMention) -> bool:
-    return n.kind == "place" and not _ADJECTIVE.match(index.text[n.end:n.end + 12]) \
-        and not is_reference_point(index, n)
+    """Whether a place name may be where a claim happened: not an adjective ("US-led"), not a reference point. Each
+    name is asked by every claim that reads its sentence: read once per index."""
+    if n.kind != "place":
+        return False
+    read: dict[tuple[int, int], bool] = per_index(index, _candidate, dict)
+    got = read.get((n.start, n.end))
+    if got is None:
+        got = read[(n.start, n.end)] = not _ADJECTIVE.match(index.text[n.end:n.end + 12]) \
+            and not is_reference_point(index, n)
+    return got
 
 
 def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sentence] | None = None) -> Place | None:

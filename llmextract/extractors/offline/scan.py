@@ -62,14 +62,22 @@ class Scan:
     """One case-insensitive pattern, its matches in an article's text found once and kept with its index.
 
     ``words``: an alternation of words (and phrases) to find whole, as ``\\b(?:words)\\b``; ``first``: the
-    letters a match can start with (see :class:`~llmextract.text.caseless.CaselessPattern`)."""
+    letters a match can start with (see :class:`~llmextract.text.caseless.CaselessPattern`); ``needs``: words (in
+    lower case) one of which every match holds: a text holding none of them is not scanned."""
 
-    def __init__(self, words: str, first: str) -> None:
+    def __init__(self, words: str, first: str, needs: tuple[str, ...] = ()) -> None:
         self.pattern = CaselessPattern(letter_by_letter(rf"\b(?:{words})\b"), first)
+        self.needs = needs
 
     def spans(self, index: EvidenceIndex) -> list[tuple[int, int]]:
         """Every match's (start, end) in the index's text, leftmost first, not overlapping."""
-        return per_index(index, self, lambda: list(self.pattern.spans(index.text, index.lowered)))
+        return per_index(index, self, lambda: self._scan(index))
+
+    def _scan(self, index: EvidenceIndex) -> list[tuple[int, int]]:
+        low = index.lowered
+        if low is not None and self.needs and not any(word in low for word in self.needs):
+            return []
+        return list(self.pattern.spans(index.text, low))
 
     def within(self, index: EvidenceIndex, start: int, end: int) -> list[tuple[int, int]]:
         """The matches that lie inside ``text[start:end]``."""
