@@ -600,6 +600,8 @@ def sentence_figures(index: EvidenceIndex, sent: Sentence, counted_before: bool)
     # a victim with companions, a counted subject and "some people are injured" each need a word of killing or
     # wounding: a sentence no cue touches is not read for them
     cued = _cues(index).touching(sent.start, sent.end)
+    if not cued and counted_before and as_written(sent):
+        return []  # each rule below needs a cue, save the single victim (read only before any figure)
     mentions = [m for m in index.numbers_in(sent.start, sent.end) if m.kind == "count"]
     attaches = attach_counts(index, sent, mentions)
     group = with_companions(index, sent, mentions) if cued else None

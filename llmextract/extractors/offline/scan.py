@@ -38,7 +38,13 @@ def holds(index: EvidenceIndex, sent: Sentence, *words: str) -> bool:
     one of them is not tried on a sentence without. Read in the index's lowered text; a text that lowering would
     misplace (see llmextract.text.caseless) is said to hold them all, and so is a sentence not read as written."""
     low = index.lowered
-    return low is None or not as_written(sent) or any(low.find(word, sent.start, sent.end) >= 0 for word in words)
+    if low is None or not as_written(sent):
+        return True
+    read = low[sent.start:sent.end]
+    for word in words:
+        if word in read:
+            return True
+    return False
 
 
 def as_written(sent: Sentence) -> bool:
