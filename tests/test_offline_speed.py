@@ -16,10 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from llmextract import extract
-from llmextract.extractors.offline import attribution, counts, extract_offline, perpetrators
+from llmextract.extractors.offline import attribution, claims, counts, extract_offline, perpetrators
 from llmextract.extractors.offline.attribution import sentence_speech
 from llmextract.extractors.offline.counts import sentence_figures
 from llmextract.extractors.offline.patterns import by_first_letter
+from llmextract.extractors.offline.scan import holds
 from llmextract.schema import Article
 from llmextract.text.index import EvidenceIndex
 
@@ -131,3 +132,56 @@ def test_a_word_split_by_an_invisible_mark_is_read_as_without_it(mark: str) -> N
     claims = extract(text).claims
     assert [c.killed.low for c in claims if c.killed] == [12]
     assert [c.injured.phrase for c in claims if c.injured] == ["Some people"]
+
+
+# -- rules tried only on a sentence holding a word they need --------------------------------------------------------
+
+_TALLY_PHRASES = ["a total of 31 were killed", "nine died in total", "since the start of the siege",
+                  "since March 2011", "since 2014", "since 3rd May", "since May 3", "since last Friday", "since July",
+                  "over the past week", "so far", "to date", "this year", "overall", "between May 1 and June 30",
+                  "40 per cent", "in recent months", "as a result of the attacks", "in the second half of 2017",
+                  "in 2019", "during the first two weeks of"]
+_ALLEGE_PHRASES = ["accused the militia of", "used banned bombs", "white phosphorus", "chemical weapons",
+                   "cluster munitions", "war crimes", "crimes against humanity", "a massacre", "genocide",
+                   "ethnic cleansing", "targeting civilian homes"]
+_RISE_PHRASES = ["the toll is expected to rise", "may increase", "could climb", "likely to rise", "not yet final",
+                 "in critical condition", "critically wounded"]
+
+
+@pytest.mark.parametrize(("pattern", "words", "phrases"), [
+    (claims._TALLY, claims._TALLY_WORDS, _TALLY_PHRASES),
+    (claims._ALLEGE, claims._ALLEGE_WORDS, _ALLEGE_PHRASES),
+    (claims._RISE.pattern.caseless, claims._RISE.needs, _RISE_PHRASES),
+])
+def test_a_rule_skipped_for_want_of_its_words_never_matches_without_them(pattern: re.Pattern[str],
+                                                                        words: tuple[str, ...],
+                                                                        phrases: list[str]) -> None:
+    for phrase in phrases:
+        for written in (phrase, phrase.upper(), phrase.title()):
+            sentence = f"Officials said {written} in the north."
+            assert pattern.search(sentence), sentence
+            assert any(word in sentence.lower() for word in words), sentence
+            index = EvidenceIndex.build(sentence)
+            assert holds(index, index.sentences[0], *words)
+    assert not holds(EvidenceIndex.build("Officials said nothing."), EvidenceIndex.build(
+        "Officials said nothing.").sentences[0], *claims._TALLY_WORDS)
+
+
+def test_companions_are_looked_for_only_after_a_joining_word() -> None:
+    # each pattern for one victim before a counted group ends in a joining word: the shortcut's list holds them all
+    joined = ["killing a farmer and", "killing a farmer along with", "killing a farmer alongside",
+              "killing a farmer together with", "killing a farmer with", "killing a farmer as well as"]
+    for before in joined:
+        assert before.rstrip().endswith(counts._JOINING)
+        assert counts._ONE_BEFORE[0].search(before + " "), before
+    claims_found = extract("Gunmen killed a village chief along with four guards on Sunday, police said.").claims
+    assert [c.killed.low for c in claims_found if c.killed] == [5]
+
+
+def test_a_speaker_is_read_back_only_to_the_last_comma() -> None:
+    # the words before the last comma (or colon, quote mark, dash) never change the speaker read before a verb
+    tail = "the provincial health directorate said"
+    for head in ("", "On Monday, ", "Rebels, who: “denied” it — ", "A, B; C: "):
+        text = head + tail
+        span = attribution.trailing_np(text, 0, len(text) - len(" said"))
+        assert span is not None and text[span[0]:span[1]] == "the provincial health directorate"
