@@ -144,7 +144,9 @@ def _np_word(low: str) -> bool:
     return not low.endswith("ed") or low in _PARTICIPLE_OK
 
 
-_BREAKS = (",", ";", ":", "[", "]", "“", "”", '"', "—", "–")  # tokens of their own that end a backward reading
+# Up to the last of the marks that are tokens of their own and end a backward reading (a comma, a colon, a quote
+# mark, a dash): the greedy run backs off to it
+_LAST_BREAK = re.compile(r"(?s:.*)[,;:\[\]“”\"—–]")
 
 
 def trailing_np(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -155,7 +157,8 @@ def trailing_np(text: str, start: int, end: int) -> tuple[int, int] | None:
     ends it."""
     # The reading stops at a comma, colon, quote mark or dash (never part of a word or an adverb): read from the
     # last one on
-    cut = max(start, *(text.rfind(mark, start, end) for mark in _BREAKS))
+    last = _LAST_BREAK.match(text, start, end)
+    cut = last.end() - 1 if last else start
     window = text[cut:end]
     trail = _TRAILING_ADVERB.search(window)
     if trail:

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import as_written, holds, per_index
+from llmextract.extractors.offline.scan import as_written, holds, lowered_text, per_index
 from llmextract.schema import Qualifier
+from llmextract.text.caseless import lowered_twin
 from llmextract.text.index import EvidenceIndex, Sentence
 from llmextract.text.numbers import NumberMention
 
@@ -92,7 +93,7 @@ class _Cues:
 
     def __init__(self, index: EvidenceIndex) -> None:
         text = index.text
-        low = index.lowered or text.lower()  # the index's (lowered once), or lowered here when it declines
+        low = lowered_text(index) or text.lower()  # the index's (lowered once), or lowered here when it declines
         scan = _CUE_LOWER.finditer(low) if len(low) == len(text) else _CUE.finditer(text)
         self.cues = [(m.start(), m.end(), "kill" if m.group("kill") else "injure") for m in scan]
         self.starts = [c[0] for c in self.cues]
@@ -155,6 +156,8 @@ _PARTITIVE = compiled(r"^\s+of\s+(?:the|these|those|them|his|her|their)\b", re.I
 _AUXILIARY_AFTER = compiled(r"^\s*(?:were|have|had|are|was|has)\b", re.I)
 _OF_WHOM_AFTER = compiled(r"^\s+(?:of\s+them|of\s+whom)", re.I)
 _INCLUDING_BEFORE = compiled(r"\bincluding\s+(?:at\s+least\s+|some\s+|about\s+)?$", re.I)
+# The same two, case-sensitively, for the words before a figure read in the lowered text (llmextract.text.caseless)
+_BREAKDOWN_BEFORE_LOW, _INCLUDING_BEFORE_LOW = lowered_twin(_BREAKDOWN_BEFORE), lowered_twin(_INCLUDING_BEFORE)
 
 
 def _victim_role(after: str) -> str | None:
@@ -239,6 +242,9 @@ def attach_counts(index: EvidenceIndex, sent: Sentence, mentions: list[NumberMen
     cues = _sentence_cues(index, sent)
     if not cues:
         return []
+    low = lowered_text(index)
+    words, breakdown_before, including_before = (text, _BREAKDOWN_BEFORE, _INCLUDING_BEFORE) if low is None \
+        else (low, _BREAKDOWN_BEFORE_LOW, _INCLUDING_BEFORE_LOW)  # the words before a figure, as these read them
     among_dead = holds(index, sent, "among") and bool(_AMONG_DEAD.search(sent.text))
     toll = _TOLL.search(sent.text) if holds(index, sent, "toll", "number") else None
     attaches: list[Attach] = []
@@ -297,9 +303,9 @@ def attach_counts(index: EvidenceIndex, sent: Sentence, mentions: list[NumberMen
         else:
             continue
         victim = _victim_role(after) if kind == "kill" else None
-        before = text[max(0, m.start - 40):m.start]
-        sub = bool(_BREAKDOWN_BEFORE.search(before) or _OF_WHOM_AFTER.match(after))
-        if _INCLUDING_BEFORE.search(before) and victim in (None, "mixed"):
+        before = words[max(0, m.start - 40):m.start]
+        sub = bool(breakdown_before.search(before) or _OF_WHOM_AFTER.match(after))
+        if including_before.search(before) and victim in (None, "mixed"):
             continue  # "including 17 people of the same family" is part of a larger figure
         if (sub or among_dead) and victim:
             if victim == "mixed":

@@ -21,7 +21,7 @@ import bisect
 import re
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import per_index
+from llmextract.extractors.offline.scan import lowered_text, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;
@@ -85,7 +85,7 @@ class _Heads:
 
     def __init__(self, index: EvidenceIndex) -> None:
         text = index.text
-        low = index.lowered or text.lower()  # the index's (lowered once), or lowered here when it declines
+        low = lowered_text(index) or text.lower()  # the index's (lowered once), or lowered here when it declines
         self.spans = [m.span() for m in _HEAD.finditer(low)] if len(low) == len(text) else []
         self.starts = [s for s, _e in self.spans]
         self.ends = [e for _s, e in self.spans]

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import per_index
+from llmextract.extractors.offline.scan import lowered_text, per_index
 from llmextract.schema import Place
+from llmextract.text.caseless import lowered_twin
 from llmextract.text.folding import fold
 from llmextract.text.gazetteer import get_gazetteer
 from llmextract.text.index import EvidenceIndex, Sentence
@@ -23,6 +24,8 @@ _PLACE_CUE = compiled(r"\b(?:village|town|city|province|district|area|neighbou?r
                       r"camp|county|state|suburb|market|municipality|locality|outskirts)\s+of\s+$|\b(?:in|near|at|"
                       r"outside|around|across|from|on)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
 _PROVINCE_CUE = compiled(r"\b(?:province|governorate|region|state|district)\s+of\s+\[?$", re.I)
+# The same, case-sensitively, for the words before a name read in the lowered text (llmextract.text.caseless)
+_PLACE_CUE_LOW, _PROVINCE_CUE_LOW = lowered_twin(_PLACE_CUE), lowered_twin(_PROVINCE_CUE)
 _ADJECTIVE = compiled(r"^-(?:led|backed|based|allied|run|born|made|installed|aligned|controlled)\b")
 _DEMONYM = compiled(r"[A-Z][a-z]+(?:ian|ese|ish|i)")
 _DIRECTION = r"(?:north|south|east|west)(?:[\s-]?(?:east|west))?(?:ern)?"
@@ -47,7 +50,7 @@ def is_reference_point(index: EvidenceIndex, n: NameMention) -> bool:
     extractor asks it of a few names, where the index scans the whole text). A reference point needs a
     distance (a digit) or a direction before the name: the pattern is tried only where there is one."""
     start = max(0, n.start - 80)
-    low = index.lowered
+    low = lowered_text(index)
     if low is not None and not _DIGIT.search(index.text, start, n.start) \
             and not any(low.find(word, start, n.start) >= 0 for word in ("north", "south", "east", "west")):
         return False
@@ -116,6 +119,9 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sente
     country: str | None = None
     countries = 0
     gaz = get_gazetteer()
+    low = lowered_text(index)
+    words, province_cue, place_cue = (text, _PROVINCE_CUE, _PLACE_CUE) if low is None \
+        else (low, _PROVINCE_CUE_LOW, _PLACE_CUE_LOW)  # the words before a name, as the cues read them
     for sent in sents:
         if best is not None:
             break
@@ -123,12 +129,12 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sente
         cued: list[NameMention] = []
         plain: list[NameMention] = []
         for n in names:
-            before = text[max(0, n.start - 40):n.start]
+            before = words[max(0, n.start - 40):n.start]
             if _is_country(n):
                 country = country or n.text.replace("'s", "").replace("’s", "")
                 countries += 1
                 continue
-            if _PROVINCE_CUE.search(before) or (
+            if province_cue.search(before) or (
                     re.match(r"^\]?\s+(?:province|governorate)", text[n.end:n.end + 14])
                     and not _demonym(index, n)):
                 province = province or n.text
@@ -138,7 +144,7 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sente
                 continue
             if _demonym(index, n) or fold(n.text) == fold(province or ""):
                 continue
-            (cued if _PLACE_CUE.search(before) else plain).append(n)
+            (cued if place_cue.search(before) else plain).append(n)
         # "In Kaduna, the commissioner said bandits killed eight ... outside Birnin Gwari": the opening "In X,"
         # frames the region; a place the sentence names after it is where it happened
         framing = [n for n in cued if re.fullmatch(r"\s*in\s+", text[sent.start:n.start], re.I)

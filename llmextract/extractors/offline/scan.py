@@ -33,11 +33,18 @@ def per_index(index: EvidenceIndex, key: object, build: Callable[[], _T]) -> _T:
     return got
 
 
+def lowered_text(index: EvidenceIndex) -> str | None:
+    """:attr:`~llmextract.text.index.EvidenceIndex.lowered` (the text in lower case, offset for offset; None when
+    lowering would misplace characters), asked once per index: an index that removed invisible marks lowers its
+    text anew each time it is asked."""
+    return per_index(index, lowered_text, lambda: index.lowered)
+
+
 def holds(index: EvidenceIndex, sent: Sentence, *words: str) -> bool:
     """Whether the sentence holds one of ``words`` (in lower case, in any case in the text): a pattern that needs
     one of them is not tried on a sentence without. Read in the index's lowered text; a text that lowering would
     misplace (see llmextract.text.caseless) is said to hold them all, and so is a sentence not read as written."""
-    low = index.lowered
+    low = lowered_text(index)
     if low is None or not as_written(sent):
         return True
     read = low[sent.start:sent.end]
@@ -80,7 +87,7 @@ class Scan:
         return per_index(index, self, lambda: self._scan(index))
 
     def _scan(self, index: EvidenceIndex) -> list[tuple[int, int]]:
-        low = index.lowered
+        low = lowered_text(index)
         if low is not None and self.needs and not any(word in low for word in self.needs):
             return []
         return list(self.pattern.spans(index.text, low))
