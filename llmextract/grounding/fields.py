@@ -283,6 +283,34 @@ def quote_fields(cls: type[BaseModel], parent: str = "") -> frozenset[str]:
     return frozenset(out)
 
 
+#: What a value is to the walk: a node (a pydantic model or a dict, with children), a sequence (a list or a
+#: tuple) or a leaf (anything else: a string, a number, a date...).
+NODE, SEQUENCE, LEAF = "node", "sequence", "leaf"
+_SHAPES: dict[type, str] = {}
+
+
+def shape(value: Any) -> str:
+    """:data:`NODE`, :data:`SEQUENCE` or :data:`LEAF`: decided once per class, as the walk meets every
+    value of an extraction (``isinstance`` against a pydantic model is a costly test to repeat)."""
+    got = _SHAPES.get(value.__class__)
+    if got is None:
+        cls = value.__class__
+        got = NODE if issubclass(cls, BaseModel | dict) else SEQUENCE if issubclass(cls, list | tuple) else LEAF
+        if len(_SHAPES) < 1024:  # classes made on the fly are not kept without bound
+            _SHAPES[cls] = got
+    return got
+
+
+@lru_cache(maxsize=512)
+def quote_holders(cls: type[BaseModel], parent: str = "") -> tuple[tuple[str, Marker | None], ...]:
+    """(field name, marker) of the fields of a model (held under ``parent``) that a scope root's quotes and
+    places are collected from, in field order: those that can hold one (:func:`quote_fields`) and those
+    marked ``Quote()`` or ``Name()``."""
+    wanted = quote_fields(cls, parent)
+    return tuple((name, marker) for name, marker in _model_markers(cls, parent)
+                 if name in wanted or isinstance(marker, Quote | Name))
+
+
 def children(obj: Any, parent: str = "") -> list[tuple[str, Any, Marker | None]]:
     """(path piece, value, marker) of a model's fields or a dict's items; ``parent`` is the node's own key."""
     if isinstance(obj, BaseModel):
@@ -297,6 +325,7 @@ class Children:
 
     def __init__(self, extras: dict[str, dict[str, Any]] | None = None) -> None:
         self._of: dict[tuple[int, str, str | None], list[tuple[str, Any, Marker | None]]] = {}
+        self._checked: dict[tuple[int, str, str | None], list[tuple[str, Any, Marker | None]]] = {}
         self.extras = extras or {}
 
     def __call__(self, obj: Any, parent: str = "", path: str | None = None) -> list[tuple[str, Any, Marker | None]]:
@@ -312,17 +341,27 @@ class Children:
             self._of[key] = got
         return got
 
+    def checked(self, obj: Any, parent: str = "", path: str | None = None) -> list[tuple[str, Any, Marker | None]]:
+        """The children that are checked: those with a value and not marked ``Skip()`` (the walk visits
+        these only)."""
+        key = (id(obj), parent, path if path is not None and path in self.extras else None)
+        got = self._checked.get(key)
+        if got is None:
+            got = self._checked[key] = [kid for kid in self(obj, parent, path)
+                                        if kid[1] is not None and not isinstance(kid[2], Skip)]
+        return got
 
-def child_names(obj: Any) -> Any:
-    """The field names of a model (cached per class) or the keys of a dict."""
+
+def has_date(obj: Any) -> bool:
+    """Whether a node has a ``date``: a field of its model (decided once per class), or a key of a dict."""
     if isinstance(obj, BaseModel):
-        return _field_names(type(obj))
-    return obj.keys() if isinstance(obj, dict) else ()
+        return _has_date_field(obj.__class__)
+    return "date" in obj
 
 
 @lru_cache(maxsize=512)
-def _field_names(cls: type[BaseModel]) -> frozenset[str]:
-    return frozenset(cls.model_fields)
+def _has_date_field(cls: type[BaseModel]) -> bool:
+    return "date" in cls.model_fields
 
 
 def join(path: str, piece: str) -> str:

@@ -29,8 +29,8 @@ from typing import Any
 
 from llmextract.grounding.fields import NumberRole, last_key
 from llmextract.grounding.report import Recorder
-from llmextract.grounding.scopes import Ctx, Scope, Scopes, overlaps
-from llmextract.grounding.tables import SCANNED, Overlaps, PerArticle
+from llmextract.grounding.scopes import Ctx, Scope, Scopes, Spans, overlaps
+from llmextract.grounding.tables import SCANNED, Overlaps, PerArticle, scan_within
 from llmextract.grounding.tables import overlaps as overlaps_table
 from llmextract.markers import Grounded
 from llmextract.schema import Qualifier, Verdict
@@ -43,6 +43,7 @@ _PROPER = re.compile(r"^[A-Z][a-z'’-]+(?:\s+[A-Z][a-z.'’-]+){1,3}$")
 _PAIR = re.compile(r"\band\s+(?:his|her|their|an?|the|another)\s", re.I)
 _VALUES_KEPT = 10_000  # tables of the mentions stating a value kept with an index (values asked: any number)
 _BREAKDOWNS = frozenset({"children", "women", "men"})
+_PEOPLE = NumberRole(None, "people")  # the role of a number in a count whose key says none
 _EVENT_NAMES = {"killed": "a killed figure", "injured": "a wounded figure",
                 "casualties": "a casualty figure (killed and wounded together)",
                 "other": "a count of people neither killed nor wounded"}
@@ -90,7 +91,7 @@ class NumberCheck:
             return
         value = int(raw)
         if role is None and ctx.is_count:
-            role = NumberRole(None, "people")
+            role = _PEOPLE
         people = role is not None and role.people
         unchecked = "" if people else (
             "; its role is not checked (Grounded(role='any'))" if role is not None and role.any else
@@ -108,7 +109,7 @@ class NumberCheck:
                 return
         home = self.scopes.home(ctx, mentions)
         if home is not None:  # the common case first: a mention of its scope states it, in its role
-            local = self._fitting(self._stating(value).within(home.spans), role if people else None)[0]
+            local = self._allowing(self._stating_within(value, home.spans), role if people else None)
             if local:
                 self._grounded(path, value_shown, value, self._pick(local), unchecked)
                 return
@@ -161,19 +162,27 @@ class NumberCheck:
         rec.add(path, value_shown, Verdict.unsupported,
                 reason=self._absent(value, home_mentions, home.spans, other_kinds))
 
-    def _stating(self, value: int) -> Overlaps[NumberMention]:
-        """The mentions stating ``value`` (:meth:`EvidenceIndex.stating`) as a table; a long list (a long
-        text states a small figure many times) is sorted once and kept per value."""
+    def _stating_within(self, value: int, spans: Spans) -> list[NumberMention]:
+        """The mentions stating ``value`` (:meth:`EvidenceIndex.stating`) that overlap ``spans``; a long list
+        (a long text states a small figure many times) is sorted once and kept per value."""
         stating = self.index.stating(value)
         if len(stating) <= SCANNED:
-            return Overlaps(stating)  # scanned: nothing to keep
+            return scan_within(stating, spans)  # nothing to keep
         tables = _BY_VALUE(self.index)
         got = tables.get(value)
         if got is None:
             got = Overlaps(stating)
             if len(tables) < _VALUES_KEPT:
                 tables[value] = got
-        return got
+        return got.within(spans)
+
+    def _allowing(self, stating: list[NumberMention], role: NumberRole | None) -> list[NumberMention]:
+        """The mentions (of a value) that can ground a field of ``role`` (None: any number): the first list of
+        :meth:`_fitting`."""
+        if role is None:
+            return stating
+        role_of = self.index.role_of
+        return [m for m in stating if m.kind == "count" and fits(role_of(m), role)]
 
     def _fitting(self, stating: list[NumberMention], role: NumberRole | None
                  ) -> tuple[list[NumberMention], list[NumberMention], list[NumberMention]]:

@@ -34,13 +34,17 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 
 from llmextract.grounding.fields import (
+    LEAF,
+    NODE,
+    SEQUENCE,
     Children,
     NumberRole,
     is_claim,
-    join,
     last_key,
     number_role,
     quote_fields,
+    quote_holders,
+    shape,
     states_figures,
 )
 from llmextract.grounding.tables import overlaps as overlaps_table
@@ -152,8 +156,7 @@ class Ctx(NamedTuple):
     role: NumberRole | None = None  # the number role the keys above say
 
 
-@dataclass(frozen=True)
-class _Quoted:
+class _Quoted(NamedTuple):
     path: str
     text: str
     threshold: float
@@ -164,6 +167,15 @@ class _Quoted:
 def overlaps(m: NumberMention, spans: Spans) -> bool:
     """Whether a mention overlaps any of the spans."""
     return any(m.start < b and m.end > a for a, b in spans)
+
+
+def _names_and_quotes(kids: list[tuple[str, Any, Marker | None]]) -> bool:
+    """Whether a node holds only names and quotes (an evidence quote): checks that ask for the claim, never
+    for the number scopes in force."""
+    for _piece, value, marker in kids:
+        if not (isinstance(value, str) and isinstance(marker, Name | Quote)):
+            return False
+    return True
 
 
 def _inside(s: int, e: int, spans: Spans) -> bool:
@@ -235,14 +247,14 @@ class Scopes:
             ctx = ctx._replace(count_phrase=None, count_phrase_text=None, is_count=count, role=role)
         if not path or (item and self.own_scope(obj, key)):
             return self._root_scopes(obj, path, ctx, kids)
-        if path in self._by_parent:
+        if path in self._by_parent and not _names_and_quotes(kids):  # (which no number scope concerns)
             return self._direct_scopes(path, ctx)
         return ctx
 
     def items(self, items: list[Any] | tuple[Any, ...], path: str, ctx: Ctx) -> dict[int, Ctx]:
         """The context of each claim of a list that holds several: the other claims' sentences are foreign."""
         key = last_key(path)
-        scoped = [i for i, item in enumerate(items) if isinstance(item, BaseModel | dict) and self.own_scope(item, key)]
+        scoped = [i for i, item in enumerate(items) if shape(item) is NODE and self.own_scope(item, key)]
         if len(scoped) <= 1:
             return {}
         siblings = Siblings({i: self._own_sentences(items[i], f"{path}[{i}]") for i in scoped}, path)
@@ -259,16 +271,14 @@ class Scopes:
         if key in self._own_scope:
             return self._own_scope[key]
         found = False
-        for piece, value, marker in self.children(obj, parent):
-            if isinstance(marker, Skip) or value is None or isinstance(value, bool):
-                continue
-            values = value if isinstance(value, list | tuple) else [value]
-            for v in values:
-                if isinstance(v, bool):
-                    continue
-                if isinstance(v, int | float) or (isinstance(v, str) and isinstance(marker, Name)) or (
-                        isinstance(v, BaseModel | dict) and self.own_scope(v, piece)):
-                    found = True
+        for piece, value, marker in self.children.checked(obj, parent):
+            for v in value if shape(value) is SEQUENCE else (value,):
+                if shape(v) is NODE:
+                    found = self.own_scope(v, piece)
+                else:  # a number (not a yes/no) or a name
+                    found = (isinstance(v, int | float) and not isinstance(v, bool)) or (
+                        isinstance(v, str) and isinstance(marker, Name))
+                if found:
                     break
             if found:
                 break
@@ -278,27 +288,37 @@ class Scopes:
     # -- the quotes of a scope root
     def _collect(self, obj: Any, path: str, out: list[_Quoted], places: list[str], parent: str) -> None:
         figure = states_figures(obj)
+        prefix = path + "." if path else ""
+        if isinstance(obj, BaseModel) and path not in self.children.extras:
+            # only the fields that can hold a quote or a place (read off the class once)
+            for piece, marker in quote_holders(obj.__class__, parent):
+                value = getattr(obj, piece, None)
+                if value is not None:
+                    self._collect_value(value, prefix + piece, marker, out, places, figure, path, piece)
+            return
         wanted = quote_fields(type(obj), parent) if isinstance(obj, BaseModel) else None
         for piece, value, marker in self.children(obj, parent, path):
             if value is None or (wanted is not None and piece not in wanted and not isinstance(marker, Quote | Name)):
                 continue  # empty, or a field that can hold no quote and no place (its extras are walked)
-            self._collect_value(value, join(path, piece), marker, out, places, figure, path, piece)
+            self._collect_value(value, prefix + piece, marker, out, places, figure, path, piece)
 
     def _collect_value(self, value: Any, path: str, marker: Marker | None, out: list[_Quoted], places: list[str],
                        figure: bool, parent: str, key: str) -> None:
-        if isinstance(marker, Skip) or value is None:
+        if value is None or isinstance(marker, Skip):
             return
-        if isinstance(value, str):
-            if isinstance(marker, Quote):
-                role = marker.role or ("figure" if figure else "evidence")
-                out.append(_Quoted(path, value, marker.threshold, role, parent))
-            elif isinstance(marker, Name) and marker.role == "place" and value.strip():
-                places.append(value.strip())
-        elif isinstance(value, BaseModel | dict):
+        kind = shape(value)
+        if kind is LEAF:
+            if isinstance(value, str):
+                if isinstance(marker, Quote):
+                    role = marker.role or ("figure" if figure else "evidence")
+                    out.append(_Quoted(path, value, marker.threshold, role, parent))
+                elif isinstance(marker, Name) and marker.role == "place" and value.strip():
+                    places.append(value.strip())
+        elif kind is NODE:
             self._collect(value, path, out, places, key)
-        elif isinstance(value, list | tuple):
+        else:
             for i, item in enumerate(value):
-                if isinstance(item, BaseModel | dict) and self.own_scope(item, key):
+                if shape(item) is NODE and self.own_scope(item, key):
                     continue  # a list item with figures or names of its own (a claim) is a scope of its own
                 self._collect_value(item, f"{path}[{i}]", marker, out, places, figure, parent, key)
 

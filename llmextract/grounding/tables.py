@@ -57,13 +57,7 @@ class Overlaps(Generic[T]):
     def within(self, spans: Sequence[tuple[int, int]]) -> list[T]:
         """The items overlapping any of ``spans``, in the items' own order."""
         if self._scanned:
-            out: list[T] = []
-            for x, s, e in zip(self.items, self._starts, self._ends, strict=True):
-                for a, b in spans:
-                    if s < b and e > a:
-                        out.append(x)
-                        break
-            return out
+            return scan_within(self.items, spans)
         order = self._order
         found = sorted({order[k] for a, b in spans for k in self._hits(a, b)})
         return [self.items[i] for i in found]
@@ -77,6 +71,19 @@ class Overlaps(Generic[T]):
                         return True
             return False
         return any(self._hits(a, b) for a, b in spans)
+
+
+def scan_within(items: Sequence[T], spans: Sequence[tuple[int, int]]) -> list[T]:
+    """The items (with ``start`` and ``end``) overlapping any of ``spans``, in their order: a scan, for a short
+    list (at most :data:`SCANNED` items) no table is built for."""
+    out: list[T] = []
+    for x in items:
+        s, e = x.start, x.end  # type: ignore[attr-defined]
+        for a, b in spans:
+            if s < b and e > a:
+                out.append(x)
+                break
+    return out
 
 
 _MISSING = object()

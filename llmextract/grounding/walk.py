@@ -32,13 +32,16 @@ from llmextract.errors import InputError
 from llmextract.grounding.dates import DateCheck, as_date
 from llmextract.grounding.fields import (
     GROUNDED,
+    LEAF,
+    NODE,
     Children,
     NumberRole,
-    child_names,
+    has_date,
     is_count,
     last_key,
     number_role,
     role_of_marker,
+    shape,
 )
 from llmextract.grounding.names import NameCheck
 from llmextract.grounding.numbers import NumberCheck
@@ -191,17 +194,18 @@ class _Walker:
             return
         if depth > MAX_DEPTH:
             raise InputError(f"the extraction is nested deeper than {MAX_DEPTH} levels")
-        if isinstance(obj, BaseModel | dict):
+        kind = shape(obj)
+        if kind is LEAF:
+            self.leaf(obj, path or "value", marker, ctx)
+        elif kind is NODE:
             self.walk_node(obj, path, ctx, depth)
-        elif isinstance(obj, list | tuple):
+        else:
             item_ctx = self.scopes.items(obj, path, ctx)
             for i, item in enumerate(obj):
-                if isinstance(item, BaseModel | dict):
+                if shape(item) is NODE:
                     self.walk_node(item, f"{path}[{i}]", item_ctx.get(i, ctx), depth + 1, item=True)
                 else:
                     self.walk(item, f"{path}[{i}]", marker, ctx, depth + 1)
-        else:
-            self.leaf(obj, path or "value", marker, ctx)
 
     def leaf(self, obj: Any, path: str, marker: Marker | None, ctx: Ctx) -> None:
         if obj.__class__ is str and marker is not None:  # the common case first: a name or a quote
@@ -274,21 +278,18 @@ class _Walker:
         if depth > MAX_DEPTH:
             raise InputError(f"the extraction is nested deeper than {MAX_DEPTH} levels")
         parent = last_key(path) if path else ""
-        kids = self.children(obj, parent, path)
+        kids = self.children.checked(obj, parent, path)  # with a value, not skipped
         ctx = self.scopes.enter(obj, path, ctx, count=is_count(obj), item=item, kids=kids, key=parent)
         if ctx.claim is not None and ctx.claim.path == path:
             self.claims[path] = ctx
         prefix = path + "." if path else ""
-        names = child_names(obj)
-        dated = "date" in names or (isinstance(obj, dict) and "date" in obj)
+        dated = has_date(obj)
         for piece, value, marker in kids:
-            if value is None or marker.__class__ is Skip:
-                continue
-            if dated and piece == "date" and not isinstance(value, BaseModel | dict):
+            if dated and piece == "date" and shape(value) is not NODE:
                 continue  # checked below, with the node's phrase
             self.walk(value, prefix + piece, marker, ctx, depth + 1)
         if dated:
-            self.dates.check(path, {piece: value for piece, value, _m in kids}, ctx)
+            self.dates.check(path, {piece: value for piece, value, _m in self.children(obj, parent, path)}, ctx)
 
     # -- text addressed to a model
     def suspicious(self) -> None:
