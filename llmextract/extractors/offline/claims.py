@@ -270,8 +270,11 @@ def _outlet(index: EvidenceIndex, article: Article, before: int) -> str | None:
     size = max(300, before)
     if size not in found:
         text = index.text  # searched as if it ended at ``size`` (the head)
-        m = (text.find("Source:", 0, size) >= 0 and _SOURCE_LINE.search(text, 0, size)) \
-            or _DATELINE.search(text, 0, size)
+        # a dateline in the head is one in the text (the pattern looks at nothing after it): the text's first, if it
+        # ends in the head, else the head searched
+        first = per_index(index, _DATELINE, lambda: _DATELINE.search(text))
+        dateline = first if first is None or first.end() <= size else _DATELINE.search(text, 0, size)
+        m = (text.find("Source:", 0, size) >= 0 and _SOURCE_LINE.search(text, 0, size)) or dateline
         found[size] = m.group(1).strip() if m else None
     return found[size]
 
