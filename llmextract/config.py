@@ -53,6 +53,11 @@ from llmextract.secrets import Secrets
 Profile = Literal["auto", "openai", "vllm", "ollama", "llamacpp", "json"]
 assert typing.get_args(Profile) == PROFILES
 
+#: The environment variables :meth:`EndpointConfig.resolve` reads the base URL (which may carry credentials)
+#: and the key from, in order.
+BASE_URL_ENV = ("LLMEXTRACT_BASE_URL", "OPENAI_BASE_URL")
+API_KEY_ENV = ("LLMEXTRACT_API_KEY", "OPENAI_API_KEY")
+
 #: Where llmextract keeps what it can rebuild (results of batch runs, the gazetteer index).
 CACHE_ENV = "LLMEXTRACT_CACHE_DIR"
 
@@ -195,12 +200,12 @@ class EndpointConfig(BaseModel):
                     return value.strip()
             return None
 
-        base_url = pick(endpoint, "LLMEXTRACT_BASE_URL", "OPENAI_BASE_URL")
+        base_url = pick(endpoint, *BASE_URL_ENV)
         if base_url is None:
             return None
         if isinstance(api_key, SecretStr):
             api_key = api_key.get_secret_value() or None
-        key = pick(api_key, "LLMEXTRACT_API_KEY", "OPENAI_API_KEY") or NO_KEY
+        key = pick(api_key, *API_KEY_ENV) or NO_KEY
         chosen_profile = pick(profile, "LLMEXTRACT_PROFILE") or "auto"
         if chosen_profile not in PROFILES:
             raise ConfigError(f"unknown profile {chosen_profile!r}; choose one of {', '.join(PROFILES)}")

@@ -355,3 +355,159 @@ def test_a_killed_run_takes_its_workers_with_it(tmp_path: Path) -> None:
             if proc.poll() is None:
                 proc.kill()
     assert gone(mark)
+
+
+# --------------------------------------------------------------------------- no other worker free: this process
+
+
+async def test_with_one_worker_a_stuck_stage_fails_only_its_own_article(tmp_path: Path, importable: None) -> None:
+    from worker_pipelines import StuckPipeline
+
+    out = tmp_path / "o.jsonl"
+    with scripted_server(responder=echo_claims) as server:
+        pipeline = StuckPipeline.create(server.url, "scripted-model", profile="json")
+        try:
+            summary = await run_batch(make_articles(8), [pipeline.arun], out, concurrency=2, workers=1,
+                                      article_timeout_s=4, handle_signals=False)
+        finally:
+            await pipeline.aclose()
+    records = {r["id"]: r for r in read_records(out)}
+    # the jobs queued behind the stuck stage, with no other worker to take them, ran in this process
+    assert summary.ok == 7 and summary.failures == {"timeout": 1}, records
+    assert records["a0000"]["error"]["stage"] == "grounding the reply"
+    assert worker_pids(os.getpid()) == []
+
+
+async def test_when_a_dead_worker_cannot_be_started_again_its_jobs_run_here(
+        tmp_path: Path, importable: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from worker_pipelines import NoRestartPipeline
+
+    monkeypatch.setenv("LLMEXTRACT_TEST_PARENT", str(os.getpid()))
+    monkeypatch.setenv("LLMEXTRACT_TEST_STARTED", str(tmp_path / "started"))
+    out = tmp_path / "o.jsonl"
+    with scripted_server(responder=echo_claims, latency_s=0.05) as server:
+        pipeline = NoRestartPipeline.create(server.url, "scripted-model", profile="json")
+        try:
+            with caplog.at_level(logging.WARNING, logger="llmextract.batch"):
+                summary = await run_batch(make_articles(10), [pipeline.arun], out, concurrency=4, workers=1,
+                                          handle_signals=False)
+        finally:
+            await pipeline.aclose()
+    records = {r["id"]: r for r in read_records(out)}
+    assert "starting another" in caplog.text  # its restart (which cannot start) was not waited for
+    # only the article whose stage the worker was running when it died fails; the jobs queued behind it ran here
+    assert summary.ok == 9 and summary.failures == {"internal": 1}, records
+    message = records["a0000"]["error"]["message"]
+    assert "grounding the reply" in message and "exit status 3" in message, message
+    assert "the run stopped" not in out.read_text(encoding="utf-8")
+
+
+async def test_a_run_that_stops_on_a_fatal_error_restarts_no_worker(
+        tmp_path: Path, importable: None, caplog: pytest.LogCaptureFixture) -> None:
+    from dataclasses import replace
+
+    from worker_pipelines import StuckPipeline
+
+    from llmextract.errors import AuthError
+    from llmextract.testing.scripted import http_error
+
+    def refuse_but_a0000(request: Any) -> Any:  # a0000 is answered at once; the others' key is refused a moment later
+        if "Report number 0." in request.article_message:
+            return None
+        return replace(http_error(401, body='{"error": {"message": "bad key"}}'), delay_s=0.5)
+
+    with scripted_server(refuse_but_a0000, responder=echo_claims) as server:
+        pipeline = StuckPipeline.create(server.url, "scripted-model", profile="json")
+        try:
+            with caplog.at_level(logging.INFO, logger="llmextract.batch"), pytest.raises(AuthError):
+                await run_batch(make_articles(6), [pipeline.arun], tmp_path / "o.jsonl", concurrency=6,
+                                workers=2, handle_signals=False)
+        finally:
+            await pipeline.aclose()
+    # a0000's grounding was stuck at a worker when the run stopped: that worker was killed, and not started again
+    assert "restarting it" not in caplog.text and "starting another" not in caplog.text, caplog.text
+    assert worker_pids(os.getpid()) == []
+
+
+# --------------------------------------------------------------------------- what a worker is given
+
+
+async def test_a_worker_is_given_no_key_nor_endpoint_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmextract.config import API_KEY_ENV, BASE_URL_ENV
+
+    key = "sk-env-" + uuid.uuid4().hex
+    for name in API_KEY_ENV:
+        monkeypatch.setenv(name, key)
+    for name in BASE_URL_ENV:
+        monkeypatch.setenv(name, f"http://user:{key}@127.0.0.1:9/v1")
+    mark = uuid.uuid4().hex
+    monkeypatch.setenv("LLMEXTRACT_TEST_MARK", mark)
+    async with WorkerPool([Pipeline(None)], 2) as pool:
+        pids = worker_pids(os.getpid(), mark)
+        assert len(pids) == 2 and pool.pick() is not None
+        environs = [Path(f"/proc/{pid}/environ").read_bytes() for pid in pids]
+    for env in environs:
+        assert key.encode() not in env
+        assert mark.encode() in env  # the rest of the environment is theirs too
+
+
+def test_a_worker_finds_the_package_where_this_process_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llmextract.batch.workers as workers
+
+    root = str(Path(workers.__file__).resolve().parents[2])
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/first")
+    monkeypatch.setattr(sys, "path", [sys.path[0], "/usr/lib/python3", root])  # say a regular install
+    assert workers._worker_env()["PYTHONPATH"] == "/somewhere/first"  # site-packages is not put before the stdlib
+    monkeypatch.setattr(sys, "path", [sys.path[0], "/usr/lib/python3"])  # a path hook (an editable install)
+    assert workers._worker_env()["PYTHONPATH"] == os.pathsep.join(["/somewhere/first", root])  # after, not first
+
+
+# --------------------------------------------------------------------------- Ctrl-C while the workers start
+
+
+START_DRIVER = textwrap.dedent('''
+    import asyncio, logging, sys
+    from worker_pipelines import SlowStartPipeline
+    from llmextract.batch import iter_articles, run_batch
+
+    url, src, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    logging.basicConfig(level=logging.WARNING)
+
+    async def main():
+        pipeline = SlowStartPipeline.create(url, "scripted-model", profile="json")
+        try:
+            return await run_batch(iter_articles(src), [pipeline.arun], out, concurrency=2, grace_s=2, workers=2)
+        finally:
+            await pipeline.aclose()
+
+    summary = asyncio.run(main())
+    print(summary.model_dump_json(), flush=True)
+''')
+
+
+def test_ctrl_c_while_the_workers_start_stops_the_run_before_any_article(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", make_articles(20))
+    driver = tmp_path / "driver.py"
+    driver.write_text(START_DRIVER, encoding="utf-8")
+    mark = uuid.uuid4().hex
+    with scripted_server(responder=echo_claims) as server:
+        proc = subprocess.Popen([sys.executable, str(driver), server.url, str(src), str(tmp_path / "out.jsonl")],
+                                env={**os.environ, "LLMEXTRACT_TEST_MARK": mark,
+                                     "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS),
+                                                                                 os.environ.get("PYTHONPATH")]))},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            limit = time.monotonic() + 60
+            while not worker_pids(proc.pid, mark) and proc.poll() is None and time.monotonic() < limit:
+                time.sleep(0.02)
+            assert worker_pids(proc.pid, mark) != []  # its workers exist, and are still starting (30 s each)
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        served = server.count
+    summary = json.loads(stdout.decode().strip().splitlines()[-1])
+    assert summary["interrupted"] and summary["articles"] == 0 and served == 0, (summary, stderr.decode())
+    assert "within 2s" in stderr.decode(), stderr.decode()  # the run's grace period, not the default's
+    assert gone(mark)

@@ -18,9 +18,12 @@ A stop request takes no new articles and gives the ones in flight a grace period
 abandons them.
 
 Every article has a whole-article deadline (:data:`DEFAULT_ARTICLE_TIMEOUT_S` unless set; None
-or 0: none), however its time is spent (a server that drips a byte at a time never trips a
-per-read timeout). An article past it fails with :class:`~llmextract.errors.ArticleTimeoutError`
-saying after how long and what it was waiting for (:data:`llmextract.batch.offload.stage`).
+or 0: none), however its own time is spent (a server that drips a byte at a time never trips a
+per-read timeout); the time it waits for a request slot, while other articles' requests fill the
+endpoint's share, is not its own and does not count
+(:func:`~llmextract.extractors.slots.exclude_waits`). An article past it fails with
+:class:`~llmextract.errors.ArticleTimeoutError` saying after how long and what it was waiting for
+(:data:`llmextract.batch.offload.stage`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from llmextract.batch.cache import ResponseCache
 from llmextract.batch.endpoints import BatchEndpoint
@@ -42,12 +45,13 @@ from llmextract.batch.outcomes import BatchItem
 from llmextract.batch.sources import BadRecord
 from llmextract.choices import DEFAULT_ARTICLE_TIMEOUT
 from llmextract.errors import ArticleTimeoutError, ConfigError
-from llmextract.extractors.slots import limit_requests
+from llmextract.extractors.slots import exclude_waits, limit_requests
 from llmextract.schema import Article, ExtractionResult
 
 logger = logging.getLogger(__name__)
 
 _END = object()  # the end of a queue's items
+_T = TypeVar("_T")
 
 #: The whole-article deadline, in seconds, unless a run sets its own: ten minutes, room for a
 #: 135M-parameter model on two CPU cores to answer a long article with its retries and re-asks.
@@ -79,6 +83,8 @@ class _Engine:
         credits: asyncio.Semaphore | None = None,
         ordered: bool = False,
         keep_articles: bool = False,
+        grace_s: float = 30.0,
+        on_abandon: Callable[[], object] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
@@ -102,11 +108,13 @@ class _Engine:
         self.interrupted = False
         self.unfinished = 0
         self.fatal: BaseException | None = None
-        self.grace_s = 30.0
+        self.grace_s = grace_s  # after a stop request, the in-flight articles' time to finish
+        self.on_abandon = on_abandon  # told before the articles in flight are cancelled (the run is ending)
         self._deadline: float | None = None
         self._slot_free = asyncio.Event()
         self._hard_stop = False
         self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()  # set by the first stop request (or a fatal error)
         self._dispatcher: asyncio.Task[None] | None = None
         self._rr = 0
         # ordered output
@@ -125,6 +133,7 @@ class _Engine:
         if not self.interrupted:
             self.interrupted = True
             self._deadline = time.monotonic() + self.grace_s
+            self._stopping.set()
             logger.warning("batch: stopping; finishing %d in-flight article(s) within %.0fs "
                            "(signal again to abandon them)", len(self.tasks), self.grace_s)
             if self._dispatcher is not None:
@@ -142,8 +151,11 @@ class _Engine:
             self.fatal = exc
         self.interrupted = True
         self._hard_stop = True
+        self._stopping.set()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
+        if self.on_abandon is not None:
+            self.on_abandon()
         me = asyncio.current_task()
         for task in self.tasks:
             if task is not me:
@@ -182,7 +194,7 @@ class _Engine:
         item = BatchItem.of(article, endpoint=ep.label, model=ep.model,
                             article=article if self.keep_articles else None)
         try:
-            limit_requests(self.slots[i])  # this task's requests (a context variable: this article's only)
+            limit_requests(self.slots[i], stage=stage)  # this task's requests (a context variable: this article's)
             result = ep.extract(article)
             if inspect.isawaitable(result):
                 if self.article_timeout_s:
@@ -224,6 +236,7 @@ class _Engine:
         """``work`` under the whole-article deadline; past it, an ArticleTimeoutError saying what it waited for."""
         try:
             async with asyncio.timeout(seconds) as deadline:
+                exclude_waits(deadline)  # the time it waits for a request slot is the other articles'
                 return await work
         except TimeoutError:
             if not deadline.expired():  # the extractor's own timeout, not the deadline
@@ -236,6 +249,8 @@ class _Engine:
     # -- the loop
     async def _take(self, items: AsyncIterator[Article | BadRecord]) -> None:
         async for entry in items:
+            if self.interrupted:  # a stop request: no new article (this one is done again on resume)
+                return
             reason = self.skip(entry) if self.skip is not None else None
             if reason:
                 self.skipped_by[reason] += 1
@@ -272,8 +287,29 @@ class _Engine:
             self.tasks.add(task)
             task.add_done_callback(self._done)
 
-    async def run(self, items: AsyncIterator[Article | BadRecord], grace_s: float) -> None:
-        self.grace_s = grace_s
+    async def unless_stopped(self, work: Awaitable[_T]) -> _T | None:
+        """``work``'s result, or None (and ``work`` cancelled) if a stop is requested first (say, while the
+        run's worker processes start)."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not task.done():
+                task.cancel()
+        return task.result() if task.done() and not task.cancelled() else None
+
+    async def run(self, items: AsyncIterator[Article | BadRecord], grace_s: float | None = None) -> None:
+        """Take every article from ``items`` (none once a stop is requested, even before it begins), then wait
+        for the ones in flight; ``grace_s`` replaces the grace period given to the constructor."""
+        if grace_s is not None:
+            self.grace_s = grace_s
+        if self.interrupted:  # stopped before it began: nothing is taken
+            await self._finish()
+            if self.fatal is not None:
+                raise self.fatal
+            return
         self._dispatcher = asyncio.create_task(self._take(items))
         try:
             await self._dispatcher
@@ -309,6 +345,8 @@ class _Engine:
     async def _abandon(self) -> None:
         left = [t for t in self.tasks if not t.done()]
         self.unfinished = len(left)
+        if left and self.on_abandon is not None:
+            self.on_abandon()
         for t in left:
             t.cancel()
         if left:

@@ -81,8 +81,8 @@ def _iter_engine(
             state["credits"] = credits
             engine = _Engine(endpoints, concurrency=concurrency, cache=cache, emit=out_q.put,
                              article_timeout_s=article_timeout_s, credits=credits, ordered=ordered,
-                             keep_articles=keep_articles)
-            await engine.run(_aiter_threaded(articles, max(2, window // 2), stop), grace_s=0)
+                             keep_articles=keep_articles, grace_s=0)
+            await engine.run(_aiter_threaded(articles, max(2, window // 2), stop))
         finally:
             if teardown is not None:
                 await teardown()

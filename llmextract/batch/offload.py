@@ -108,9 +108,11 @@ class _PipelineRun:
     """``Pipeline.arun`` with its CPU stages in a :class:`_CpuPool` (the index, the offline extractor,
     and derivation, grounding and the policy after the model's reply), telling :data:`stage` each step."""
 
-    #: Its requests wait for the engine's request slots (:mod:`llmextract.extractors.slots`), so the engine
-    #: bounds its requests in flight, not its articles.
-    waits_for_request_slots = True
+    @property
+    def waits_for_request_slots(self) -> bool:
+        """A model's requests wait for the engine's request slots (:mod:`llmextract.extractors.slots`), so the
+        engine bounds its requests in flight, not its articles; an offline pipeline's articles are bounded."""
+        return bool(self.pipeline.uses_model)
 
     def __init__(self, pipeline: Any, pool: _CpuPool) -> None:
         self.pipeline = pipeline

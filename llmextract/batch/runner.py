@@ -152,7 +152,8 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
         in_flight = sum(ep.concurrency or concurrency for ep in endpoints)
         pool, endpoints = worker_endpoints(endpoints, workers, keep=2 * in_flight + 16)
     engine = _Engine(endpoints, concurrency=concurrency, cache=cache, emit=emit, skip=skip,
-                     article_timeout_s=article_timeout_s)
+                     article_timeout_s=article_timeout_s, grace_s=grace_s,
+                     on_abandon=pool.halt if pool is not None else None)
     loop = asyncio.get_running_loop()
     installed: list[int] = []
     if handle_signals and threading.current_thread() is threading.main_thread():
@@ -166,13 +167,15 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
         if pool is not None:
             started = time.perf_counter()
             pool.start()
-            ready = await pool.wait_ready()
+            ready = await engine.unless_stopped(pool.wait_ready())  # Ctrl-C while they start: no waiting
             waited = time.perf_counter() - started
-            if not ready:
+            if engine.interrupted:  # the engine takes no article; the pool is closed below
+                logger.info("batch: stopped while the worker processes started")
+            elif not ready:
                 logger.warning("batch: no worker process started; the CPU stages run in this process")
             else:
                 logger.info("batch: %d worker process(es) ready in %.2fs", ready, waited)
-        await engine.run(_aiter_threaded(articles, window, stop), grace_s)
+        await engine.run(_aiter_threaded(articles, window, stop))
     finally:
         stop.set()
         if pool is not None:

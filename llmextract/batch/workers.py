@@ -19,7 +19,10 @@ gets its worker killed and restarted; the other articles' jobs on it are sent ag
 dies fails the article whose stage it was running (an ``internal`` error naming the stage and the
 exit status) and its other jobs are sent again. Jobs queued behind a stage that has run for over a
 second go to another worker (which builds the article's index again), so one slow article holds up
-no other.
+no other. "Sent again" and "another worker" mean a ready worker that is not stuck, or, when there is
+none (one worker, or a restart that fails), this process's threads, which run the job the same way
+(every job carries its article). While the run is ending (a fatal error, a second Ctrl-C, the end of
+the grace period) a worker killed for its stage is not restarted.
 
 A run waits for its workers to start (each imports the pipeline and loads the gazetteer: about a
 second) before its first article; while none is ready (one that failed to start, or one restarting
@@ -27,7 +30,8 @@ alone) articles run in-process (:mod:`~llmextract.batch.offload`'s threads), wit
 
 Wire format: a frame is an 8-byte big-endian length and a pickle. The first frame to a worker holds
 the pipelines' recipes (:meth:`~llmextract.pipeline.Pipeline.recipe`: a class and a policy; no endpoint,
-client or key: a worker makes no request and never loads openai); it answers ``("ready",)``. Then
+client or key: a worker makes no request and never loads openai, and its environment lacks the key
+and base URL variables :mod:`llmextract.config` reads); it answers ``("ready",)``. Then
 ``(job, op, args)`` in, ``(job, ok, value)`` out, jobs done in the order sent.
 """
 
@@ -44,6 +48,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -94,7 +99,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 class _Stages:
-    """A worker's side: the pipelines, and the articles it has read and not finished (a bounded table)."""
+    """A worker's side: the pipelines, and the articles it has read and not finished (a bounded table). The run's
+    process keeps one too, for the jobs no worker is free to take (its threads use it: the table has a lock)."""
 
     def __init__(self, recipes: list[dict[str, Any]], keep: int) -> None:
         from llmextract.pipeline import Pipeline
@@ -102,18 +108,25 @@ class _Stages:
         self.pipelines = [Pipeline.from_recipe(r) for r in recipes]
         self.keep = max(1, keep)
         self.kept: OrderedDict[int, Any] = OrderedDict()  # key -> the article's EvidenceIndex
+        self._lock = threading.Lock()
 
     def _index(self, key: int, article: Article) -> Any:
-        index = self.kept.get(key)
-        if index is None:  # restarted, or evicted: the article is here, its index is built again
+        with self._lock:
+            index = self.kept.get(key)
+        if index is None:  # restarted, evicted, or read elsewhere: the article is here, its index is built again
             index = EvidenceIndex.build(article)
             self._keep(key, index)
         return index
 
     def _keep(self, key: int, index: Any) -> None:
-        self.kept[key] = index
-        while len(self.kept) > self.keep:
-            self.kept.popitem(last=False)
+        with self._lock:
+            self.kept[key] = index
+            while len(self.kept) > self.keep:
+                self.kept.popitem(last=False)
+
+    def drop(self, key: int) -> None:
+        with self._lock:
+            self.kept.pop(key, None)
 
     def warm(self) -> None:
         """Run the stages once on a short text of our own: the gazetteer and every table made on first use are
@@ -137,11 +150,11 @@ class _Stages:
         if op == "finish":
             p, key, article, claims, provenance, grounded = args
             index = self._index(key, article)
-            self.kept.pop(key, None)
+            self.drop(key)
             result = self.pipelines[p].finish_reply(article, index, claims, provenance, grounded)
             return result.model_dump_json(exclude_computed_fields=True)
         if op == "drop":
-            self.kept.pop(args[0], None)
+            self.drop(args[0])
             return None
         raise ValueError(f"unknown worker operation {op!r}")
 
@@ -190,10 +203,11 @@ def _portable(exc: BaseException) -> BaseException:
 @dataclass
 class _Job:
     op: str
-    args: tuple[Any, ...]
+    args: tuple[Any, ...]  # the article comes with every job: any worker (or this process) can run it
     stage: str
     future: asyncio.Future[Any]
-    moved: bool = False  # sent to another worker too (the first answer counts)
+    moved: bool = False  # sent to another place too, away from a stuck stage (the first answer counts)
+    places: int = 0  # the workers it is queued at, and this process while it runs it here
 
 
 @dataclass
@@ -208,7 +222,7 @@ class _Worker:
     jobs: OrderedDict[int, _Job] = field(default_factory=OrderedDict)
     sessions: int = 0  # articles whose index it keeps
     closing: bool = False
-    given_up: bool = False  # killed here for a stage nobody waits for: its other jobs are all sent again
+    given_up: bool = False  # killed here for a stage nobody waits for: its other jobs all go elsewhere
     head_since: float = 0.0  # when the job it is running (its oldest) began
 
     def stuck(self, now: float) -> bool:
@@ -220,6 +234,19 @@ def _is_ready(w: _Worker | None) -> bool:
     """The worker has said it is ready (and has not failed to start)."""
     ready = w.ready if w is not None else None
     return ready is not None and ready.done() and not ready.cancelled() and ready.exception() is None
+
+
+def _worker_env() -> dict[str, str]:
+    """A worker's environment: this process's, without the endpoint's key and base URL (a worker makes no request,
+    and a URL may carry credentials), with the llmextract this process runs importable there."""
+    from llmextract.config import API_KEY_ENV, BASE_URL_ENV
+
+    env = {name: value for name, value in os.environ.items() if name not in (*API_KEY_ENV, *BASE_URL_ENV)}
+    root = Path(__file__).resolve().parents[2]
+    found = {Path(p).resolve() for p in sys.path[1:] if p}  # what the worker's interpreter finds as this one did
+    if root not in found:  # say an editable install or a source tree: added after what the caller put first
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(root)]))
+    return env
 
 
 class WorkerPool:
@@ -236,9 +263,14 @@ class WorkerPool:
         self._ids = itertools.count()
         self._keys = itertools.count()
         self._closed = False
+        self._halted = False  # the run is ending: no worker is restarted
         self._starting: set[asyncio.Task[None]] = set()
+        self._here: set[asyncio.Task[None]] = set()  # jobs running in this process
         self._watchdog: asyncio.Task[None] | None = None
-        self.threads = _CpuPool(max_workers=2, name="llmextract-batch-start")  # until a worker is ready
+        self._local: _Stages | None = None
+        #: This process's threads: the articles' stages until a worker is ready, and the jobs no worker is free
+        #: to take (a stage stuck at the only one, a worker that ended and could not be started again).
+        self.threads = _CpuPool(max_workers=2, name="llmextract-batch-here")
 
     async def __aenter__(self) -> WorkerPool:
         self.start()
@@ -262,7 +294,7 @@ class WorkerPool:
         return sum(1 for w in self.workers if _is_ready(w))
 
     def _spawn(self, slot: int) -> None:
-        if self._closed:
+        if self._closed or self._halted:
             return
         task = asyncio.get_running_loop().create_task(self._start(slot))
         self._starting.add(task)
@@ -277,10 +309,8 @@ class WorkerPool:
     async def _start(self, slot: int) -> None:
         ours, theirs = socket.socketpair()
         try:
-            root = str(Path(__file__).resolve().parents[2])  # the llmextract this process runs, not another
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
             code = f"from llmextract.batch.workers import _serve; _serve({theirs.fileno()}, {os.getpid()})"
-            proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=env,
+            proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=_worker_env(),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True)
         finally:
             theirs.close()
@@ -298,6 +328,11 @@ class WorkerPool:
         except BaseException:
             self._kill(worker)
             raise
+
+    def halt(self) -> None:
+        """The run is ending (abandoning its articles): a worker that ends now is not started again, and one
+        killed for a stage nobody waits for any more is killed without a word."""
+        self._halted = True
 
     async def aclose(self) -> None:
         """End every worker: end-of-file to each, then SIGKILL to any still alive after a moment."""
@@ -355,7 +390,10 @@ class WorkerPool:
                 job, ok, value = message
                 entry = w.jobs.pop(job, None)
                 w.head_since = time.monotonic()  # the next job (if any) begins
-                if entry is None or entry.future.done():
+                if entry is None:
+                    continue
+                entry.places -= 1
+                if entry.future.done():
                     continue
                 if ok:
                     entry.future.set_result(value)
@@ -369,7 +407,8 @@ class WorkerPool:
         self._lost(w)
 
     def _lost(self, w: _Worker) -> None:
-        """The worker ended. Its running job fails (unless the run is closing); the rest go to a new worker.
+        """The worker ended. Its running job fails, unless the run is stopping (then every job it had fails so)
+        or the job is also somewhere else; the rest go to another worker, or run here, and a new worker starts.
         A worker that ended before it was ready is not started again (its articles run in this process)."""
         was_ready = _is_ready(w)
         if w.ready is not None and not w.ready.done():
@@ -380,57 +419,65 @@ class WorkerPool:
                 code = w.proc.wait(timeout=1)
         pending = list(w.jobs.values())
         w.jobs.clear()
+        for job in pending:
+            job.places -= 1
         if self.workers[w.slot] is w:
             self.workers[w.slot] = None
-        if w.closing or self._closed or not was_ready:
-            for job in pending:
-                if not job.future.done():
-                    job.future.set_exception(WorkerError(f"the run stopped while a worker process was "
-                                                         f"running {job.stage}"))
+        orphans = [job for job in pending if not job.future.done() and job.places <= 0]  # nowhere else
+        if self._closed or self._halted:
+            for job in orphans:
+                job.future.set_exception(WorkerError(f"the run stopped while a worker process was "
+                                                     f"running {job.stage}"))
             return
-        if pending and not w.given_up:
-            first = pending.pop(0)
-            if not first.future.done():
-                first.future.set_exception(WorkerError(
-                    f"the worker process running {first.stage} ended (exit status {code})"))
-        self.restarts += 1
-        logger.warning("batch: worker process %d ended (exit status %s); starting another", w.slot, code)
-        self._spawn(w.slot)
-        if pending:
-            asyncio.get_running_loop().create_task(self._resend(w.slot, pending))
+        if orphans and pending[0] is orphans[0] and not w.given_up:  # the job it was running when it ended
+            first = orphans.pop(0)
+            first.future.set_exception(WorkerError(
+                f"the worker process running {first.stage} ended (exit status {code})"))
+        if was_ready:
+            self.restarts += 1
+            logger.warning("batch: worker process %d ended (exit status %s); starting another", w.slot, code)
+            self._spawn(w.slot)
+        for job in orphans:
+            self._place(job, w)
 
-    async def _resend(self, slot: int, jobs: list[_Job]) -> None:
-        worker = await self._ready_at(slot)
-        for job in jobs:
-            if job.future.done():
-                continue
-            if worker is None:
-                job.future.set_exception(WorkerError(f"no worker process to run {job.stage}"))
-                continue
-            self._send(worker, job)
+    def _place(self, job: _Job, avoid: _Worker | None) -> None:
+        """Send ``job`` to a ready worker other than ``avoid``, not stuck, with the fewest jobs; with none free,
+        run it here (its article comes with it: its index is built again wherever it runs)."""
+        other = self._elsewhere(avoid)
+        if other is not None:
+            self._send(other, job)
+        else:
+            self._run_here(job)
 
-    async def _ready_at(self, slot: int) -> _Worker | None:
-        while not self._closed:
-            w = self.workers[slot]
-            if w is not None and w.ready is not None:
-                try:
-                    await asyncio.shield(w.ready)
-                except Exception:
-                    return None
-                return w
-            if not any(t for t in self._starting):
-                return None
-            await asyncio.sleep(0.01)
-        return None
+    def _run_here(self, job: _Job) -> None:
+        job.places += 1
+        task = asyncio.get_running_loop().create_task(self._do_here(job))
+        self._here.add(task)
+        task.add_done_callback(self._here.discard)
+
+    async def _do_here(self, job: _Job) -> None:
+        if self._local is None:
+            self._local = _Stages(self.recipes, self.keep)
+        try:
+            value = await self.threads.run(self._local.do, job.op, job.args)
+        except Exception as exc:  # the article's failure (or a closed pool: the run has stopped)
+            if not job.future.done():
+                job.future.set_exception(exc)
+        else:
+            if not job.future.done():
+                job.future.set_result(value)
+        finally:
+            job.places -= 1
 
     def _send(self, w: _Worker, job: _Job) -> None:
         job_id = next(self._ids)
         if not w.jobs:
             w.head_since = time.monotonic()
         w.jobs[job_id] = job
+        job.places += 1
         w.writer.write(_frame((job_id, job.op, job.args)))
 
-    def _elsewhere(self, w: _Worker) -> _Worker | None:
+    def _elsewhere(self, w: _Worker | None) -> _Worker | None:
         """A ready worker other than ``w``, not stuck, with the fewest jobs; None if there is none."""
         now = time.monotonic()
         others = [o for o in self.workers if o is not None and o is not w and not o.closing and _is_ready(o)
@@ -438,8 +485,9 @@ class WorkerPool:
         return min(others, key=lambda o: len(o.jobs), default=None)
 
     async def _watch(self) -> None:
-        """Every so often, send the jobs queued behind a stuck stage to another worker (which builds the
-        article's index again: it comes with every job), so one slow article does not hold up others."""
+        """Every so often, move the jobs queued behind a stuck stage to another worker, or here when none is free
+        (the article's index is built again there: it comes with every job), so one slow article holds up
+        no other."""
         while not self._closed:
             await asyncio.sleep(_SLOW_S / 4)
             now = time.monotonic()
@@ -447,23 +495,19 @@ class WorkerPool:
                 if w is None or w.closing or not w.stuck(now):
                     continue
                 for job in list(w.jobs.values())[1:]:
-                    other = None if job.moved or job.future.done() else self._elsewhere(w)
-                    if other is not None:
+                    if not job.moved and not job.future.done():
                         job.moved = True
-                        self._send(other, job)
+                        self._place(job, w)
 
     async def call(self, slot: int, op: str, args: tuple[Any, ...], what: str) -> Any:
-        """Run ``op`` at the worker in ``slot`` (another one if that one is stuck in a stage); a cancelled wait
-        (a deadline) kills a worker running it."""
-        w = self.workers[slot]
-        if w is None:
-            w = await self._ready_at(slot)
-            if w is None:
-                raise WorkerError(f"no worker process to run {what}")
-        if w.stuck(time.monotonic()):
-            w = self._elsewhere(w) or w
+        """Run ``op`` at the worker in ``slot``: at another one if that one is stuck in a stage or has ended, or
+        here if none is free. A cancelled wait (a deadline) kills a worker running it."""
         job = _Job(op, args, what, asyncio.get_running_loop().create_future())
-        self._send(w, job)
+        w = self.workers[slot]
+        if w is not None and not w.closing and _is_ready(w) and not w.stuck(time.monotonic()):
+            self._send(w, job)
+        else:
+            self._place(job, w)
         try:
             return await job.future
         except asyncio.CancelledError:
@@ -471,23 +515,27 @@ class WorkerPool:
             raise
 
     def _give_up(self, job: _Job) -> None:
-        """An article stopped waiting for ``job``: if its worker is running it, kill that worker (it is
-        restarted, and its other jobs sent again); if it is still queued, it runs and is ignored."""
+        """An article stopped waiting for ``job``: if a worker is running it, kill that worker (restarted, its
+        other jobs sent elsewhere, unless the run is stopping); if it is queued or runs here, it ends unheard."""
         for w in self.workers:
             if w is not None and w.jobs and next(iter(w.jobs.values())) is job and not w.closing:
-                logger.warning("batch: worker process %d was still running %s past its article's deadline; "
-                               "restarting it", w.slot, job.stage)
+                if not (self._halted or self._closed):
+                    logger.warning("batch: worker process %d was still running %s past its article's deadline; "
+                                   "restarting it", w.slot, job.stage)
                 w.jobs.pop(next(iter(w.jobs)))
+                job.places -= 1
                 w.given_up = True
                 with contextlib.suppress(OSError):
                     w.proc.kill()
                 return
 
-    def tell(self, slot: int, op: str, args: tuple[Any, ...]) -> None:
-        """Send ``op`` to the worker in ``slot`` without waiting for an answer (a drop)."""
+    def drop(self, slot: int, key: int) -> None:
+        """Let an article's index go, at the worker in ``slot`` (without waiting for an answer) and here."""
         w = self.workers[slot]
         if w is not None and not w.closing:
-            w.writer.write(_frame((None, op, args)))
+            w.writer.write(_frame((None, "drop", (key,))))
+        if self._local is not None:
+            self._local.drop(key)
 
     # -- routing
     def pick(self) -> int | None:
@@ -552,7 +600,7 @@ class _Session:
     def close(self) -> None:
         """The article ended: free its index at the worker if it is still kept there."""
         if self.open:
-            self.pool.tell(self.slot, "drop", (self.key,))
+            self.pool.drop(self.slot, self.key)
             self.open = False
         self._count(-1)
 
@@ -561,9 +609,11 @@ class _WorkerRun:
     """A pipeline's ``arun`` for the engine: its CPU stages at a worker of ``pool`` (in-process threads
     until one is ready), telling :data:`~llmextract.batch.offload.stage` each step."""
 
-    #: Its requests wait for the engine's request slots (:mod:`llmextract.extractors.slots`), so the engine
-    #: bounds its requests in flight, not its articles.
-    waits_for_request_slots = True
+    @property
+    def waits_for_request_slots(self) -> bool:
+        """A model's requests wait for the engine's request slots (:mod:`llmextract.extractors.slots`), so the
+        engine bounds its requests in flight, not its articles; an offline pipeline's articles are bounded."""
+        return bool(self.pipeline.uses_model)
 
     def __init__(self, pipeline: Any, pipeline_no: int, pool: WorkerPool) -> None:
         self.pipeline = pipeline

@@ -11,7 +11,8 @@ Two retry layers, kept apart:
   bounds each socket operation by what is left; the async path bounds each request with
   ``asyncio.timeout``), and the whole article, retries, back-offs and re-asks included, within
   ``config.article_timeout`` (:class:`~llmextract.errors.ArticleTimeoutError` saying what it was
-  waiting for). A reply larger than ``config.max_reply_bytes`` is refused as it arrives; a 200
+  waiting for), not counting the time it waits for a batch's request slot
+  (:mod:`llmextract.extractors.slots`). A reply larger than ``config.max_reply_bytes`` is refused as it arrives; a 200
   reply that is not a chat completion (a proxy's or a web UI's HTML page) is an
   :class:`~llmextract.errors.EndpointError` saying what came back, not a malformed answer to re-ask.
 * **secrets**: the key, URL credentials and secret query values (``config.secrets``) are
@@ -82,7 +83,7 @@ from llmextract.extractors.profiles import GROUNDED_PROFILES, PROFILES, Profile,
 from llmextract.extractors.prompts import PromptSet
 from llmextract.extractors.replies import Facts
 from llmextract.extractors.replies import postprocess as postprocess  # its home before replies.py
-from llmextract.extractors.slots import request_slot
+from llmextract.extractors.slots import request_slot, waited
 from llmextract.schema import (
     Article,
     ClaimList,
@@ -596,11 +597,15 @@ class LLMExtractor:
 
     async def _acall(self, fn: Callable[[], Any], what: str, run: _Run | None,
                      deadline: float | None = None) -> Any:
-        """Async :meth:`_call`; each attempt is bounded with ``asyncio.timeout``, whatever the client."""
+        """Async :meth:`_call`; each attempt is bounded with ``asyncio.timeout``, whatever the client. The
+        article's ``deadline`` moves on by the time it has waited for a request slot (:func:`waited`)."""
         attempts = 0
 
+        def due() -> float | None:
+            return None if deadline is None else deadline + waited()
+
         async def sleep(seconds: float) -> None:
-            self._check_sleep(seconds, what, deadline, attempts)
+            self._check_sleep(seconds, what, due(), attempts)
             await self._asleep(seconds)
 
         try:
@@ -611,7 +616,7 @@ class LLMExtractor:
                     if run is not None:
                         run.requests += 1
                     async with request_slot():  # a batch's limit of requests in flight; the time starts after
-                        seconds, by_article = self._attempt_time(what, deadline, attempts - 1)
+                        seconds, by_article = self._attempt_time(what, due(), attempts - 1)
                         try:
                             async with asyncio.timeout(seconds):
                                 return await fn()
