@@ -91,8 +91,7 @@ _MEANS = Scan(r"air\s*strikes?|aerial\s+(?:attacks?|assaults?|bombardment)|air\s
               r"car\s+bomb|roadside\s+bomb|ieds?|explosions?|bomb(?:ing)?s?|gunmen|shooting|gunfire|"
               r"machetes?|knives|arson|white\s+phosphorus|beheading|grenades?|landmines?|clashes", "abcdegiklmrsw")
 _RISE = Scan(r"expected\s+to\s+rise|(?:may|could|might|likely\s+to)\s+(?:rise|increase|climb)|"
-             r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured)", "cemln",
-             needs=("rise", "increase", "climb", "final", "critical"))
+             r"not\s+(?:yet\s+)?final|critical\s+condition|critically\s+(?:wounded|injured)", "cemln")
 _ALLEGE = compiled(r"\b(?:accus(?:ed|es|ing)\s+(?:[\w'’-]+\s+){0,6}?of|used\s+(?:[\w-]+\s+)?(?:white\s+phosphorus|"
                    r"banned|chemical|cluster)|white\s+phosphorus|chemical\s+weapons|cluster\s+munitions|"
                    r"war\s+crimes?|crimes\s+against\s+humanity|massacres?|genocide|ethnic\s+cleansing|"

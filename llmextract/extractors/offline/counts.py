@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import as_written, holds, lowered_text, per_index
+from llmextract.extractors.offline.scan import WordList, as_written, found, holds, lowered_text, per_index
 from llmextract.schema import Qualifier
 from llmextract.text.caseless import lowered_twin
 from llmextract.text.index import EvidenceIndex, Sentence
@@ -33,6 +33,7 @@ _CUE = compiled(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
 # lowered text costs a fraction of the case-insensitive scan of every sentence.
 _CUE_FIRST = "".join(sorted({w[0] for w in (_KILL + "|" + _INJURE).split("|")}))
 _CUE_LOWER = compiled(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b")
+_CUE_WORDS = WordList(rf"{_KILL}|{_INJURE}", _CUE_LOWER)
 # A cue that comes before the figure it counts: "killed 13", "killing at least 5", "wounding 14 others",
 # "the death toll rose to 20", "claimed the lives of 98 people".
 _LEFT_GAP = compiled(
@@ -93,8 +94,10 @@ class _Cues:
 
     def __init__(self, index: EvidenceIndex) -> None:
         text = index.text
-        low = lowered_text(index) or text.lower()  # the index's (lowered once), or lowered here when it declines
-        scan = _CUE_LOWER.finditer(low) if len(low) == len(text) else _CUE.finditer(text)
+        scan = found(index, _CUE_WORDS)  # in the one pass of the word lists over the lowered text
+        if scan is None:
+            low = text.lower()  # the index declines to lower the text: lowered here
+            scan = _CUE_LOWER.finditer(low) if len(low) == len(text) else _CUE.finditer(text)
         self.cues = [(m.start(), m.end(), "kill" if m.group("kill") else "injure") for m in scan]
         self.starts = [c[0] for c in self.cues]
         self.ends = [c[1] for c in self.cues]

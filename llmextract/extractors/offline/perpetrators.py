@@ -21,7 +21,7 @@ import bisect
 import re
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import lowered_text, per_index
+from llmextract.extractors.offline.scan import WordList, found, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;
@@ -76,6 +76,7 @@ _NOT_HEAD = (r"(?!\s+(?:officers?|spokes(?:man|woman|person)|officials?|chief|co
 _HEAD_BODY = (_WEAPONS + "|" + _ACTORS).replace("(?i:", "(?:").lower()
 _HEAD_FIRST = "".join(sorted({w.lstrip("(?:")[:1] for w in _HEAD_BODY.split("|") if w.lstrip("(?:")[:1].isalnum()}))
 _HEAD = compiled(rf"(?=[{_HEAD_FIRST}])\b(?:{_HEAD_BODY})\b")
+_HEAD_WORDS = WordList(_HEAD_BODY, _HEAD)
 
 
 class _Heads:
@@ -85,8 +86,11 @@ class _Heads:
 
     def __init__(self, index: EvidenceIndex) -> None:
         text = index.text
-        low = lowered_text(index) or text.lower()  # the index's (lowered once), or lowered here when it declines
-        self.spans = [m.span() for m in _HEAD.finditer(low)] if len(low) == len(text) else []
+        heads = found(index, _HEAD_WORDS)  # in the one pass of the word lists over the lowered text
+        if heads is None:
+            low = text.lower()  # the index declines to lower the text: lowered here
+            heads = list(_HEAD.finditer(low)) if len(low) == len(text) else []
+        self.spans = [m.span() for m in heads]
         self.starts = [s for s, _e in self.spans]
         self.ends = [e for _s, e in self.spans]
         self.phrases: dict[tuple[int, int], list[tuple[int, int, int]]] = {}

@@ -9,15 +9,22 @@ parallel threads never see each other's (a module global keyed by the text would
 :class:`Scan` runs a case-insensitive pattern over the whole text once (as
 :class:`llmextract.text.caseless.CaselessPattern`, the fast way to run a long case-insensitive
 alternation); a sentence gets its matches with :meth:`Scan.within`.
+
+The word lists scanned over the whole text (:class:`WordList`: casualty cues, speech verbs, weapons
+and fighters, means, words of a rising toll) are found in one pass over the lowered text
+(:func:`found`): most of a scan's cost is the regex engine stepping through every position of the
+text, so the pass steps once, stops where a word of any list starts, and asks each list's own
+pattern there.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from llmextract.extractors.offline.patterns import letter_by_letter
+from llmextract.extractors.offline.patterns import compiled, letter_by_letter
 from llmextract.text.caseless import CaselessPattern
 from llmextract.text.index import EvidenceIndex, Sentence
 
@@ -31,6 +38,57 @@ def per_index(index: EvidenceIndex, key: object, build: Callable[[], _T]) -> _T:
         return memo[key]  # type: ignore[return-value]
     got = memo[key] = build()
     return got
+
+
+class WordList:
+    """A list of words (and phrases) found whole in an article's lowered text in one pass with every other list.
+
+    ``words``: the alternation; ``pattern``: the list's own pattern, case-sensitive, for the lowered text (its
+    matches, leftmost first and not overlapping, are what :func:`found` gives: the pass only stops where it may
+    match)."""
+
+    made: list[WordList] = []  # every list, in the order made: the pass looks for all of them
+
+    def __init__(self, words: str, pattern: re.Pattern[str]) -> None:
+        self.words, self.pattern = words, pattern
+        WordList.made.append(self)
+
+
+_UNIONS: dict[int, re.Pattern[str]] = {}  # the pass's pattern for the first n lists made (lists, not texts)
+
+
+def _union(n: int) -> re.Pattern[str]:
+    """Where a word of one of the first ``n`` lists starts: a position each list's pattern may match at."""
+    if n not in _UNIONS:
+        words = "|".join(f"(?:{wl.words})" for wl in WordList.made[:n])
+        _UNIONS[n] = compiled(rf"\b(?=(?:{words})\b)")
+    return _UNIONS[n]
+
+
+def found(index: EvidenceIndex, wl: WordList) -> list[re.Match[str]] | None:
+    """``list(wl.pattern.finditer(lowered text))``, found in the one pass over the index's lowered text (made the
+    first time a list asks); None when the index has no lowered text (lowering would misplace characters)."""
+    low = lowered_text(index)
+    if low is None:
+        return None
+    every = per_index(index, WordList, lambda: _one_pass(low))
+    if wl not in every:  # a list made after the pass ran
+        every[wl] = list(wl.pattern.finditer(low))
+    return every[wl]
+
+
+def _one_pass(low: str) -> dict[WordList, list[re.Match[str]]]:
+    lists = list(WordList.made)
+    out: dict[WordList, list[re.Match[str]]] = {wl: [] for wl in lists}
+    ends = dict.fromkeys(lists, 0)
+    for at in map(re.Match.start, _union(len(lists)).finditer(low)):
+        for wl in lists:
+            if at >= ends[wl]:  # a list's matches do not overlap: it is looked at again after its last one ends
+                m = wl.pattern.match(low, at)
+                if m is not None:
+                    out[wl].append(m)
+                    ends[wl] = m.end()
+    return out
 
 
 def lowered_text(index: EvidenceIndex) -> str | None:
@@ -75,22 +133,22 @@ class Scan:
     """One case-insensitive pattern, its matches in an article's text found once and kept with its index.
 
     ``words``: an alternation of words (and phrases) to find whole, as ``\\b(?:words)\\b``; ``first``: the
-    letters a match can start with (see :class:`~llmextract.text.caseless.CaselessPattern`); ``needs``: words (in
-    lower case) one of which every match holds: a text holding none of them is not scanned."""
+    letters a match can start with (see :class:`~llmextract.text.caseless.CaselessPattern`). Its matches are
+    found in the one pass of the word lists (:class:`WordList`) when the index has a lowered text."""
 
-    def __init__(self, words: str, first: str, needs: tuple[str, ...] = ()) -> None:
-        self.pattern = CaselessPattern(letter_by_letter(rf"\b(?:{words})\b"), first)
-        self.needs = needs
+    def __init__(self, words: str, first: str) -> None:
+        source = letter_by_letter(rf"\b(?:{words})\b")
+        self.pattern = CaselessPattern(source, first)
+        # the pattern CaselessPattern runs over the lowered text
+        self.words = WordList(words, re.compile(rf"(?=[{first}])(?:{source})"))
 
     def spans(self, index: EvidenceIndex) -> list[tuple[int, int]]:
         """Every match's (start, end) in the index's text, leftmost first, not overlapping."""
         return per_index(index, self, lambda: self._scan(index))
 
     def _scan(self, index: EvidenceIndex) -> list[tuple[int, int]]:
-        low = lowered_text(index)
-        if low is not None and self.needs and not any(word in low for word in self.needs):
-            return []
-        return list(self.pattern.spans(index.text, low))
+        matches = found(index, self.words)
+        return list(self.pattern.spans(index.text)) if matches is None else [m.span() for m in matches]
 
     def within(self, index: EvidenceIndex, start: int, end: int) -> list[tuple[int, int]]:
         """The matches that lie inside ``text[start:end]``."""
