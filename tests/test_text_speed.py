@@ -8,10 +8,12 @@ plain way of doing the same thing, on the sample articles and on texts written t
 from __future__ import annotations
 
 import bisect
+import random
 import re
 
 import pytest
 
+from llmextract.text import caseless
 from llmextract.text import instructions as ins
 from llmextract.text import numbers as nums
 from llmextract.text.caseless import lowered
@@ -461,3 +463,42 @@ def test_day_references_read_in_the_runs_holding_a_day_are_those_of_the_whole_te
                    for a, b in runs)
         found += len(expected)
     assert found > 500
+
+
+def test_word_characters_are_what_the_regex_engine_calls_word_characters() -> None:
+    word = re.compile(r"\w")
+    for code in range(0x110000):
+        c = chr(code)
+        assert caseless._is_word_char(c) == (word.match(c) is not None), hex(code)
+
+
+def _wordy_texts(seed: int, count: int) -> list[str]:
+    """Random texts of number words, ordinals, vague quantities and their near misses, in any case, glued
+    or spaced by every kind of gap (invisible marks and letters lowering moves among them)."""
+    rng = random.Random(seed)
+    words = ("a an A An half Half hundred HUNDRED thousand million dozen dozens few handful number numerous several "
+             "tens scores one two three Twenty-One twenty first second third thirteenth twentieth fortieth 21st 2ND "
+             "3rd 4th 12 1,200 3.5 someone often attends fourteenth sixty seventy-seven the of in İ ı ſ é ٣ _ x "
+             "SEVERAL A FEW Scores").split()
+    gaps = [" ", " ", "  ", "\n", "-", ", ", ". ", "\t", "\u00a0", "", "\u200b", "_", "’"]
+    return ["".join(rng.choice(words) + rng.choice(gaps) for _ in range(rng.randint(1, 30))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("pattern, starts", [
+    (nums._WORD_RUNS, lambda low: nums._word_run_starts(low)),
+    (nums._ORDINALS, lambda low: nums._ordinal_starts(low, [r.span() for r in nums._DIGIT_RUN.finditer(low)])),
+    (nums._VAGUE, lambda low: nums._vague_starts(low)),
+])
+def test_number_words_tried_where_a_word_starts_are_those_of_the_whole_scan(
+        articles: dict[str, str], pattern: caseless.CaselessPattern, starts) -> None:  # type: ignore[no-untyped-def]
+    texts = [*articles.values(), *EDGES, *_wordy_texts(7, 3000)]
+    texts += [t.upper() for t in texts[:200]]
+    found = 0
+    for text in texts:
+        low = lowered(text)
+        if low is None:
+            continue
+        expected = [m.span() for m in pattern.caseless.finditer(text)]
+        assert pattern.spans_at(low, starts(low)) == expected, text
+        found += len(expected)
+    assert found > 1000

@@ -15,12 +15,16 @@ a caller that scans one text many times lowers it once with :func:`lowered` and 
 to each :meth:`CaselessPattern.spans` (the evidence index keeps it: ``EvidenceIndex.lowered``).
 A pattern matched at given positions or in short slices (the words before a figure) is compiled
 case-sensitively by :func:`lowered_twin` and matched against the lowered text the same way.
+
+A pattern whose matches start at a word with one of a few beginnings (number words, ordinals) need
+not be tried at every character at all: :func:`word_starts` finds those words with ``str.find`` (a
+fast search in C) and :meth:`CaselessPattern.spans_at` tries the pattern there only.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 LOWERING_UNSAFE = ("\u0130", "\u0131", "\u017f")
 _UNSAFE = re.compile("[" + "".join(LOWERING_UNSAFE) + "]")
@@ -42,6 +46,25 @@ def lowered_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 
 _SPAN = re.Match.span
+
+
+def word_starts(low: str, needles: Iterable[str]) -> list[int]:
+    """The offsets, ascending, at which one of ``needles`` occurs in ``low`` with no word character (``\\w``)
+    before it: where a word starting with it starts. Each needle is found with ``str.find``, a fast search in C,
+    where a pattern opening with ``\\b`` is tried at every character of the text."""
+    found: set[int] = set()
+    for needle in needles:
+        pos = low.find(needle)
+        while pos >= 0:
+            if pos == 0 or not _is_word_char(low[pos - 1]):
+                found.add(pos)
+            pos = low.find(needle, pos + 1)
+    return sorted(found)
+
+
+def _is_word_char(c: str) -> bool:
+    """Whether ``re`` reads the character ``c`` as ``\\w`` (a letter or digit of any script, or "_")."""
+    return c.isalnum() or c == "_"
 
 
 class CaselessPattern:
@@ -71,3 +94,19 @@ class CaselessPattern:
         if low is None:
             return map(_SPAN, self.caseless.finditer(text))
         return map(_SPAN, self._lowered.finditer(low))
+
+    def spans_at(self, lowered_text: str, starts: Iterable[int]) -> list[tuple[int, int]]:
+        """The spans :meth:`spans` gives for a text whose :func:`lowered` is ``lowered_text`` (not None), the
+        pattern tried only at ``starts``: ascending offsets that include every offset a match can start at
+        (more do no harm). The pattern must not match the empty string."""
+        out: list[tuple[int, int]] = []
+        end = 0
+        match = self._lowered.match
+        for start in starts:
+            if start < end:
+                continue
+            m = match(lowered_text, start)
+            if m is not None:
+                out.append(m.span())
+                end = m.end()
+        return out

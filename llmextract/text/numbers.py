@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from llmextract.schema import Count, Qualifier
-from llmextract.text.caseless import CaselessPattern, lowered, lowered_twin
+from llmextract.text.caseless import CaselessPattern, lowered, lowered_twin, word_starts
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -327,35 +327,98 @@ def _split_run(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(start + tok.start(), start + tok.end()) for tok in _RUN_WORD.finditer(run)]
 
 
-def _digit_matches(text: str) -> Iterator[re.Match[str]]:
+def _digit_matches(text: str, runs: list[tuple[int, int]] | None = None) -> Iterator[re.Match[str]]:
     """``_DIGITS.finditer(text)``, tried only where a run of digits starts: a match starts with a digit
     that follows no word character, and a pattern that opens with a lookbehind is otherwise tried at
-    every character of the text."""
+    every character of the text. ``runs``: the spans of ``_DIGIT_RUN.finditer(text)``, when the caller has them."""
     pos = 0
-    for run in _DIGIT_RUN.finditer(text):
-        if run.start() < pos:
+    for start, _end in runs if runs is not None else (r.span() for r in _DIGIT_RUN.finditer(text)):
+        if start < pos:
             continue
-        m = _DIGITS.match(text, run.start())
+        m = _DIGITS.match(text, start)
         if m is not None:
             yield m
             pos = m.end()
+
+
+def _needles(words: Iterable[str]) -> tuple[str, ...]:
+    """Beginnings that every one of ``words`` starts with (its first four letters, or a shorter one that is
+    itself a beginning: "six" for "sixteen" and "sixty"), for :func:`~llmextract.text.caseless.word_starts`."""
+    heads = {w[:4] for w in words}
+    return tuple(sorted(h for h in heads if not any(h != o and h.startswith(o) for o in heads)))
+
+
+_SCALE_WORDS = ("hundred", "thousand", "million", "dozen")  # what "a", "an" and "half a" stand before
+_NUMBER_NEEDLES = _needles(_WORD.split("|"))
+_ORDINAL_NEEDLES = _needles([*_ORDINAL_UNITS, *_ORDINAL_TENS, *TENS])
+_ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
+_VAGUE_WORDS = ("dozens", "scores", "hundreds", "thousands", "tens", "several", "numerous")
+_VAGUE_AFTER_A = ("few", "handful", "number")  # "a few", "a handful", "a number"
+
+
+def _before_space(low: str, pos: int) -> int:
+    """The offset of the whitespace run that ends at ``pos`` (``pos`` when none does)."""
+    while pos > 0 and low[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _word_run_starts(low: str) -> list[int]:
+    """Every offset where a match of :data:`_WORD_RUNS` can start in the lowered text: a word starting like a
+    number word, and the "a", "an" or "half a(n)" before a scale word ("a dozen", "half a million")."""
+    starts = word_starts(low, _NUMBER_NEEDLES)
+    more = []
+    for at in starts:
+        if low.startswith(_SCALE_WORDS, at):
+            gap = _before_space(low, at)
+            if gap < at:  # "a" or "an", and maybe "half" before it
+                for article in (gap - 1, gap - 2):
+                    more += [article, _before_space(low, article) - 4]
+    if more:
+        starts = sorted({*starts, *(s for s in more if s >= 0)})
+    return starts
+
+
+def _ordinal_starts(low: str, digit_runs: list[tuple[int, int]]) -> list[int]:
+    """Every offset where a match of :data:`_ORDINALS` can start in the lowered text: a word starting like an
+    ordinal word (or a tens word: "twenty-first"), and a run of digits followed by st, nd, rd or th."""
+    starts = word_starts(low, _ORDINAL_NEEDLES)
+    digits = [s for s, e in digit_runs if low.startswith(_ORDINAL_SUFFIXES, e)]
+    return sorted({*starts, *digits}) if digits else starts
+
+
+def _vague_starts(low: str) -> list[int]:
+    """Every offset where a match of :data:`_VAGUE` can start in the lowered text: its words, and the "a" of
+    "a few", "a handful", "a number"."""
+    starts = word_starts(low, _VAGUE_WORDS)
+    after_a = word_starts(low, _VAGUE_AFTER_A)
+    if after_a:
+        starts = sorted({*starts, *(_before_space(low, at) - 1 for at in after_a)} - {-1})
+    return starts
 
 
 def _raw_numerals(text: str, lowered_text: str | None = None) -> list[tuple[int, int, int, str]]:
     """(start, end, value, how) of every numeral, words, digits and ordinals, in text order.
     ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it."""
     found: list[tuple[int, int, int, str]] = []
-    for m in _digit_matches(text):
+    digit_runs = [r.span() for r in _DIGIT_RUN.finditer(text)]
+    for m in _digit_matches(text, digit_runs):
         value = _digits_value(m.group(1), m.group(2))
         if value is None:
             continue
         found.append((m.start(), m.end(), value, "digits"))
-    for run_start, run_end in _WORD_RUNS.spans(text, lowered_text):
+    low = lowered_text
+    # the word patterns tried only where a match can start when the text lowers in place (else in full)
+    word_runs = (_WORD_RUNS.spans(text) if low is None else
+                 _WORD_RUNS.spans_at(low, _word_run_starts(low)))
+    for run_start, run_end in word_runs:
         for s, e in _split_run(text, run_start, run_end):
             value = words_to_int(text[s:e])
             if value is not None:
                 found.append((s, e, value, "words"))
-    for s, e in _ORDINALS.spans(text, lowered_text):
+    ordinals = (_ORDINALS.spans(text) if low is None else
+                _ORDINALS.spans_at(low, _ordinal_starts(low, digit_runs)))
+    for s, e in ordinals:
         value = ordinal_value(text[s:e])
         if value is not None:
             found.append((s, e, value, "ordinal"))
@@ -554,7 +617,9 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
                 and m.value <= 120 and _AGE_LIST_GAP.fullmatch(text, prev.end, m.start):
             mentions[k] = NumberMention(m.num_start, m.num_end, text[m.num_start:m.num_end], m.value, m.value,
                                         Qualifier.exact, m.num_start, m.num_end, "age")
-    for v_start, v_end in _VAGUE.spans(text, lowered_text):
+    vague = (_VAGUE.spans(text) if lowered_text is None else
+             _VAGUE.spans_at(lowered_text, _vague_starts(lowered_text)))
+    for v_start, v_end in vague:
         if any(x.start <= v_start < x.end for x in mentions):
             continue
         if _search(_NUMBER_BEFORE, _NUMBER_BEFORE_LOW, text, lowered_text, max(0, v_start - 12), v_start):
