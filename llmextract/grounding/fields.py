@@ -240,6 +240,12 @@ def _model_markers(cls: type[BaseModel], parent: str) -> tuple[tuple[str, Marker
     return tuple((name, resolve(marker, name, parent)) for name, marker in _model_fields(cls))
 
 
+@lru_cache(maxsize=1024)
+def _checked_markers(cls: type[BaseModel], parent: str) -> tuple[tuple[str, Marker | None], ...]:
+    """:func:`_model_markers` less the fields marked ``Skip()``."""
+    return tuple((name, marker) for name, marker in _model_markers(cls, parent) if not isinstance(marker, Skip))
+
+
 def _models_in(tp: Any) -> tuple[type[BaseModel], ...] | None:
     """The pydantic models a type annotation can hold; None when it can hold anything (a dict, Any)."""
     if isinstance(tp, type):
@@ -347,8 +353,12 @@ class Children:
         key = (id(obj), parent, path if path is not None and path in self.extras else None)
         got = self._checked.get(key)
         if got is None:
-            got = self._checked[key] = [kid for kid in self(obj, parent, path)
-                                        if kid[1] is not None and not isinstance(kid[2], Skip)]
+            if key[2] is None and isinstance(obj, BaseModel):  # its fields only: the Skip() ones never read
+                got = [(name, value, marker) for name, marker in _checked_markers(obj.__class__, parent)
+                       if (value := getattr(obj, name, None)) is not None]
+            else:
+                got = [kid for kid in self(obj, parent, path) if kid[1] is not None and not isinstance(kid[2], Skip)]
+            self._checked[key] = got
         return got
 
 

@@ -29,6 +29,7 @@ The outlet, and names of no claim role, are grounded anywhere in the text.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -110,39 +111,37 @@ class NameCheck:
                            "quote and no count phrase found in the text, so nothing says it is this claim's; "
                            "quote the sentence that states the claim")
             return
-        elsewhere: _Found | None = None
-        reference: tuple[_Found, str] | None = None
+        reference: tuple[_Found, str] | None = None  # the first hit of the scope that is a reference point
+        outside: list[list[_Found]] = []  # the kinds of match, in order, with hits outside the scope
         # the cheap kinds of match everywhere; then what the scope says of it (a back-reference, the
         # gazetteer); then the costly match (alias, transliteration, typo) over the names of the scope only
-        stages = (lambda: self._groups(value, marker), None,
-                  lambda: [(self._matched(value, marker, claim.sentences), None)])
-        for stage in stages:
-            if stage is None:
-                if self._inferred(value, path, role, claim):
-                    return
-                continue
-            for hits, starts in stage():
-                inside = hits if starts is None else _in_scope(hits, starts, claim)
-                if hits and elsewhere is None and (starts is None or len(inside) < len(hits)):
-                    elsewhere = next((h for h in hits if not claim.holds(*h[1])), None)
-                for got in inside:
-                    s, e = got[1]
-                    if role == "place":
-                        ref = self.index.reference_at(s, e)
-                        if ref is not None:
-                            reference = reference or (got, ref.text)
-                            continue
-                        if reference is not None and fold(self.index.text[s:e]) != fold(value):
-                            continue  # named as written only as a reference point: another spelling is not it
-                    verdict, _span, score, reason = got
-                    rec.add(path, value, verdict, [rec.span(s, e)], score=score, reason=reason)
-                    return
+        for hits, starts in self._groups(value, marker):
+            inside = _in_scope(hits, starts, claim)
+            if len(inside) < len(hits):
+                outside.append(hits)
+            got, reference = self._grounding(value, role, inside, reference)
+            if got is not None:
+                verdict, (s, e), score, reason = got
+                rec.add(path, value, verdict, [rec.span(s, e)], score=score, reason=reason)
+                return
+        if self._inferred(value, path, role, claim):
+            return
+        inside = self._matched(value, marker, claim.sentences)
+        if inside:
+            outside.append(inside)
+        got, reference = self._grounding(value, role, inside, reference)
+        if got is not None:
+            verdict, (s, e), score, reason = got
+            rec.add(path, value, verdict, [rec.span(s, e)], score=score, reason=reason)
+            return
         if reference is not None:
             (_v, (s, e), _score, _r), phrase = reference
             rec.add(path, value, Verdict.misattached, [rec.span(s, e)],
                     reason=f"{value!r} is named as a reference point (“{' '.join(phrase.split())}”), not as the "
                            "place where the event happened")
             return
+        # where else it is named: the first hit outside the scope, of the first kind of match that has one
+        elsewhere = next((h for hits in outside for h in hits if not claim.holds(*h[1])), None)
         if elsewhere is None:
             elsewhere = next((got for got in self._matched(value, marker, None) if not claim.holds(*got[1])), None)
         if elsewhere is not None:
@@ -155,6 +154,22 @@ class NameCheck:
                            "of this claim as the text says it")
             return
         rec.add(path, value, Verdict.unsupported, reason=self._absent(value, marker))
+
+    def _grounding(self, value: str, role: str | None, inside: list[_Found], reference: tuple[_Found, str] | None
+                   ) -> tuple[_Found | None, tuple[_Found, str] | None]:
+        """The first of the scope's hits that grounds the name, if one does, and the first that is a reference
+        point (a place named to locate another: not the place of the event)."""
+        for got in inside:
+            if role == "place":
+                s, e = got[1]
+                ref = self.index.reference_at(s, e)
+                if ref is not None:
+                    reference = reference or (got, ref.text)
+                    continue
+                if reference is not None and fold(self.index.text[s:e]) != fold(value):
+                    continue  # named as written only as a reference point: another spelling is not it
+            return got, reference
+        return None, reference
 
     # -- back-references and the gazetteer
     def _inferred(self, value: str, path: str, role: str | None, claim: ClaimScope) -> bool:
@@ -201,10 +216,12 @@ class NameCheck:
         want = gaz.lookup(value, prefer="country" if role == "country" else "province")
         if want is None:
             return None
-        candidates: list[tuple[str, tuple[int, int] | None]] = [(p, None) for p in claim.places]
+        # the claim's places, then the places its scope names (not as reference points), asked in turn
         scoped = overlaps(self.index, self.index.names).within(claim.sentences)
-        candidates += [(n.text, (n.start, n.end)) for n in scoped
-                       if n.kind in ("place", "other") and self.index.reference_at(n.start, n.end) is None]
+        candidates: Iterator[tuple[str, tuple[int, int] | None]] = itertools.chain(
+            ((p, None) for p in claim.places),
+            ((n.text, (n.start, n.end)) for n in scoped
+             if n.kind in ("place", "other") and self.index.reference_at(n.start, n.end) is None))
         for place, span in candidates:
             entry = gaz.lookup(place, prefer="settlement")
             if entry is None or entry.country_code is None or entry.country_code != want.country_code:
@@ -213,8 +230,8 @@ class NameCheck:
                 ok = want.kind == "country"
                 where = f"{entry.name} is in {want.name}"
             else:
-                ok = entry.admin1 is not None and (gaz.same_place(entry.admin1, value)
-                                                   or fold(entry.admin1) == fold(want.name))
+                ok = entry.admin1 is not None and (fold(entry.admin1) == fold(want.name)
+                                                   or gaz.same_place(entry.admin1, value))
                 where = f"{entry.name} is in {entry.admin1}"
             if not ok:
                 continue

@@ -174,6 +174,15 @@ def _as_number(value: str, count: bool) -> int | float | None:
     return None
 
 
+def _own_date(obj: BaseModel | dict) -> bool:
+    """Whether a node's ``date`` may be a date of its own, checked with the node's phrase (a model's empty
+    date or a node below it, a Claim's EventDate, is not)."""
+    if isinstance(obj, dict):
+        return True  # its keys, as the walk reads them, decide
+    date = getattr(obj, "date", None)
+    return date is not None and shape(date) is LEAF
+
+
 class _Walker:
     """One grounding run: the walk, the scopes it keeps, the checks it calls, the findings they add."""
 
@@ -288,7 +297,7 @@ class _Walker:
             if dated and piece == "date" and shape(value) is not NODE:
                 continue  # checked below, with the node's phrase
             self.walk(value, prefix + piece, marker, ctx, depth + 1)
-        if dated:
+        if dated and _own_date(obj):
             self.dates.check(path, {piece: value for piece, value, _m in self.children(obj, parent, path)}, ctx)
 
     # -- text addressed to a model
