@@ -33,7 +33,7 @@ _CUE = compiled(rf"\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b", re.I)
 # lowered text costs a fraction of the case-insensitive scan of every sentence.
 _CUE_FIRST = "".join(sorted({w[0] for w in (_KILL + "|" + _INJURE).split("|")}))
 _CUE_LOWER = compiled(rf"(?=[{_CUE_FIRST}])\b(?:(?P<kill>{_KILL})|(?P<injure>{_INJURE}))\b")
-_CUE_WORDS = WordList(rf"{_KILL}|{_INJURE}", _CUE_LOWER)
+_CUE_WORDS = WordList(rf"{_KILL}|{_INJURE}", _CUE_LOWER, _CUE_FIRST)
 # A cue that comes before the figure it counts: "killed 13", "killing at least 5", "wounding 14 others",
 # "the death toll rose to 20", "claimed the lives of 98 people".
 _LEFT_GAP = compiled(

@@ -76,7 +76,7 @@ _NOT_HEAD = (r"(?!\s+(?:officers?|spokes(?:man|woman|person)|officials?|chief|co
 _HEAD_BODY = (_WEAPONS + "|" + _ACTORS).replace("(?i:", "(?:").lower()
 _HEAD_FIRST = "".join(sorted({w.lstrip("(?:")[:1] for w in _HEAD_BODY.split("|") if w.lstrip("(?:")[:1].isalnum()}))
 _HEAD = compiled(rf"(?=[{_HEAD_FIRST}])\b(?:{_HEAD_BODY})\b")
-_HEAD_WORDS = WordList(_HEAD_BODY, _HEAD)
+_HEAD_WORDS = WordList(_HEAD_BODY, _HEAD, _HEAD_FIRST)
 
 
 class _Heads:

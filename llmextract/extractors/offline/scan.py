@@ -45,12 +45,14 @@ class WordList:
 
     ``words``: the alternation; ``pattern``: the list's own pattern, case-sensitive, for the lowered text (its
     matches, leftmost first and not overlapping, are what :func:`found` gives: the pass only stops where it may
-    match)."""
+    match); ``first``: the letters a match starts with (the pattern is asked only where one stands)."""
 
     made: list[WordList] = []  # every list, in the order made: the pass looks for all of them
 
-    def __init__(self, words: str, pattern: re.Pattern[str]) -> None:
-        self.words, self.pattern = words, pattern
+    def __init__(self, words: str, pattern: re.Pattern[str], first: str) -> None:
+        if not (first.isalpha() and first.isascii() and pattern.pattern.startswith(f"(?=[{first}])")):
+            raise ValueError(f"not a pattern that looks ahead for its first letters, listed: {first!r}")
+        self.words, self.pattern, self.first = words, pattern, frozenset(first)
         WordList.made.append(self)
 
 
@@ -81,8 +83,12 @@ def _one_pass(low: str) -> dict[WordList, list[re.Match[str]]]:
     lists = list(WordList.made)
     out: dict[WordList, list[re.Match[str]]] = {wl: [] for wl in lists}
     ends = dict.fromkeys(lists, 0)
+    by_letter: dict[str, list[WordList]] = {}  # the lists a word starting with the letter may be of
+    for wl in lists:
+        for letter in wl.first:
+            by_letter.setdefault(letter, []).append(wl)
     for at in map(re.Match.start, _union(len(lists)).finditer(low)):
-        for wl in lists:
+        for wl in by_letter.get(low[at], ()):
             if at >= ends[wl]:  # a list's matches do not overlap: it is looked at again after its last one ends
                 m = wl.pattern.match(low, at)
                 if m is not None:
@@ -140,7 +146,7 @@ class Scan:
         source = letter_by_letter(rf"\b(?:{words})\b")
         self.pattern = CaselessPattern(source, first)
         # the pattern CaselessPattern runs over the lowered text
-        self.words = WordList(words, re.compile(rf"(?=[{first}])(?:{source})"))
+        self.words = WordList(words, re.compile(rf"(?=[{first}])(?:{source})"), first)
 
     def spans(self, index: EvidenceIndex) -> list[tuple[int, int]]:
         """Every match's (start, end) in the index's text, leftmost first, not overlapping."""
