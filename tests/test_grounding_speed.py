@@ -178,3 +178,67 @@ def test_a_home_scope_is_kept_apart_for_counts_of_people_and_for_every_number() 
         # the quote's sentence states a year and no count of people
         assert homes[id(index.counts)] is outer
         assert homes[id(index.numbers)] is inner
+
+
+def test_checked_children_are_the_children_with_a_value_and_not_skipped() -> None:
+    # read off the class (a model without extra keys) or filtered from every child (a dict, extra keys)
+    from llmextract.grounding.fields import Children
+    from llmextract.markers import Skip
+    from llmextract.schema import EventDate, Place
+
+    claim = Claim(evidence=[Evidence(quote="12 people died", start=0, end=14)],
+                  killed=Count(phrase="12", low=12, high=12), place=Place(phrase="Hajin", country_code="SY"),
+                  date=EventDate(phrase="on Monday", date="2018-01-01"))
+    nodes = [claim, claim.killed, claim.place, claim.date, claim.evidence[0], claim.attribution,
+             {"deaths": 12, "id": 3, "town": None, "quote": "12 people died"}]
+    for extras in ({}, {"claims[0]": {"note": "x", "end": 4, "nothing": None}}):
+        kids = Children(extras)
+        for node in nodes:
+            for parent, path in (("claims", "claims[0]"), ("killed", None), ("", "")):
+                every = kids(node, parent, path)
+                assert every, node
+                checked = [kid for kid in every if kid[1] is not None and not isinstance(kid[2], Skip)]
+                assert kids.checked(node, parent, path) == checked
+                assert kids.checked(node, parent, path) is kids.checked(node, parent, path)  # read once a run
+    assert any(piece == "note" for piece, _v, _m in Children({"claims[0]": {"note": "x"}}).checked(
+        claim, "claims", "claims[0]"))
+
+
+def test_keys_a_model_does_not_know_change_nothing_else_it_is_grounded_by() -> None:
+    # a node holding keys its model does not know has its quotes and places collected from every child,
+    # the others only from the fields that can hold one: both find the same
+    from llmextract.grounding.fields import Children
+    from llmextract.schema import EventDate, Place
+
+    text = _text(1)
+    claim = _claims(1).claims[0].model_copy(update={
+        "place": Place(phrase="Hodeidah", name="Al Hudaydah", country="Yemen", latitude=14.8),
+        "date": EventDate(phrase="on Tuesday")})
+    index = EvidenceIndex.build(text)
+    extras = {"claims[0]": {"annotator_note": "checked twice"}, "claims[0].killed": {"remark": "first"},
+              "claims[0].place": {"remark": "port"}, "claims[0].evidence[0]": {"remark": "first paragraph"}}
+    plain, generic = Scopes(index, Children({})), Scopes(index, Children(extras))
+    quotes = plain._collected(claim, "claims[0]")
+    assert {q.role for q in quotes} == {"evidence", "figure", "date"}
+    assert generic._collected(claim, "claims[0]") == quotes
+    assert generic._places_of["claims[0]"] == plain._places_of["claims[0]"] == ["Hodeidah", "Al Hudaydah"]
+    # and grounding a dump with such keys: the fields it shares with the model are found alike
+    dumped = ClaimList(claims=[claim]).model_dump(mode="json")
+    dumped["claims"][0]["annotator_note"] = "checked twice"
+    dumped["claims"][0]["evidence"][0]["remark"] = "first paragraph"
+    found = {f.path: f for f in ground(ClaimList(claims=[claim]), text).findings}
+    with_extra = {f.path: f for f in ground(dumped, text).findings}
+    assert set(with_extra) - set(found) == {"claims[0].annotator_note", "claims[0].evidence[0].remark"}
+    assert found and all(with_extra[path] == f for path, f in found.items())
+
+
+def test_gazetteer_variants_are_searched_once_per_fold() -> None:
+    from llmextract.grounding.names import NameCheck
+    from llmextract.grounding.report import Recorder
+    from llmextract.text.names import fold, get_gazetteer
+
+    index = EvidenceIndex.build("Shelling hit Deir ez-Zor. In Deir Ezzor city and in Dayr al-Zawr, 4 people died.")
+    found = NameCheck(index, Recorder(index))._variants("Deir ez-Zor")
+    every = sorted({span for v in get_gazetteer().variants("Deir ez-Zor") for span in index.find_all_folded(fold(v))})
+    assert len(every) >= 2
+    assert [f[1] for f in found] == every  # each place of the text once, in text order

@@ -116,6 +116,8 @@ class NameCheck:
         # the cheap kinds of match everywhere; then what the scope says of it (a back-reference, the
         # gazetteer); then the costly match (alias, transliteration, typo) over the names of the scope only
         for hits, starts in self._groups(value, marker):
+            if not hits:
+                continue
             inside = _in_scope(hits, starts, claim)
             if len(inside) < len(hits):
                 outside.append(hits)
