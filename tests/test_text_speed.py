@@ -502,3 +502,50 @@ def test_number_words_tried_where_a_word_starts_are_those_of_the_whole_scan(
         assert pattern.spans_at(low, starts(low)) == expected, text
         found += len(expected)
     assert found > 1000
+
+
+def _kind_reference(text: str, start: int, end: int, value: int, how: str) -> str:
+    """numbers._kind with every pattern after the numeral matched on its own, in the order of the steps."""
+    before, after = text[max(0, start - 24):start], text[end:end + 32]
+    if nums._MONTH_BEFORE.search(before) or nums._MONTH_AFTER.match(after):
+        return "date"
+    if how == "ordinal":
+        return "ordinal"
+    if nums._MONEY_BEFORE.search(before) or nums._MONEY_AFTER.match(after):
+        return "money"
+    if nums._PERCENT_AFTER.match(after):
+        return "percent"
+    if nums._AGE_AFTER.match(after) or nums._AGE_BEFORE.search(before) or (
+            how == "digits" and value <= 120 and nums._AGE_APPOSITION_BEFORE.search(before)
+            and nums._AGE_APPOSITION_AFTER.match(after)):
+        return "age"
+    if nums._TIME_AFTER.match(after):
+        return "time"
+    if nums._MEASURE_AFTER.match(after):
+        return "measure"
+    if nums._IDENT_BEFORE.search(before) and not nums._counts_people_after(after):
+        return "identifier"
+    if how == "digits" and 1900 <= value <= 2100 and "," not in text[start:end]:
+        if nums._YEAR_BEFORE.search(before) or not nums._PEOPLE_AFTER_YEAR.match(after):
+            return "year"
+    return "count"
+
+
+def test_a_numeral_s_kind_read_in_one_match_after_it_is_the_kind_each_pattern_gives(articles: dict[str, str]) -> None:
+    rng = random.Random(11)
+    around = ("March", "May", "$", "US$", "in", "aged", "Resolution", "Highway", "since", "Ahmed Karimi,", "about",
+              "of", "on", "", "the", "İ", "ſ")
+    tails = ("th of March", " May", " percent", "%", " per cent", " dollars", " euros", "-year-old", " years old",
+             " GMT", " a.m.", " km", " kilometres", " miles", " years", " days", " people", ", was killed", " pounds",
+             " pounds of", " hours GMT", " o’clock", " local time", " tonnes", " decades", "st", "", ", and", " İ ſ")
+    texts = [*articles.values(), *EDGES]
+    texts += [f"{rng.choice(around)} {rng.choice(['12', '1,200', '2019', '3', '45', '1999', 'twenty', 'third'])}"
+              f"{rng.choice(tails)}{rng.choice(tails)} and more" for _ in range(3000)]
+    kinds: set[str] = set()
+    for text in texts:
+        low = lowered(text)
+        for s, e, value, how in nums._raw_numerals(text, low):
+            got = nums._kind(text, s, e, value, how, low)
+            assert got == _kind_reference(text, s, e, value, how), (text, s, e)
+            kinds.add(got)
+    assert kinds >= {"date", "money", "percent", "age", "time", "measure", "identifier", "year", "count", "ordinal"}

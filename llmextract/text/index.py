@@ -237,7 +237,7 @@ class EvidenceIndex:
         self._scan_lowered = low = lowered(scan)
         sentences = _split_sentences(scan)
         numbers = find_numbers(scan, low)
-        names = find_names(scan)
+        names = find_names(scan, low)
         dates = find_dates(scan, low)
         self._scan_sentences = [(x.start, x.end) for x in sentences]
         if back is not None:

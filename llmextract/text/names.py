@@ -287,15 +287,16 @@ def _written_alias(written: str) -> str | None:
     return canonical
 
 
-def _alias_spans(text: str) -> list[tuple[int, int, str]]:
-    """Alias phrases in ``text``: (start, end, canonical), non-overlapping.
+def _alias_spans(text: str, lowered_text: str | None = None) -> list[tuple[int, int, str]]:
+    """Alias phrases in ``text``: (start, end, canonical), non-overlapping. ``lowered_text``:
+    :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it (None: lowered here).
 
     The lowercased text is searched for the leftmost alias; a longer alias starting inside it
     wins ("the United Nations Office for the Coordination of Humanitarian Affairs" is OCHA, not
     the UN); an alias with case rules must keep them in the original ("IS", not "is").
     """
     table = _aliases()
-    low = _lowered(text)
+    low = lowered_text if lowered_text is not None else _lowered(text)  # the same text when both lower it
     found: list[tuple[int, int, str]] = []
     pos = 0
     while True:
@@ -536,19 +537,20 @@ def _classify(text: str, seg_start: int, seg_end: int, after_title: bool,
     return one("other", canonical)
 
 
-def find_names(text: str) -> list[NameMention]:
+def find_names(text: str, lowered_text: str | None = None) -> list[NameMention]:
     """Every name mention in ``text``, in order, with offsets into the original ``text``.
 
     Sources: alias-table phrases (case-insensitive, acronyms case-sensitive), runs of
     capitalised words (with al-/ez-/of/de connectors), and Arabic-script words the gazetteer
     knows. Kinds come from the alias table, cue words ("village of", "province of", "in"),
     organisation and title words, and the gazetteer; an ambiguous place name is resolved
-    towards the countries the text names.
+    towards the countries the text names. ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of
+    ``text``, when the caller has it (the evidence index does).
     """
     gaz = get_gazetteer()
     table = _aliases()
     mentions: list[NameMention] = []
-    aliases = _alias_spans(text)
+    aliases = _alias_spans(text, lowered_text)
     blocked = [(s, e) for s, e, _ in aliases]
     for s, e, canonical in aliases:
         mentions.append(NameMention(s, e, text[s:e], table.kinds.get(canonical, "other"), canonical))

@@ -448,26 +448,37 @@ _YEAR_BEFORE_LOW = lowered_twin(_YEAR_BEFORE)
 _NUMBER_BEFORE_LOW = lowered_twin(_NUMBER_BEFORE)
 
 
+# The words after a numeral that settle its kind, in the order _kind asks: one match says which reads first.
+_KIND_AFTER = re.compile("|".join(f"(?P<{kind}>{pattern.pattern})" for kind, pattern in (
+    ("date", _MONTH_AFTER), ("money", _MONEY_AFTER), ("percent", _PERCENT_AFTER), ("age", _AGE_AFTER),
+    ("time", _TIME_AFTER), ("measure", _MEASURE_AFTER))), re.I)
+
+
 def _kind(text: str, start: int, end: int, value: int, how: str, low: str | None = None) -> str:
-    """The kind of the numeral ``text[start:end]``; ``low``: the lowered text (caseless.lowered), if any."""
+    """The kind of the numeral ``text[start:end]``; ``low``: the lowered text (caseless.lowered), if any.
+
+    The words after it are matched once (:data:`_KIND_AFTER`): the first of its patterns that matches is the
+    one each step below would find matching, the steps before it having found none."""
     b0 = max(0, start - 24)
     before = text[b0:start]
     after = text[end:end + 32]
-    if _search(_MONTH_BEFORE, _MONTH_BEFORE_LOW, text, low, b0, start) or _MONTH_AFTER.match(after):
+    got = _KIND_AFTER.match(after)
+    after_kind = got.lastgroup if got is not None else None
+    if after_kind == "date" or _search(_MONTH_BEFORE, _MONTH_BEFORE_LOW, text, low, b0, start):
         return "date"
     if how == "ordinal":
         return "ordinal"
-    if _MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after):
+    if after_kind == "money" or _MONEY_BEFORE.search(before):
         return "money"
-    if _PERCENT_AFTER.match(after):
+    if after_kind == "percent":
         return "percent"
-    if _AGE_AFTER.match(after) or _search(_AGE_BEFORE, _AGE_BEFORE_LOW, text, low, b0, start) or (
+    if after_kind == "age" or _search(_AGE_BEFORE, _AGE_BEFORE_LOW, text, low, b0, start) or (
             how == "digits" and value <= 120 and _AGE_APPOSITION_BEFORE.search(before)
             and _AGE_APPOSITION_AFTER.match(after)):
         return "age"
-    if _TIME_AFTER.match(after):
+    if after_kind == "time":
         return "time"
-    if _MEASURE_AFTER.match(after):
+    if after_kind == "measure":
         return "measure"
     if _IDENT_BEFORE.search(before) and not _counts_people_after(after):
         return "identifier"
