@@ -5,7 +5,7 @@ blocking, iterable into one, read in a thread through a bounded queue), answers 
 the result cache, and sends the rest to the endpoint with the fewest requests outstanding
 (round-robin among equals), never more than that endpoint's limit at once. For an endpoint whose
 extractor waits for a request slot (:func:`llmextract.extractors.slots.request_slot`: the
-pipelines ``build_endpoints`` and ``run_batch(workers=...)`` make), the limit is on its *requests*
+pipelines with a model that ``build_endpoints`` and ``run_batch(workers=...)`` make), the limit is on its *requests*
 in flight, and a few more articles than that are admitted (:func:`_spare`), so that an article's
 CPU stages (its index before the request, grounding after) hold no request slot and the server
 always has its full share; for any other extractor, on its articles. Each outcome, a result

@@ -73,8 +73,8 @@ async def run_batch(
 
     ``extractors`` has one async extractor per endpoint (``Pipeline.arun`` or a
     :class:`~llmextract.batch.BatchEndpoint` naming it, its model and its cache scope); each gets
-    at most ``concurrency`` articles at a time (for the pipelines ``build_endpoints`` makes, and with
-    ``workers``: ``concurrency`` requests, and a few more articles doing their CPU stages) and a new
+    at most ``concurrency`` articles at a time (for the pipelines with a model ``build_endpoints`` makes,
+    and with ``workers``: ``concurrency`` requests, and a few more articles doing their CPU stages) and a new
     article goes to the one with the fewest in flight. ``out`` is a file (locked for the run), ``"-"``
     (standard output) or a binary stream.
 
