@@ -485,9 +485,10 @@ def _wordy_texts(seed: int, count: int) -> list[str]:
 
 
 @pytest.mark.parametrize("pattern, starts", [
-    (nums._WORD_RUNS, lambda low: nums._word_run_starts(low)),
-    (nums._ORDINALS, lambda low: nums._ordinal_starts(low, [r.span() for r in nums._DIGIT_RUN.finditer(low)])),
-    (nums._VAGUE, lambda low: nums._vague_starts(low)),
+    (nums._WORD_RUNS, lambda low, hits: nums._word_run_starts(low, hits)),
+    (nums._ORDINALS, lambda low, hits: nums._ordinal_starts(low, [r.span() for r in nums._DIGIT_RUN.finditer(low)],
+                                                            hits)),
+    (nums._VAGUE, lambda low, hits: nums._vague_starts(low, hits)),
 ])
 def test_number_words_tried_where_a_word_starts_are_those_of_the_whole_scan(
         articles: dict[str, str], pattern: caseless.CaselessPattern, starts) -> None:  # type: ignore[no-untyped-def]
@@ -499,7 +500,9 @@ def test_number_words_tried_where_a_word_starts_are_those_of_the_whole_scan(
         if low is None:
             continue
         expected = [m.span() for m in pattern.caseless.finditer(text)]
-        assert pattern.spans_at(low, starts(low)) == expected, text
+        assert pattern.spans_at(low, starts(low, None)) == expected, text  # its own needles looked for
+        hits = caseless.word_starts(low, nums._ALL_NEEDLES)  # every pattern's needles looked for at once
+        assert pattern.spans_at(low, starts(low, hits)) == expected, text
         found += len(expected)
     assert found > 1000
 

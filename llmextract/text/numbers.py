@@ -341,10 +341,10 @@ def _digit_matches(text: str, runs: list[tuple[int, int]] | None = None) -> Iter
             pos = m.end()
 
 
-def _needles(words: Iterable[str]) -> tuple[str, ...]:
-    """Beginnings that every one of ``words`` starts with (its first four letters, or a shorter one that is
-    itself a beginning: "six" for "sixteen" and "sixty"), for :func:`~llmextract.text.caseless.word_starts`."""
-    heads = {w[:4] for w in words}
+def _needles(words: Iterable[str], length: int = 4) -> tuple[str, ...]:
+    """Beginnings that every one of ``words`` starts with (its first ``length`` letters, or a shorter one that
+    is itself a beginning: "six" for "sixteen" and "sixty"), for :func:`~llmextract.text.caseless.word_starts`."""
+    heads = {w[:length] for w in words}
     return tuple(sorted(h for h in heads if not any(h != o and h.startswith(o) for o in heads)))
 
 
@@ -354,6 +354,16 @@ _ORDINAL_NEEDLES = _needles([*_ORDINAL_UNITS, *_ORDINAL_TENS, *TENS])
 _ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
 _VAGUE_WORDS = ("dozens", "scores", "hundreds", "thousands", "tens", "several", "numerous")
 _VAGUE_AFTER_A = ("few", "handful", "number")  # "a few", "a handful", "a number"
+# Every word any of the three patterns can start from, looked for once (most needles serve two of them)
+_ALL_NEEDLES = _needles([*_NUMBER_NEEDLES, *_ORDINAL_NEEDLES, *_VAGUE_WORDS, *_VAGUE_AFTER_A], length=99)
+
+
+def _word_starts(low: str, needles: tuple[str, ...], hits: list[int] | None) -> list[int]:
+    """:func:`~llmextract.text.caseless.word_starts` of ``needles``, taken from ``hits`` (the word starts of
+    :data:`_ALL_NEEDLES`, when the caller has them) or else looked for."""
+    if hits is None:
+        return word_starts(low, needles)
+    return [at for at in hits if low.startswith(needles, at)]
 
 
 def _before_space(low: str, pos: int) -> int:
@@ -363,10 +373,11 @@ def _before_space(low: str, pos: int) -> int:
     return pos
 
 
-def _word_run_starts(low: str) -> list[int]:
+def _word_run_starts(low: str, hits: list[int] | None = None) -> list[int]:
     """Every offset where a match of :data:`_WORD_RUNS` can start in the lowered text: a word starting like a
-    number word, and the "a", "an" or "half a(n)" before a scale word ("a dozen", "half a million")."""
-    starts = word_starts(low, _NUMBER_NEEDLES)
+    number word, and the "a", "an" or "half a(n)" before a scale word ("a dozen", "half a million").
+    ``hits``: the word starts of :data:`_ALL_NEEDLES`, when the caller has them."""
+    starts = _word_starts(low, _NUMBER_NEEDLES, hits)
     more = []
     for at in starts:
         if low.startswith(_SCALE_WORDS, at):
@@ -379,27 +390,30 @@ def _word_run_starts(low: str) -> list[int]:
     return starts
 
 
-def _ordinal_starts(low: str, digit_runs: list[tuple[int, int]]) -> list[int]:
+def _ordinal_starts(low: str, digit_runs: list[tuple[int, int]], hits: list[int] | None = None) -> list[int]:
     """Every offset where a match of :data:`_ORDINALS` can start in the lowered text: a word starting like an
-    ordinal word (or a tens word: "twenty-first"), and a run of digits followed by st, nd, rd or th."""
-    starts = word_starts(low, _ORDINAL_NEEDLES)
+    ordinal word (or a tens word: "twenty-first"), and a run of digits followed by st, nd, rd or th.
+    ``hits``: the word starts of :data:`_ALL_NEEDLES`, when the caller has them."""
+    starts = _word_starts(low, _ORDINAL_NEEDLES, hits)
     digits = [s for s, e in digit_runs if low.startswith(_ORDINAL_SUFFIXES, e)]
     return sorted({*starts, *digits}) if digits else starts
 
 
-def _vague_starts(low: str) -> list[int]:
+def _vague_starts(low: str, hits: list[int] | None = None) -> list[int]:
     """Every offset where a match of :data:`_VAGUE` can start in the lowered text: its words, and the "a" of
-    "a few", "a handful", "a number"."""
-    starts = word_starts(low, _VAGUE_WORDS)
-    after_a = word_starts(low, _VAGUE_AFTER_A)
+    "a few", "a handful", "a number". ``hits``: the word starts of :data:`_ALL_NEEDLES`, when the caller has them."""
+    starts = _word_starts(low, _VAGUE_WORDS, hits)
+    after_a = _word_starts(low, _VAGUE_AFTER_A, hits)
     if after_a:
         starts = sorted({*starts, *(_before_space(low, at) - 1 for at in after_a)} - {-1})
     return starts
 
 
-def _raw_numerals(text: str, lowered_text: str | None = None) -> list[tuple[int, int, int, str]]:
+def _raw_numerals(text: str, lowered_text: str | None = None,
+                  hits: list[int] | None = None) -> list[tuple[int, int, int, str]]:
     """(start, end, value, how) of every numeral, words, digits and ordinals, in text order.
-    ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it."""
+    ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it; ``hits``:
+    the word starts of :data:`_ALL_NEEDLES` in it, when the caller has them."""
     found: list[tuple[int, int, int, str]] = []
     digit_runs = [r.span() for r in _DIGIT_RUN.finditer(text)]
     for m in _digit_matches(text, digit_runs):
@@ -410,14 +424,14 @@ def _raw_numerals(text: str, lowered_text: str | None = None) -> list[tuple[int,
     low = lowered_text
     # the word patterns tried only where a match can start when the text lowers in place (else in full)
     word_runs = (_WORD_RUNS.spans(text) if low is None else
-                 _WORD_RUNS.spans_at(low, _word_run_starts(low)))
+                 _WORD_RUNS.spans_at(low, _word_run_starts(low, hits)))
     for run_start, run_end in word_runs:
         for s, e in _split_run(text, run_start, run_end):
             value = words_to_int(text[s:e])
             if value is not None:
                 found.append((s, e, value, "words"))
     ordinals = (_ORDINALS.spans(text) if low is None else
-                _ORDINALS.spans_at(low, _ordinal_starts(low, digit_runs)))
+                _ORDINALS.spans_at(low, _ordinal_starts(low, digit_runs, hits)))
     for s, e in ordinals:
         value = ordinal_value(text[s:e])
         if value is not None:
@@ -573,7 +587,9 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
     (the evidence index does); else lowered here, once."""
     if lowered_text is None:
         lowered_text = lowered(text)
-    numerals = _raw_numerals(text, lowered_text)
+    # the words a number word, an ordinal or a vague quantity can start from, looked for once for the three
+    hits = None if lowered_text is None else word_starts(lowered_text, _ALL_NEEDLES)
+    numerals = _raw_numerals(text, lowered_text, hits)
     phones = _phone_pieces(text)
     mentions: list[NumberMention] = []
     consumed_until = -1
@@ -629,7 +645,7 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
             mentions[k] = NumberMention(m.num_start, m.num_end, text[m.num_start:m.num_end], m.value, m.value,
                                         Qualifier.exact, m.num_start, m.num_end, "age")
     vague = (_VAGUE.spans(text) if lowered_text is None else
-             _VAGUE.spans_at(lowered_text, _vague_starts(lowered_text)))
+             _VAGUE.spans_at(lowered_text, _vague_starts(lowered_text, hits)))
     for v_start, v_end in vague:
         if any(x.start <= v_start < x.end for x in mentions):
             continue
