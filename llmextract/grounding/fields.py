@@ -292,19 +292,20 @@ def quote_fields(cls: type[BaseModel], parent: str = "") -> frozenset[str]:
 #: What a value is to the walk: a node (a pydantic model or a dict, with children), a sequence (a list or a
 #: tuple) or a leaf (anything else: a string, a number, a date...).
 NODE, SEQUENCE, LEAF = "node", "sequence", "leaf"
-_SHAPES: dict[type, str] = {}
 
 
-def shape(value: Any) -> str:
-    """:data:`NODE`, :data:`SEQUENCE` or :data:`LEAF`: decided once per class, as the walk meets every
-    value of an extraction (``isinstance`` against a pydantic model is a costly test to repeat)."""
-    got = _SHAPES.get(value.__class__)
-    if got is None:
-        cls = value.__class__
+class _ShapeOf(dict[type, str]):
+    def __missing__(self, cls: type) -> str:
         got = NODE if issubclass(cls, BaseModel | dict) else SEQUENCE if issubclass(cls, list | tuple) else LEAF
-        if len(_SHAPES) < 1024:  # classes made on the fly are not kept without bound
-            _SHAPES[cls] = got
-    return got
+        if len(self) < 1024:  # classes made on the fly are not kept without bound
+            self[cls] = got
+        return got
+
+
+#: ``SHAPE_OF[value.__class__]``: :data:`NODE`, :data:`SEQUENCE` or :data:`LEAF`, decided when a class is first
+#: met, as the walk meets every value of an extraction (``isinstance`` against a pydantic model is a costly
+#: test to repeat).
+SHAPE_OF = _ShapeOf()
 
 
 @lru_cache(maxsize=512)

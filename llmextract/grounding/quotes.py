@@ -79,4 +79,4 @@ class QuoteCheck:
                                        "its figures and names match")
         if len(got.spans) > 1:
             reason = f"found in {len(got.spans)} pieces around the ellipsis"
-        rec.add(path, value, Verdict(got.how), spans, score=got.score if got.how == "fuzzy" else None, reason=reason)
+        rec.add(path, value, Verdict[got.how], spans, score=got.score if got.how == "fuzzy" else None, reason=reason)

@@ -37,6 +37,7 @@ from llmextract.grounding.fields import (
     LEAF,
     NODE,
     SEQUENCE,
+    SHAPE_OF,
     Children,
     NumberRole,
     is_claim,
@@ -44,15 +45,19 @@ from llmextract.grounding.fields import (
     number_role,
     quote_fields,
     quote_holders,
-    shape,
     states_figures,
 )
+from llmextract.grounding.tables import PerArticle
 from llmextract.grounding.tables import overlaps as overlaps_table
 from llmextract.markers import Marker, Name, Quote, Skip
 from llmextract.text.index import EvidenceIndex, Located
 from llmextract.text.numbers import NumberMention
 
 Spans = tuple[tuple[int, int], ...]
+
+#: Where each quote asked about sits in an article (by the quote, its threshold and the spans preferred).
+_LOCATED: PerArticle[dict[tuple[str, float, Spans], Located | None]] = PerArticle(lambda index: {})
+_LOCATED_KEPT = 10_000
 
 
 class Scope(NamedTuple):
@@ -210,7 +215,7 @@ class Scopes:
     def quote(self, path: str, text: str, threshold: float, prefer: Spans = ()) -> Located | None:
         """Where the quote at ``path`` sits (aligned once per run: a scope may have aligned it already)."""
         if path not in self._aligned:
-            self._aligned[path] = self.index.locate(text, threshold, prefer)
+            self._aligned[path] = self._locate(text, threshold, prefer)
         return self._aligned[path]
 
     def aligned(self, path: str) -> Located | None:
@@ -254,7 +259,7 @@ class Scopes:
     def items(self, items: list[Any] | tuple[Any, ...], path: str, ctx: Ctx) -> dict[int, Ctx]:
         """The context of each claim of a list that holds several: the other claims' sentences are foreign."""
         key = last_key(path)
-        scoped = [i for i, item in enumerate(items) if shape(item) is NODE and self.own_scope(item, key)]
+        scoped = [i for i, item in enumerate(items) if SHAPE_OF[item.__class__] is NODE and self.own_scope(item, key)]
         if len(scoped) <= 1:
             return {}
         siblings = Siblings({i: self._own_sentences(items[i], f"{path}[{i}]") for i in scoped}, path)
@@ -272,8 +277,8 @@ class Scopes:
             return self._own_scope[key]
         found = False
         for piece, value, marker in self.children.checked(obj, parent):
-            for v in value if shape(value) is SEQUENCE else (value,):
-                if shape(v) is NODE:
+            for v in value if SHAPE_OF[value.__class__] is SEQUENCE else (value,):
+                if SHAPE_OF[v.__class__] is NODE:
                     found = self.own_scope(v, piece)
                 else:  # a number (not a yes/no) or a name
                     found = (isinstance(v, int | float) and not isinstance(v, bool)) or (
@@ -306,7 +311,7 @@ class Scopes:
                        figure: bool, parent: str, key: str) -> None:
         if value is None or isinstance(marker, Skip):
             return
-        kind = shape(value)
+        kind = SHAPE_OF[value.__class__]
         if kind is LEAF:
             if isinstance(value, str):
                 if isinstance(marker, Quote):
@@ -318,7 +323,7 @@ class Scopes:
             self._collect(value, path, out, places, key)
         else:
             for i, item in enumerate(value):
-                if shape(item) is NODE and self.own_scope(item, key):
+                if SHAPE_OF[item.__class__] is NODE and self.own_scope(item, key):
                     continue  # a list item with figures or names of its own (a claim) is a scope of its own
                 self._collect_value(item, f"{path}[{i}]", marker, out, places, figure, parent, key)
 
@@ -337,8 +342,19 @@ class Scopes:
 
     def _align(self, q: _Quoted, prefer: Spans) -> Located | None:
         if q.path not in self._aligned:
-            self._aligned[q.path] = self.index.locate(q.text, q.threshold, prefer)
+            self._aligned[q.path] = self._locate(q.text, q.threshold, prefer)
         return self._aligned[q.path]
+
+    def _locate(self, text: str, threshold: float, prefer: Spans) -> Located | None:
+        """:meth:`EvidenceIndex.locate`, asked once per article (a re-ask grounds the same quotes again)."""
+        located = _LOCATED(self.index)
+        key = (text, threshold, prefer)
+        if key in located:
+            return located[key]
+        got = self.index.locate(text, threshold, prefer)
+        if len(located) < _LOCATED_KEPT:
+            located[key] = got
+        return got
 
     def _own_sentences(self, obj: Any, path: str) -> Spans:
         """A scope root's own sentences: those of its evidence quotes, else of its count phrases."""

@@ -34,6 +34,7 @@ from llmextract.grounding.fields import (
     GROUNDED,
     LEAF,
     NODE,
+    SHAPE_OF,
     Children,
     NumberRole,
     has_date,
@@ -41,7 +42,6 @@ from llmextract.grounding.fields import (
     last_key,
     number_role,
     role_of_marker,
-    shape,
 )
 from llmextract.grounding.names import NameCheck
 from llmextract.grounding.numbers import NumberCheck
@@ -180,7 +180,7 @@ def _own_date(obj: BaseModel | dict) -> bool:
     if isinstance(obj, dict):
         return True  # its keys, as the walk reads them, decide
     date = getattr(obj, "date", None)
-    return date is not None and shape(date) is LEAF
+    return date is not None and SHAPE_OF[date.__class__] is LEAF
 
 
 class _Walker:
@@ -203,7 +203,7 @@ class _Walker:
             return
         if depth > MAX_DEPTH:
             raise InputError(f"the extraction is nested deeper than {MAX_DEPTH} levels")
-        kind = shape(obj)
+        kind = SHAPE_OF[obj.__class__]
         if kind is LEAF:
             self.leaf(obj, path or "value", marker, ctx)
         elif kind is NODE:
@@ -211,7 +211,7 @@ class _Walker:
         else:
             item_ctx = self.scopes.items(obj, path, ctx)
             for i, item in enumerate(obj):
-                if shape(item) is NODE:
+                if SHAPE_OF[item.__class__] is NODE:
                     self.walk_node(item, f"{path}[{i}]", item_ctx.get(i, ctx), depth + 1, item=True)
                 else:
                     self.walk(item, f"{path}[{i}]", marker, ctx, depth + 1)
@@ -294,7 +294,7 @@ class _Walker:
         prefix = path + "." if path else ""
         dated = has_date(obj)
         for piece, value, marker in kids:
-            if dated and piece == "date" and shape(value) is not NODE:
+            if dated and piece == "date" and SHAPE_OF[value.__class__] is not NODE:
                 continue  # checked below, with the node's phrase
             self.walk(value, prefix + piece, marker, ctx, depth + 1)
         if dated and _own_date(obj):
