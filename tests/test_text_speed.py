@@ -105,9 +105,13 @@ def test_phone_numbers_are_found_from_the_first_digit_pair_on(articles: dict[str
         return out
 
     phones = 0
-    for text in _all_texts(articles):
+    for text in [*_all_texts(articles), *_digit_texts(5, 3000)]:
         got = nums._phone_pieces(text)
         assert got == reference(text), text
+        runs = [r.span() for r in nums._DIGIT_RUN.finditer(text)]
+        assert nums._phone_pieces(text, runs) == got, text  # the first digit pair read off the runs of digits
+        pair = nums._PHONE_PAIR.search(text)
+        assert nums._first_digit_pair(text, runs) == (-1 if pair is None else pair.start()), text
         phones += len(got)
     assert phones >= 3
     # a match may start well before the first digit pair it holds
@@ -470,6 +474,15 @@ def test_word_characters_are_what_the_regex_engine_calls_word_characters() -> No
     for code in range(0x110000):
         c = chr(code)
         assert caseless._is_word_char(c) == (word.match(c) is not None), hex(code)
+
+
+def _digit_texts(seed: int, count: int) -> list[str]:
+    """Random texts of digit groups (Arabic-Indic digits among them) joined by what joins a phone number's
+    groups and by what does not."""
+    rng = random.Random(seed)
+    pieces = ("0", "12", "345", "6789", "٣٤", "+44", "(20)", "x", "a1", "1st", "2019-03-04", "İ")
+    gaps = (" ", ".", "-", "  ", "/", "", ",", "\n", " - ", "\u00a0")
+    return ["".join(rng.choice(pieces) + rng.choice(gaps) for _ in range(rng.randint(1, 14))) for _ in range(count)]
 
 
 def _wordy_texts(seed: int, count: int) -> list[str]:

@@ -409,13 +409,15 @@ def _vague_starts(low: str, hits: list[int] | None = None) -> list[int]:
     return starts
 
 
-def _raw_numerals(text: str, lowered_text: str | None = None,
-                  hits: list[int] | None = None) -> list[tuple[int, int, int, str]]:
+def _raw_numerals(text: str, lowered_text: str | None = None, hits: list[int] | None = None,
+                  digit_runs: list[tuple[int, int]] | None = None) -> list[tuple[int, int, int, str]]:
     """(start, end, value, how) of every numeral, words, digits and ordinals, in text order.
     ``lowered_text``: :func:`~llmextract.text.caseless.lowered` of ``text``, when the caller has it; ``hits``:
-    the word starts of :data:`_ALL_NEEDLES` in it, when the caller has them."""
+    the word starts of :data:`_ALL_NEEDLES` in it, ``digit_runs`` the spans of ``_DIGIT_RUN.finditer(text)``,
+    when the caller has them."""
     found: list[tuple[int, int, int, str]] = []
-    digit_runs = [r.span() for r in _DIGIT_RUN.finditer(text)]
+    if digit_runs is None:
+        digit_runs = [r.span() for r in _DIGIT_RUN.finditer(text)]
     for m in _digit_matches(text, digit_runs):
         value = _digits_value(m.group(1), m.group(2))
         if value is None:
@@ -558,17 +560,32 @@ def _hedge(text: str, start: int, low: str | None = None) -> tuple[Qualifier, in
     return Qualifier.exact, start
 
 
-def _phone_pieces(text: str) -> list[tuple[int, int]]:
-    """The spans of the phone numbers of ``text``.
+def _first_digit_pair(text: str, digit_runs: list[tuple[int, int]]) -> int:
+    """Where ``_PHONE_PAIR.search(text)`` matches (-1: nowhere), read off the runs of digits (the spans of
+    ``_DIGIT_RUN.finditer(text)``): the last digit of the first run followed by a space, a dot or a dash and
+    then the next run."""
+    for (_s, e), (next_start, _e) in zip(digit_runs, digit_runs[1:], strict=False):
+        if next_start == e + 1 and text[e] in " .-":
+            return e - 1
+    return -1
+
+
+def _phone_pieces(text: str, digit_runs: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """The spans of the phone numbers of ``text``; ``digit_runs``: the spans of ``_DIGIT_RUN.finditer(text)``,
+    when the caller has them.
 
     Every phone number holds two digits joined by a space, a dot or a dash: the scan starts a little
     before the first such pair (a match starts at most :data:`_PHONE_REACH` characters before the pair
     it holds), and a text without one has no phone number."""
     out: list[tuple[int, int]] = []
-    pair = _PHONE_PAIR.search(text)
-    if pair is None:
+    if digit_runs is None:
+        pair = _PHONE_PAIR.search(text)
+        first = -1 if pair is None else pair.start()
+    else:
+        first = _first_digit_pair(text, digit_runs)
+    if first < 0:
         return out
-    for m in _PHONE.finditer(text, max(0, pair.start() - _PHONE_REACH)):
+    for m in _PHONE.finditer(text, max(0, first - _PHONE_REACH)):
         phone = m.group(0)
         digits = sum(c.isdigit() for c in phone)
         groups = len(re.findall(r"\d+", phone))
@@ -589,8 +606,9 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
         lowered_text = lowered(text)
     # the words a number word, an ordinal or a vague quantity can start from, looked for once for the three
     hits = None if lowered_text is None else word_starts(lowered_text, _ALL_NEEDLES)
-    numerals = _raw_numerals(text, lowered_text, hits)
-    phones = _phone_pieces(text)
+    digit_runs = [r.span() for r in _DIGIT_RUN.finditer(text)]  # read by the digits, ordinals and phones
+    numerals = _raw_numerals(text, lowered_text, hits, digit_runs)
+    phones = _phone_pieces(text, digit_runs)
     mentions: list[NumberMention] = []
     consumed_until = -1
     i = 0
