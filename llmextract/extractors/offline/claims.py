@@ -30,7 +30,7 @@ from llmextract.extractors.offline.counts import sentence_figures
 from llmextract.extractors.offline.patterns import compiled
 from llmextract.extractors.offline.perpetrators import find_perpetrator, party_named
 from llmextract.extractors.offline.places import back_place, claim_place, is_reference_point
-from llmextract.extractors.offline.scan import Scan, holds, per_index
+from llmextract.extractors.offline.scan import Caseless, Scan, holds, per_index
 from llmextract.schema import (
     Article,
     Attribution,
@@ -69,6 +69,7 @@ _ORDINAL_SINCE = compiled(
     r"largest|biggest|deadliest|bloodiest|worst|heaviest)\b"
     r"(?:\s+(?!\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|hundred|dozen|"
     r"dozens|scores|hundreds)\b)[\w'’-]+){0,10}?\s+$", re.I)  # no figure between: "the first 40 deaths since" adds up
+_ORDINAL_SINCE_IN = Caseless(_ORDINAL_SINCE)  # the same, before a date mention of the index
 
 
 def _is_tally(text: str) -> bool:
@@ -319,14 +320,14 @@ def _attribution(index: EvidenceIndex, article: Article, d: _Draft, own: list[Se
 def _dates_of(index: EvidenceIndex, sents: list[Sentence], kind: ClaimKind) -> list:
     """The date mentions of a claim's sentences that may date it: for an incident not a period, and not the
     point an ordinal counts from ("the fourth attack since 2 January")."""
-    text = index.text
     out = []
     for sent in sents:
         for m in index.dates_in(sent.start, sent.end):
             low = m.text.lower()
             if kind is ClaimKind.incident and (low.startswith(("since", "over", "between", "from", "during", "for",
                                                                "within", "in the past"))
-                                               or _ORDINAL_SINCE.search(text, max(sent.start, m.start - 90), m.start)):
+                                               or _ORDINAL_SINCE_IN.search(index, max(sent.start, m.start - 90),
+                                                                           m.start)):
                 continue
             out.append(m)
     return out

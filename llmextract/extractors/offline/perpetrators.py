@@ -21,7 +21,7 @@ import bisect
 import re
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import WordList, found, per_index
+from llmextract.extractors.offline.scan import Caseless, WordList, found, per_index
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;
@@ -122,6 +122,8 @@ _BY_AGENT = compiled(r"\b(?:carried\s+out|conducted|launched|committed|perpetrat
 _WEAPON_AFTER = compiled(r"(?:\s+[\w-]+){0,2}?\s+(?:" + _WEAPONS + r")\b", re.I)
 _TARGET_BEFORE = compiled(r"\b(?:against|fighting|fight|on|targeting|targeted|toward|towards|of|from|with|"
                           r"vestiges\s+of)\s+$", re.I)
+# The words before a phrase, read in the lowered text when the index has one (see scan.Caseless)
+_COUNTED_IN, _BY_AGENT_IN, _TARGET_BEFORE_IN = Caseless(_COUNTED), Caseless(_BY_AGENT), Caseless(_TARGET_BEFORE)
 
 
 def _party_phrases(index: EvidenceIndex, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -129,7 +131,7 @@ def _party_phrases(index: EvidenceIndex, start: int, end: int) -> list[tuple[int
     heads = _heads_of(index)
     got = heads.phrases.get((start, end))
     if got is None:
-        got = heads.phrases[(start, end)] = _read_party_phrases(index.text, heads, start, end)
+        got = heads.phrases[(start, end)] = _read_party_phrases(index, heads, start, end)
     return got
 
 
@@ -200,13 +202,14 @@ def _noun_phrases(text: str, heads: _Heads, start: int, end: int) -> list[tuple[
     return out
 
 
-def _read_party_phrases(text: str, heads: _Heads, start: int, end: int) -> list[tuple[int, int, int]]:
+def _read_party_phrases(index: EvidenceIndex, heads: _Heads, start: int, end: int) -> list[tuple[int, int, int]]:
     """(start, end, strength) of every party noun phrase: 3 the subject of an attack verb, 2 the agent of a
     passive or a party naming a weapon ("US-led airstrikes", "an Israeli airstrike"), 1 a party named alone.
     A party in the possessive ("Daesh's stronghold") or after "against", "fighting" (a target) is not one."""
+    text = index.text
     out = []
     for s, e in _noun_phrases(text, heads, start, end):
-        if _COUNTED.search(text, max(start, s - 24), s):
+        if _COUNTED_IN.search(index, max(start, s - 24), s):
             continue  # "killing 14 soldiers": counted, so among the victims
         if text[e:e + 1] in ("'", "’") and re.match(r"['’]s?\b", text[e:e + 2]):
             if not _WEAPON_AFTER.match(text, e + (2 if text[e + 1:e + 2] == "s" else 1), end):
@@ -217,9 +220,9 @@ def _read_party_phrases(text: str, heads: _Heads, start: int, end: int) -> list[
             continue  # "police said": the speaker, not the perpetrator
         if _ATTACK_VERB.match(text, e, end):
             strength = 3
-        elif _BY_AGENT.search(text, max(start, s - 40), s) or not _ACTOR_HEAD.search(text, s, e):
+        elif _BY_AGENT_IN.search(index, max(start, s - 40), s) or not _ACTOR_HEAD.search(text, s, e):
             strength = 2
-        elif _TARGET_BEFORE.search(text, max(start, s - 25), s):
+        elif _TARGET_BEFORE_IN.search(index, max(start, s - 25), s):
             continue
         else:
             strength = 1

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from llmextract.extractors.offline.patterns import compiled, letter_by_letter
-from llmextract.text.caseless import CaselessPattern
+from llmextract.text.caseless import CaselessPattern, lowered_twin
 from llmextract.text.index import EvidenceIndex, Sentence
 
 _T = TypeVar("_T")
@@ -102,6 +102,19 @@ def lowered_text(index: EvidenceIndex) -> str | None:
     lowering would misplace characters), asked once per index: an index that removed invisible marks lowers its
     text anew each time it is asked."""
     return per_index(index, lowered_text, lambda: index.lowered)
+
+
+class Caseless:
+    """A case-insensitive pattern searched in spans of an article's text: in its lowered text by the pattern's
+    case-sensitive twin when the index has one (llmextract.text.caseless: the same spans, faster). The match is
+    of the lowered text then: for its span, not its words' case."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern, self.twin = pattern, lowered_twin(pattern)
+
+    def search(self, index: EvidenceIndex, start: int, end: int) -> re.Match[str] | None:
+        low = lowered_text(index)
+        return self.pattern.search(index.text, start, end) if low is None else self.twin.search(low, start, end)
 
 
 def holds(index: EvidenceIndex, sent: Sentence, *words: str) -> bool:
