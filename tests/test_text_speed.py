@@ -565,3 +565,18 @@ def test_a_numeral_s_kind_read_in_one_match_after_it_is_the_kind_each_pattern_gi
             assert got == _kind_reference(text, s, e, value, how), (text, s, e)
             kinds.add(got)
     assert kinds >= {"date", "money", "percent", "age", "time", "measure", "identifier", "year", "count", "ordinal"}
+
+
+def test_marks_and_unsafe_letters_looked_for_one_by_one_are_those_the_patterns_find(articles: dict[str, str]) -> None:
+    from llmextract.text import index as ix
+
+    every = [chr(code) for code in range(0x110000)]
+    assert sorted(ix._MARK_CHARS) == [c for c in every if ix._MARKS.match(c)]
+    rng = random.Random(3)
+    pool = ["a", "B", " ", "’", "\u200b", "\u00ad", "\ufeff", "\u2066", "\u180e", "İ", "ı", "ſ", "é", "٣", "\n"]
+    texts = [*articles.values(), *EDGES, *("".join(rng.choices(pool, k=rng.randint(0, 12))) for _ in range(3000))]
+    for text in texts:
+        unsafe = caseless._UNSAFE.search(text) is not None
+        assert lowered(text) == (None if unsafe else text.lower()), text
+        holds_mark = not text.isascii() and any(mark in text for mark in ix._MARK_CHARS)
+        assert holds_mark == (ix._MARKS.search(text) is not None), text

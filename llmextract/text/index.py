@@ -76,7 +76,12 @@ _QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»
                               "`": "'", "´": "'", "–": "-", "—": "-", "‐": "-", "\u00a0": " "})
 _QUOTE_PAIRS = tuple((chr(mark), plain) for mark, plain in _QUOTE_MARKS.items())  # each plain one is no mark
 # Marks that split words without showing: zero-width, bidirectional, the BOM, the soft hyphen.
-_MARKS = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u061c\u180e]")
+_MARK_RANGES = ((0x200b, 0x200f), (0x202a, 0x202e), (0x2060, 0x2064), (0x2066, 0x2069), (0xfeff, 0xfeff),
+                (0x00ad, 0x00ad), (0x061c, 0x061c), (0x180e, 0x180e))
+_MARKS = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _MARK_RANGES) + "]")
+# Each mark on its own: whether a text holds one is asked with a search for one character per mark (fast in C),
+# not with the pattern tried at every character.
+_MARK_CHARS = tuple(chr(c) for a, b in _MARK_RANGES for c in range(a, b + 1))
 # A word: letters and digits (combining accents included), joined by apostrophes and hyphens.
 _WORDS = re.compile(r"[\w\u0300-\u036f]+(?:['’ʼ`\-‐‑][\w\u0300-\u036f]+)*")
 # The text split into the gaps between words and the words, alternately (a gap may be empty).
@@ -227,7 +232,7 @@ class EvidenceIndex:
 
     def __post_init__(self) -> None:
         text = self.text
-        if _MARKS.search(text):
+        if not text.isascii() and any(mark in text for mark in _MARK_CHARS):
             scan, back = _strip_marks(text)
         else:
             scan, back = text, None
