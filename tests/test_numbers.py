@@ -257,3 +257,12 @@ def test_roles(text: str, expected: dict[str, tuple[str | None, str | None, bool
     got = _roles(text)
     for phrase, role in expected.items():
         assert got[phrase] == role, (text, phrase, got[phrase])
+
+
+@pytest.mark.parametrize(("text", "low"), [("Shelling wounded ſeveral people in Tell Abra.", 3),
+                                           ("Dozenſ of families fled the shelling of Tell Abra.", 12),
+                                           ("ſCORES of homes burned in Tell Abra.", 20)])
+def test_a_vague_quantity_spelled_with_a_long_s_reads_as_the_word_it_folds_to(text: str, low: int) -> None:
+    # the case-insensitive scan takes "ſ" for "s"; the bounds were looked up lowered only: a KeyError
+    [vague] = [m for m in find_numbers(text) if m.qualifier is Qualifier.vague]
+    assert (vague.low, vague.high) == (low, None)

@@ -669,12 +669,23 @@ def find_numbers(text: str, lowered_text: str | None = None) -> list[NumberMenti
             continue
         if _search(_NUMBER_BEFORE, _NUMBER_BEFORE_LOW, text, lowered_text, max(0, v_start - 12), v_start):
             continue  # "two hundreds" is not a vague quantity
-        low_v, high_v = VAGUE[" ".join(text[v_start:v_end].lower().split())]
+        bounds = _vague_bounds(text[v_start:v_end])
+        if bounds is None:
+            continue
+        low_v, high_v = bounds
         qualifier, start = _hedge(text, v_start, lowered_text)
         mentions.append(NumberMention(start, v_end, text[start:v_end], low_v, high_v, Qualifier.vague,
                                       v_start, v_end, _counted(text, v_end, True)))
     mentions.sort(key=lambda x: x.start)
     return mentions
+
+
+def _vague_bounds(words: str) -> tuple[int, int | None] | None:
+    """The bounds :data:`VAGUE` gives a vague quantity as the text spells it. The case-insensitive scan also
+    takes letters that only case-fold to the listed ones ("ſeveral", "dozenſ" with a long s): looked up
+    case-folded too, and None for a spelling neither way finds."""
+    key = " ".join(words.lower().split())
+    return VAGUE.get(key) or VAGUE.get(" ".join(words.casefold().split()))
 
 
 def parse_count(phrase: str) -> Count | None:
