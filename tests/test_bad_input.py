@@ -169,3 +169,19 @@ def test_a_utf8_mark_and_deep_nesting_in_json(tmp_path: Path) -> None:
 def test_one_line_for_an_unwritable_output_with_a_bad_input_too(tmp_path: Path) -> None:
     proc = _cli("extract", str(tmp_path / "missing.txt"), "-o", str(tmp_path))
     _one_line(proc, "is a directory")  # the output is checked before any work
+
+
+_TWINS = [("s", "\u017f"), ("S", "\u017f"), ("k", "\u212a"), ("i", "\u0130"), ("I", "\u0131"), ("fi", "\ufb01")]
+
+
+@pytest.mark.parametrize(("plain", "twin"), _TWINS)
+def test_letters_that_only_case_fold_to_ascii_break_nothing(plain: str, twin: str) -> None:
+    # a long s, the Kelvin sign, dotted and dotless i, a ligature: every one of them, everywhere in the samples
+    samples = sorted((Path(__file__).resolve().parent.parent / "examples" / "articles").glob("*.txt"))
+    assert samples
+    for path in samples:
+        text = path.read_text(encoding="utf-8").replace(plain, twin)
+        result = extract(text)
+        for claim in result.claims:
+            for ev in claim.evidence:
+                assert ev.start is None or text[ev.start:ev.end] == ev.quote
