@@ -58,7 +58,8 @@ def add_batch_parser(sub: Any, add_endpoint_args: Callable[[argparse.ArgumentPar
                         "(default: $LLMEXTRACT_BASE_URL, then $OPENAI_BASE_URL; none: offline extractor)")
     p.add_argument("-o", "--output", "--out", dest="out", required=True, metavar="FILE",
                    help="the JSONL file to write, one line per article; - for standard output (--out is an alias)")
-    p.add_argument("-c", "--concurrency", type=int, default=4, metavar="N", help="requests in flight per endpoint")
+    p.add_argument("-c", "--concurrency", type=int, default=4, metavar="N",
+                   help="requests in flight per endpoint (offline: articles at once)")
     p.add_argument("--resume", action="store_true",
                    help="keep the output and do what it lacks: articles not in it, changed since, or failed "
                         "(refused when another model or endpoint made it)")
