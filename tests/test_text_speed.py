@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import random
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -580,3 +581,65 @@ def test_marks_and_unsafe_letters_looked_for_one_by_one_are_those_the_patterns_f
         assert lowered(text) == (None if unsafe else text.lower()), text
         holds_mark = not text.isascii() and any(mark in text for mark in ix._MARK_CHARS)
         assert holds_mark == (ix._MARKS.search(text) is not None), text
+
+
+def _with_marks_and_twins(text: str, rng: random.Random) -> str:
+    """``text`` with invisible marks sprinkled in, some letters upper-cased and some swapped for the letters
+    lowering moves (a long s for s, a dotted capital I for i, a dotless i for i)."""
+    out = []
+    for ch in text:
+        r = rng.random()
+        if r < 0.04:
+            out.append(rng.choice(["\u200b", "\u00ad", "\u200d", "\ufeff"]))
+        if r < 0.02:
+            out.append(ch.upper())
+        elif r < 0.03 and ch in "si":
+            out.append({"s": "ſ", "i": rng.choice("İı")}[ch])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _role_texts(articles: dict[str, str]) -> list[str]:
+    rng = random.Random(14)
+    texts = _all_texts(articles)
+    return [*texts, *(_with_marks_and_twins(t, rng) for t in texts for _ in range(2))]
+
+
+def test_roles_read_one_sentence_at_a_time_are_those_read_all_at_once(articles: dict[str, str]) -> None:
+    from llmextract.text.index import _NO_ROLE
+
+    rng = random.Random(3)
+    asked = marked = 0
+    for text in _role_texts(articles):
+        lazy, whole = EvidenceIndex(text), EvidenceIndex(text)
+        mentions = list(lazy.numbers)
+        rng.shuffle(mentions)
+        for m in [*mentions, *mentions]:  # each asked twice, the second from the sentences kept
+            assert lazy.role_of(m) == (whole._roles.get(m.start) or _NO_ROLE)
+            asked += 1
+        offsets = [replace(m, start=o) for m in lazy.numbers[:1] for o in range(0, len(text) + 1, 5)]
+        for m in offsets:  # any start, a mention's or not, asked in any order
+            assert lazy.role_of(m) == (whole._roles.get(m.start) or _NO_ROLE)
+        assert "_roles" not in lazy.__dict__ or not lazy.numbers
+        marked += lazy._back is not None
+    assert asked > 500 and marked > 20
+
+
+def test_roles_follow_the_numbers_as_they_were_when_a_role_was_first_asked() -> None:
+    text = ("Shelling killed 4 people and wounded 11 in the town, including 3 children. "
+            "Later 7 more died and 2 were hurt.")
+    for fresh in (EvidenceIndex(text), EvidenceIndex(_with_marks_and_twins(text, random.Random(5)))):
+        whole = EvidenceIndex(fresh.text)
+        counts = [m for m in fresh.numbers if m.kind == "count"]
+        assert len(counts) >= 4
+        fresh.numbers = list(reversed(fresh.numbers))  # replaced, out of order: read as a whole, as before
+        whole.numbers = list(fresh.numbers)
+        for m in counts:
+            assert fresh.role_of(m) == whole._roles[m.start]
+        later, plain = EvidenceIndex(fresh.text), EvidenceIndex(fresh.text)
+        assert later.role_of(counts[0]) == plain._roles[counts[0].start]
+        later.numbers = counts[:1]  # replaced after the first question: the counts then asked about stand
+        plain.numbers = counts[:1]
+        assert [later.role_of(m) for m in counts] == [plain._roles[m.start] for m in counts]
+        assert any(plain._roles[m.start].event for m in counts[1:])

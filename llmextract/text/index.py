@@ -410,8 +410,72 @@ class EvidenceIndex:
         return out
 
     def role_of(self, m: NumberMention) -> CountRole:
-        """What a count counts (:class:`~llmextract.text.numbers.CountRole`); an empty role for other kinds."""
-        return self._roles.get(m.start) or _NO_ROLE
+        """What a count counts (:class:`~llmextract.text.numbers.CountRole`); an empty role for other kinds.
+        Read one sentence at a time, only for the sentences asked about (:attr:`_roles` reads them all)."""
+        roles = self.__dict__.get("_roles") if "_count_sentences" not in self.__dict__ else None
+        if roles is None:
+            roles = self._roles_of_sentence(m.start)
+        return roles.get(m.start) or _NO_ROLE
+
+    @cached_property
+    def _count_sentences(self) -> tuple[set[int], dict[int, list[NumberMention]]] | None:
+        """The counts as :attr:`_roles` reads them, taken when a role is first asked (as :attr:`_roles` is):
+        the original starts of the number mentions, and the counts (at offsets of the text as read) by the
+        sentence they start in. None when the counts are out of text order: then :attr:`_roles` reads them."""
+        back = self._back
+        counts = [m for m in self.numbers if m.kind == "count"]
+        if back is not None:
+            counts = [replace(m, start=self._scan_offset(m.start), end=self._scan_offset(m.end)) for m in counts]
+        starts = [m.start for m in counts]
+        if any(a > b for a, b in zip(starts, starts[1:], strict=False)):
+            return None
+        sentences = self._scan_sentences
+        sentence_starts = [s for s, _e in sentences]
+        by_sentence: dict[int, list[NumberMention]] = {}
+        for m in counts:  # the sentence count_roles puts it in: the one it starts in (none: a gap, no role)
+            i = bisect.bisect_right(sentence_starts, m.start) - 1
+            if i >= 0 and m.start < sentences[i][1]:
+                by_sentence.setdefault(i, []).append(m)
+        return ({m.start for m in self.numbers} if back is not None else set()), by_sentence
+
+    def _roles_of_sentence(self, start: int) -> dict[int, CountRole]:
+        """:attr:`_roles`' entries for the sentence a mention starting at ``start`` starts in (kept per sentence),
+        all of them when the counts are out of text order."""
+        taken = self._count_sentences
+        if taken is None:
+            return self._roles
+        number_starts, by_sentence = taken
+        back = self._back
+        at = self._scan_offset(start)
+        i = bisect.bisect_right(self._sentence_starts_read, at) - 1
+        kept = self._sentence_roles
+        got = kept.get(i)
+        if got is None:
+            got = {}
+            here = by_sentence.get(i)
+            if here:
+                s, e = self._scan_sentences[i]
+                roles = count_roles(self._scan, here, [(s, e)])
+                if back is None:
+                    got = roles
+                else:  # keyed by the original start of every number mention read at a count's start
+                    moved = {sm: replace(r, cue=self._orig(*r.cue) if r.cue else None,
+                                         of=back[r.of] if r.of is not None else None) for sm, r in roles.items()}
+                    for sm, r in moved.items():  # the original offsets read at ``sm``: after the marks before it
+                        for ns in range(back[sm - 1] + 1 if sm > 0 else 0, back[sm] + 1):
+                            if ns in number_starts:
+                                got[ns] = r
+            kept[i] = got
+        return got
+
+    @cached_property
+    def _sentence_starts_read(self) -> list[int]:
+        return [s for s, _e in self._scan_sentences]
+
+    @cached_property
+    def _sentence_roles(self) -> dict[int, dict[int, CountRole]]:
+        """:meth:`_roles_of_sentence` already read: sentence index (of the text as read) -> roles."""
+        return {}
 
     # -- names ------------------------------------------------------------------------------
     @cached_property
