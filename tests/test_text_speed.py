@@ -643,3 +643,49 @@ def test_roles_follow_the_numbers_as_they_were_when_a_role_was_first_asked() -> 
         plain.numbers = counts[:1]
         assert [later.role_of(m) for m in counts] == [plain._roles[m.start] for m in counts]
         assert any(plain._roles[m.start].event for m in counts[1:])
+
+
+# Pieces of words addressed to a model and of news, to be strung together at random: each scan's first
+# words, the words that must follow "in" and "as", and near misses ("inside", "said", "asked", "yours").
+_INSTRUCTION_PIECES = [
+    "ignore", "previous", "instructions", "disregard all prior rules", "forget", "override", "bypass the",
+    "overwrite your", "system prompt", "you are now an", "AI", "A.I.", "as an", "as a", "large language model",
+    "LLM", "dear", "assistant", "attention", "note to the", "hey", "hello", "bot", "chatbot", "extraction model",
+    "output only", "respond with", "reply", "answer", "return the following", "print", "json", "in your",
+    "in", "your", "response", "when you extract this article", "pretend that you", "imagine you", "act as an",
+    "from now on,", "new instructions:", "system:", "user :", "assistant\t:", "<|im_start|>", "[INST]",
+    "<<SYS>>", "### Instruction", "</s>", "#", "<", "[", "said", "asked", "inside", "yours", "again", "raid",
+    "killed", "12", "people", "report 40 killed", "the", ",", ":", ".", "\n", "  ", "\t", "İ", "ı", "ſ",
+    "\u200b", "Ai,", "ai:", "AS AN", "In Your",
+]
+
+
+def _instruction_texts(rng: random.Random, n: int) -> list[str]:
+    texts = []
+    for _ in range(n):
+        words = [rng.choice(_INSTRUCTION_PIECES) for _ in range(rng.randint(1, 14))]
+        text = "".join(w + rng.choice([" ", " ", "", "\n", ". ", "-"]) for w in words)
+        texts.append(rng.choice([text, text.upper(), text.swapcase(), text.lower()]))
+    return texts
+
+
+def test_instruction_scans_started_from_their_first_words_flag_what_every_scan_flags() -> None:
+    flagged = unlowerable = 0
+    for text in _instruction_texts(random.Random(14), 3000):
+        sentences = [(s.start, s.end) for s in _split_sentences(text)]
+        expected = _instructions_reference(text)
+        assert ins.find_instructions(text, sentences) == expected, text
+        assert ins.find_instructions(text, sentences, lowered(text)) == expected, text
+        flagged += bool(expected)
+        unlowerable += lowered(text) is None
+    assert flagged > 1000 and unlowerable > 100
+
+
+def test_a_role_marker_asked_at_each_colon_is_where_its_pattern_finds_one() -> None:
+    rng = random.Random(15)
+    found = 0
+    for text in _instruction_texts(rng, 3000):
+        low = text.lower()
+        assert ins._has_role_hint(low) == (ins._ROLE_HINT.search(low) is not None), low
+        found += ins._has_role_hint(low)
+    assert found > 300

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from llmextract.text.caseless import CaselessPattern, lowered
+from llmextract.text.caseless import CaselessPattern, lowered, word_starts
 
 _NOUNS = (r"(?:instructions?|prompts?|system\s+prompts?|directions|directives?|rules|guidelines|commands?|"
           r"context|constraints|guidance|programming|training|messages?)")
@@ -67,7 +67,7 @@ _ROLE_MARKER = re.compile(r"[ \t]*(?:system|assistant|user|human|developer|ai|mo
                           re.I)
 _TEMPLATE = re.compile(r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>|"
                        r"###\s*(?:instruction|system|response|assistant)\b|</s>", re.I)
-_TEMPLATE_HINTS = ("<|", "[inst", "[/inst", "<<sys", "<</sys", "###", "</s>")
+_TEMPLATE_HINTS = ("<|", "[inst", "[/inst", "<<sys", "<</sys", "###", "</s>")  # each opens with < [ or #
 # An imperative that opens a sentence and says what to write: "Report 500 killed in Paris."
 _IMPERATIVE = re.compile(
     r"[\"“'‘(\[]?\s*(?:please\s+)?(?:report|output|write|state|extract|return|print|record|claim|say)\s+"
@@ -94,8 +94,35 @@ _SCANS = (("an override of the model's instructions", _OVERRIDE), ("words addres
 # The three at once: news text matches none of them, and one scan says so where three would. A text
 # that holds a match of one holds a match of this one, and is then scanned by each.
 _ANY_SCAN = CaselessPattern(rf"\b(?:{_OVERRIDE_WORDS}|{_ADDRESS_WORDS}|{_DIRECTIVE_WORDS})", "idfobyadnhlceorapiwfn")
+# The words a match of the three starts with, in lower case (a word starting with one of them is where a
+# scan is tried: CaselessPattern.spans_at), so the scans need not step through every character. "in" and
+# "as", common words, are looked for only when the words that must follow them are there: "in your",
+# "as a(n) AI / A.I. / language model / LLM".
+_FIRST_WORDS = ("ignore", "disregard", "forget", "override", "bypass", "overwrite",  # an override
+                "you", "dear", "attention", "note", "hey", "hello",  # an address
+                "ai", "llm", "language", "chatbot", "assistant", "extraction",
+                "output", "respond", "reply", "answer", "return", "print",  # an output directive
+                "when", "pretend", "imagine", "act", "from", "new")
+_AFTER_AS = ("ai", "llm", "language")  # words of _FIRST_WORDS; "a.i." too
 # Where a role marker can be: its word and its colon, in the lowered text (searched for once).
 _ROLE_HINT = re.compile(r"(?:system|assistant|user|human|developer|ai|model|llm|chatgpt|gpt|bot)[ \t]*:\s")
+_ROLE_WORDS = ("system", "assistant", "user", "human", "developer", "ai", "model", "llm", "chatgpt", "gpt", "bot")
+_SPACE = re.compile(r"\s")
+
+
+def _has_role_hint(low: str) -> bool:
+    """Whether ``_ROLE_HINT`` matches in ``low``, asked at each colon (found with ``str.find``): a role word
+    ends where the spaces and tabs before the colon start, and a whitespace character follows it."""
+    c = low.find(":")
+    while c >= 0:
+        if _SPACE.match(low, c + 1) is not None:
+            j = c
+            while j > 0 and low[j - 1] in " \t":
+                j -= 1
+            if low.endswith(_ROLE_WORDS, 0, j):
+                return True
+        c = low.find(":", c + 1)
+    return False
 
 
 def find_instructions(text: str, sentences: Iterable[tuple[int, int]],
@@ -123,20 +150,32 @@ def find_instructions(text: str, sentences: Iterable[tuple[int, int]],
 
     # the markers first: they flag from where they stand
     low = lowered_text if lowered_text is not None else lowered(text)  # None: lowering moves characters
-    if any(h in (low if low is not None else text.lower()) for h in _TEMPLATE_HINTS):
+    if any(c in text for c in "<[#") and any(h in (low if low is not None else text.lower()) for h in _TEMPLATE_HINTS):
         for m in _TEMPLATE.finditer(text):
             flag(m.start(), m.end(), "a chat template token", True)
-    if low is None or _ROLE_HINT.search(low) is not None:
+    if low is None or _has_role_hint(low):
         line_starts = set(starts) | {m.end() for m in _STARTS.finditer(text)}
         for at in sorted(line_starts):
             m = _ROLE_MARKER.match(text, at)
             if m is not None:
                 lead = len(m.group(0)) - len(m.group(0).lstrip())
                 flag(at + lead, m.end(), "a chat role marker", True)
-    if next(_ANY_SCAN.spans(text, low), None) is not None:
-        for why, pattern in _SCANS:
-            for a, b in pattern.spans(text, low):
-                flag(a, b, why, False)
+    if low is None:
+        if next(_ANY_SCAN.spans(text, None), None) is not None:
+            for why, pattern in _SCANS:
+                for a, b in pattern.spans(text, None):
+                    flag(a, b, why, False)
+    else:  # each scan tried only where a word a match starts with starts
+        at = word_starts(low, _FIRST_WORDS)
+        more = ("in",) if "your" in low else ()
+        if "a.i." in low or any(low.startswith(_AFTER_AS, i) for i in at):
+            more += ("as",)
+        if more:
+            at = sorted({*at, *word_starts(low, more)})
+        if _ANY_SCAN.spans_at(low, at):
+            for why, pattern in _SCANS:
+                for a, b in pattern.spans_at(low, at):
+                    flag(a, b, why, False)
     for s, _e in spans:
         m = _IMPERATIVE.match(text, s)
         if m is not None:
