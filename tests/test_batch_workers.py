@@ -131,7 +131,7 @@ async def test_each_stage_runs_at_a_worker_and_an_articles_stages_at_one(tmp_pat
         pipeline = WherePipeline.create(server.url, "scripted-model", profile="json")
         try:
             summary = await run_batch(make_articles(12), [pipeline.arun], out, concurrency=4, workers=2,
-                                      handle_signals=False)
+                                      handle_signals=False, wait_for_workers=True)
         finally:
             await pipeline.aclose()
     assert summary.ok == 12
@@ -250,7 +250,7 @@ async def test_a_stuck_stage_fails_its_article_naming_the_stage_and_its_worker_i
         try:
             with caplog.at_level(logging.WARNING, logger="llmextract.batch"):
                 summary = await run_batch(make_articles(6), [pipeline.arun], out, concurrency=2, workers=2,
-                                          article_timeout_s=4, handle_signals=False)
+                                          article_timeout_s=4, handle_signals=False, wait_for_workers=True)
         finally:
             await pipeline.aclose()
     records = {r["id"]: r for r in read_records(out)}
@@ -270,7 +270,7 @@ async def test_a_worker_that_dies_fails_the_article_it_was_running_and_the_run_g
         pipeline = CrashingPipeline.create(server.url, "scripted-model", profile="json")
         try:
             summary = await run_batch(make_articles(6), [pipeline.arun], out, concurrency=3, workers=1,
-                                      handle_signals=False)
+                                      handle_signals=False, wait_for_workers=True)
         finally:
             await pipeline.aclose()
     records = {r["id"]: r for r in read_records(out)}
@@ -293,7 +293,8 @@ DRIVER = textwrap.dedent('''
     async def main():
         pipeline = StuckPipeline.create(url, "scripted-model", profile="json")
         try:
-            return await run_batch(iter_articles(src), [pipeline.arun], out, concurrency=2, grace_s=1, workers=2)
+            return await run_batch(iter_articles(src), [pipeline.arun], out, concurrency=2, grace_s=1, workers=2,
+                                   wait_for_workers=True)
         finally:
             await pipeline.aclose()
 
@@ -368,7 +369,7 @@ async def test_with_one_worker_a_stuck_stage_fails_only_its_own_article(tmp_path
         pipeline = StuckPipeline.create(server.url, "scripted-model", profile="json")
         try:
             summary = await run_batch(make_articles(8), [pipeline.arun], out, concurrency=2, workers=1,
-                                      article_timeout_s=4, handle_signals=False)
+                                      article_timeout_s=4, handle_signals=False, wait_for_workers=True)
         finally:
             await pipeline.aclose()
     records = {r["id"]: r for r in read_records(out)}
@@ -390,7 +391,7 @@ async def test_when_a_dead_worker_cannot_be_started_again_its_jobs_run_here(
         try:
             with caplog.at_level(logging.WARNING, logger="llmextract.batch"):
                 summary = await run_batch(make_articles(10), [pipeline.arun], out, concurrency=4, workers=1,
-                                          handle_signals=False)
+                                          handle_signals=False, wait_for_workers=True)
         finally:
             await pipeline.aclose()
     records = {r["id"]: r for r in read_records(out)}
@@ -421,7 +422,7 @@ async def test_a_run_that_stops_on_a_fatal_error_restarts_no_worker(
         try:
             with caplog.at_level(logging.INFO, logger="llmextract.batch"), pytest.raises(AuthError):
                 await run_batch(make_articles(6), [pipeline.arun], tmp_path / "o.jsonl", concurrency=6,
-                                workers=2, handle_signals=False)
+                                workers=2, handle_signals=False, wait_for_workers=True)
         finally:
             await pipeline.aclose()
     # a0000's grounding was stuck at a worker when the run stopped: that worker was killed, and not started again
@@ -462,21 +463,46 @@ def test_a_worker_finds_the_package_where_this_process_found_it(monkeypatch: pyt
     assert workers._worker_env()["PYTHONPATH"] == os.pathsep.join(["/somewhere/first", root])  # after, not first
 
 
-# --------------------------------------------------------------------------- Ctrl-C while the workers start
+# --------------------------------------------------------------------------- while the workers start
+
+
+async def test_a_run_does_not_wait_for_its_workers_to_start(
+        tmp_path: Path, importable: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from worker_pipelines import SlowStartWherePipeline
+
+    monkeypatch.setenv("LLMEXTRACT_TEST_PARENT", str(os.getpid()))  # its workers take half a minute to start
+    mark = uuid.uuid4().hex
+    monkeypatch.setenv("LLMEXTRACT_TEST_MARK", mark)
+    out = tmp_path / "o.jsonl"
+    with scripted_server(responder=echo_claims) as server:
+        pipeline = SlowStartWherePipeline.create(server.url, "scripted-model", profile="json")
+        try:
+            summary = await run_batch(make_articles(8), [pipeline.arun], out, concurrency=4, workers=2,
+                                      handle_signals=False)
+        finally:
+            await pipeline.aclose()
+    assert summary.ok == 8 and summary.workers == 2 and summary.workers_start_s == 0
+    # every article was grounded here, while the workers were still starting; none waited for them
+    where = [note for rec in read_records(out) for note in rec["result"]["provenance"]["notes"]
+             if note.startswith("grounded in pid")]
+    assert where == [f"grounded in pid {os.getpid()}"] * 8
+    assert worker_pids(os.getpid(), mark) == []  # the workers still starting were ended with the run
 
 
 START_DRIVER = textwrap.dedent('''
-    import asyncio, logging, sys
+    import asyncio, logging, os, sys
     from worker_pipelines import SlowStartPipeline
     from llmextract.batch import iter_articles, run_batch
 
-    url, src, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    url, src, out, wait = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "wait"
     logging.basicConfig(level=logging.WARNING)
+    os.environ["LLMEXTRACT_TEST_PARENT"] = str(os.getpid())  # its workers take half a minute to start
 
     async def main():
         pipeline = SlowStartPipeline.create(url, "scripted-model", profile="json")
         try:
-            return await run_batch(iter_articles(src), [pipeline.arun], out, concurrency=2, grace_s=2, workers=2)
+            return await run_batch(iter_articles(src), [pipeline.arun], out, concurrency=2, grace_s=2, workers=2,
+                                   wait_for_workers=wait)
         finally:
             await pipeline.aclose()
 
@@ -485,13 +511,16 @@ START_DRIVER = textwrap.dedent('''
 ''')
 
 
-def test_ctrl_c_while_the_workers_start_stops_the_run_before_any_article(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wait", [True, False], ids=["waiting", "not-waiting"])
+def test_ctrl_c_while_the_workers_start_stops_the_run(tmp_path: Path, wait: bool) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", make_articles(20))
     driver = tmp_path / "driver.py"
     driver.write_text(START_DRIVER, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
     mark = uuid.uuid4().hex
-    with scripted_server(responder=echo_claims) as server:
-        proc = subprocess.Popen([sys.executable, str(driver), server.url, str(src), str(tmp_path / "out.jsonl")],
+    with scripted_server(responder=echo_claims, latency_s=0.3) as server:
+        proc = subprocess.Popen([sys.executable, str(driver), server.url, str(src), str(out),
+                                 "wait" if wait else "no"],
                                 env={**os.environ, "LLMEXTRACT_TEST_MARK": mark,
                                      "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS),
                                                                                  os.environ.get("PYTHONPATH")]))},
@@ -501,6 +530,8 @@ def test_ctrl_c_while_the_workers_start_stops_the_run_before_any_article(tmp_pat
             while not worker_pids(proc.pid, mark) and proc.poll() is None and time.monotonic() < limit:
                 time.sleep(0.02)
             assert worker_pids(proc.pid, mark) != []  # its workers exist, and are still starting (30 s each)
+            if not wait:  # the run's articles go on in this process meanwhile
+                wait_for_lines(out, 1, proc, limit_s=60)
             proc.send_signal(signal.SIGINT)
             stdout, stderr = proc.communicate(timeout=60)
         finally:
@@ -508,6 +539,11 @@ def test_ctrl_c_while_the_workers_start_stops_the_run_before_any_article(tmp_pat
                 proc.kill()
         served = server.count
     summary = json.loads(stdout.decode().strip().splitlines()[-1])
-    assert summary["interrupted"] and summary["articles"] == 0 and served == 0, (summary, stderr.decode())
+    assert summary["interrupted"], (summary, stderr.decode())
+    if wait:  # stopped while it waited: before any article
+        assert summary["articles"] == 0 and served == 0, (summary, stderr.decode())
+    else:  # stopped with articles in flight here: they finished, no other was begun
+        assert 1 <= summary["articles"] < 20 and served < 20, (summary, stderr.decode())
+        assert "Traceback" not in stderr.decode(), stderr.decode()
     assert "within 2s" in stderr.decode(), stderr.decode()  # the run's grace period, not the default's
     assert gone(mark)

@@ -52,6 +52,10 @@ class SlowStartPipeline(Pipeline):
         super().__init__(config, **options)
 
 
+class SlowStartWherePipeline(SlowStartPipeline, WherePipeline):
+    """Workers that take half a minute to start, and results that say which process grounded them."""
+
+
 class NoRestartPipeline(Pipeline):
     """Grounding a0000 waits a moment (the other articles' jobs queue behind it) then ends its process (exit
     status 3); a worker started after the first one fails to start (exit status 1)."""

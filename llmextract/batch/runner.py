@@ -68,6 +68,7 @@ async def run_batch(
     handle_signals: bool = True,
     queue_size: int | None = None,
     workers: int = 0,
+    wait_for_workers: bool = False,
 ) -> BatchSummary:
     """Run every article through the extractors and stream one JSON line per article to ``out``.
 
@@ -91,7 +92,10 @@ async def run_batch(
     ``workers`` > 0 runs the CPU stages (the evidence index, derivation, grounding, the result's
     JSON) in that many worker processes, started and ended with the run
     (:mod:`~llmextract.batch.workers`); every endpoint must then run a Pipeline. 0: threads of
-    this process. The records are the same either way.
+    this process. The records are the same either way. The run does not wait for its workers to start:
+    an article begun while none is ready runs in this process (all its stages: its index is here), and the
+    ones begun after go to the workers. ``wait_for_workers`` waits for them (or until they fail to start, or
+    a stop) before the first article, so that every article's stages run in a worker.
     """
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a callable of BatchProgress, not {type(progress).__name__}")
@@ -104,7 +108,7 @@ async def run_batch(
             _check_makers(target.path, target.scan, endpoints)
         return await _run(articles, endpoints, target, concurrency=concurrency, cache=cache, progress=progress,
                           grace_s=grace_s, article_timeout_s=article_timeout_s, handle_signals=handle_signals,
-                          queue_size=queue_size, workers=workers)
+                          queue_size=queue_size, workers=workers, wait_for_workers=wait_for_workers)
     finally:
         target.close()
 
@@ -112,7 +116,7 @@ async def run_batch(
 async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEndpoint], target: _Target, *,
                concurrency: int, cache: ResponseCache | None, progress: Callable[[BatchProgress], None] | None,
                grace_s: float, article_timeout_s: float | None, handle_signals: bool,
-               queue_size: int | None, workers: int) -> BatchSummary:
+               queue_size: int | None, workers: int, wait_for_workers: bool) -> BatchSummary:
     done = target.scan.done if target.scan is not None else DigestSet()
     writer = target.writer
     tally = _Tally()
@@ -145,7 +149,7 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
         return None
 
     pool: WorkerPool | None = None
-    waited = 0.0  # for the workers to start
+    waited = 0.0  # for the workers to start (with wait_for_workers only)
     if workers:
         from llmextract.batch.workers import worker_endpoints  # the text stack, loaded only for the workers
 
@@ -165,16 +169,17 @@ async def _run(articles: Iterable[Article | BadRecord], endpoints: list[BatchEnd
     window = queue_size or max(2, sum(engine.limits))
     try:
         if pool is not None:
-            started = time.perf_counter()
-            pool.start()
-            ready = await engine.unless_stopped(pool.wait_ready())  # Ctrl-C while they start: no waiting
-            waited = time.perf_counter() - started
-            if engine.interrupted:  # the engine takes no article; the pool is closed below
-                logger.info("batch: stopped while the worker processes started")
-            elif not ready:
-                logger.warning("batch: no worker process started; the CPU stages run in this process")
-            else:
-                logger.info("batch: %d worker process(es) ready in %.2fs", ready, waited)
+            pool.start()  # in the background: until a worker is ready, articles run in this process
+            if wait_for_workers:
+                started = time.perf_counter()
+                ready = await engine.unless_stopped(pool.wait_ready())  # Ctrl-C while they start: no waiting
+                waited = time.perf_counter() - started
+                if engine.interrupted:  # the engine takes no article; the pool is closed below
+                    logger.info("batch: stopped while the worker processes started")
+                elif not ready:
+                    logger.warning("batch: no worker process started; the CPU stages run in this process")
+                else:
+                    logger.info("batch: %d worker process(es) ready in %.2fs", ready, waited)
         await engine.run(_aiter_threaded(articles, window, stop))
     finally:
         stop.set()

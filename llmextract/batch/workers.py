@@ -24,9 +24,11 @@ none (one worker, or a restart that fails), this process's threads, which run th
 (every job carries its article). While the run is ending (a fatal error, a second Ctrl-C, the end of
 the grace period) a worker killed for its stage is not restarted.
 
-A run waits for its workers to start (each imports the pipeline and loads the gazetteer: about a
-second) before its first article; while none is ready (one that failed to start, or one restarting
-alone) articles run in-process (:mod:`~llmextract.batch.offload`'s threads), with the same results.
+A run does not wait for its workers to start (each imports the pipeline and loads the gazetteer: about
+half a second): an article begun while none is ready (still starting, failed to start, or restarting
+alone) runs in-process, all its stages (:mod:`~llmextract.batch.offload`'s threads; its index is built
+and kept here), with the same results; the articles begun once one is ready go to the workers. A worker
+that is not ready when the run ends has nothing to finish: it is killed at once.
 
 Wire format: a frame is an 8-byte big-endian length and a pickle. The first frame to a worker holds
 the pipelines' recipes (:meth:`~llmextract.pipeline.Pipeline.recipe`: a class and a policy; no endpoint,
@@ -346,6 +348,9 @@ class WorkerPool:
             task.cancel()
         live = [w for w in self.workers if w is not None]
         for w in live:
+            if not _is_ready(w):  # still starting (or failed to): it holds no job, so nothing to wait for
+                self._kill(w)
+                continue
             w.closing = True
             with contextlib.suppress(Exception):
                 w.writer.close()
