@@ -241,7 +241,8 @@ def summary_table(summary: BatchSummary, *, title: str = "batch summary") -> Any
         ("throughput", f"{s.throughput:,.2f} articles/s"),
     ]
     if s.workers:
-        rows.append(("worker processes", f"{s.workers} (started in {s.workers_start_s:,.1f} s)"))
+        waited = f" (waited {s.workers_start_s:,.1f} s for them to start)" if s.workers_start_s else ""
+        rows.append(("worker processes", f"{s.workers}{waited}"))
     if len(s.per_endpoint) > 1:
         for label, n in s.per_endpoint.items():
             rows.append((f"  via {label}", f"{n:,}"))
