@@ -689,3 +689,22 @@ def test_a_role_marker_asked_at_each_colon_is_where_its_pattern_finds_one() -> N
         assert ins._has_role_hint(low) == (ins._ROLE_HINT.search(low) is not None), low
         found += ins._has_role_hint(low)
     assert found > 300
+
+
+def test_a_kept_table_is_built_once_and_afresh_when_its_list_changes() -> None:
+    index = EvidenceIndex("Shelling killed 4 people in Qarabel. Police said 2 more died.")
+    calls: list[int] = []
+
+    def build(items):  # type: ignore[no-untyped-def]
+        calls.append(len(items))
+        return [m.value for m in items]
+
+    key, none_key = object(), object()
+    assert index.kept(none_key, lambda: None) is None and index.kept(none_key, lambda: 1) is None  # None is kept
+    first = index.kept_of(key, index.numbers, build)
+    assert index.kept_of(key, index.numbers, build) is first and calls == [len(index.numbers)]
+    index.numbers = index.numbers[:1]  # replaced by the index's owner: read afresh
+    assert index.kept_of(key, index.numbers, build) == first[:1] and len(calls) == 2
+    index.numbers.append(index.numbers[0])  # grown in place: read afresh too
+    index.kept_of(key, index.numbers, build)
+    assert calls == [2, 1, 2]

@@ -15,6 +15,7 @@ extractor set is never overwritten.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from llmextract.extractors.offline.perpetrators import normalise_perpetrator
@@ -59,15 +60,13 @@ def _evidence_spans(claim: Claim) -> list[tuple[int, int]]:
 def _by_text(index: EvidenceIndex, kind: str, *, lower: bool = False) -> dict[str, list[Any]]:
     """The index's ``kind`` mentions ("numbers", "names", "dates") by their text (``lower``: lower-cased), in
     text order: built once per index and kept with it (each claim's phrases are looked up in them)."""
-    key = ("derive: mentions by text", kind, lower)
-    mentions = getattr(index, kind)
-    got = index.memo.get(key)
-    if got is None or got[0] is not mentions or got[1] != len(mentions):  # type: ignore[index]
-        table: dict[str, list[Any]] = {}
+    def table(mentions: Sequence[Any]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
         for m in mentions:
-            table.setdefault(m.text.lower() if lower else m.text, []).append(m)
-        got = index.memo[key] = (mentions, len(mentions), table)
-    return got[2]  # type: ignore[index,no-any-return]
+            out.setdefault(m.text.lower() if lower else m.text, []).append(m)
+        return out
+
+    return index.kept_of(("derive: mentions by text", kind, lower), getattr(index, kind), table)
 
 
 def _located(index: EvidenceIndex, kind: str, phrase: str,
@@ -109,12 +108,8 @@ def _filled(date: EventDate, published: object) -> EventDate:
 def _country_codes(index: EvidenceIndex) -> frozenset[str]:
     """The countries the article's place names point to: worked out once per index (and only if a claim has a
     place), afresh if the index's owner replaced its names."""
-    names = index.names
-    got = index.memo.get(_country_codes)
-    if got is None or got[0] is not names or got[1] != len(names):  # type: ignore[index]
-        codes = get_gazetteer().countries_in(n.text for n in names if n.kind == "place")
-        got = index.memo[_country_codes] = (names, len(names), codes)
-    return got[2]  # type: ignore[index,no-any-return]
+    return index.kept_of(_country_codes, index.names,
+                         lambda names: get_gazetteer().countries_in(n.text for n in names if n.kind == "place"))
 
 
 _PROVINCE_AFTER = re.compile(r"\s+(?:province|governorate)\b", re.I)
@@ -131,7 +126,7 @@ def _resolved(place: Place, index: EvidenceIndex, spans: list[tuple[int, int]]) 
                                 or _PROVINCE_BEFORE.search(index.text, max(0, mention.start - 24), mention.start)):
         prefer = "province"  # "Deir ez-Zor province": the division, not its capital
     countries = _country_codes(index)
-    resolved: dict[tuple[object, ...], Any] = index.memo.setdefault(_resolved, {})  # type: ignore[assignment]
+    resolved: dict[tuple[object, ...], Any] = index.kept(_resolved, dict)
     key = (place.phrase, place.province, place.country, countries, prefer)
     found = resolved.get(key)
     if found is None:

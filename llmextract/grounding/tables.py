@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from llmextract.text.index import EvidenceIndex
 
@@ -86,7 +86,6 @@ def scan_within(items: Sequence[T], spans: Sequence[tuple[int, int]]) -> list[T]
     return out
 
 
-_MISSING = object()
 
 
 class PerArticle(Generic[T]):
@@ -98,22 +97,10 @@ class PerArticle(Generic[T]):
         self._build = build
 
     def __call__(self, index: EvidenceIndex) -> T:
-        memo = index.memo
-        got = memo.get(self, _MISSING)
-        if got is _MISSING:
-            got = memo[self] = self._build(index)
-        return got  # type: ignore[return-value]
-
-
-#: The Overlaps tables of the index's own lists, by the list (replaced lists are read afresh).
-_LISTS: PerArticle[dict[int, tuple[Sequence[Any], int, Overlaps[Any]]]] = PerArticle(lambda index: {})
+        return index.kept(self, self._build, index)
 
 
 def overlaps(index: EvidenceIndex, items: Sequence[T]) -> Overlaps[T]:
     """The :class:`Overlaps` table of one of the index's lists of mentions (``index.names``,
     ``index.counts``...), built when first asked for and kept with the index."""
-    tables = _LISTS(index)
-    got = tables.get(id(items))
-    if got is None or got[0] is not items or got[1] != len(items):
-        got = tables[id(items)] = (items, len(items), Overlaps(items))
-    return got[2]
+    return index.kept_of((Overlaps, id(items)), items, Overlaps)

@@ -43,7 +43,7 @@ import bisect
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import accumulate
@@ -64,6 +64,8 @@ MAX_QUOTE_CHARS = 5_000
 MAX_NEAREST_CHARS = 2_000
 
 _M = TypeVar("_M", NumberMention, NameMention, DateMention)
+_T = TypeVar("_T")
+_MISSING = object()
 
 # Sentence ends: . ! ? (and a closing quote) followed by space and an upper-case letter, a
 # digit or a quote; or a blank line. Common abbreviations are not ends.
@@ -509,6 +511,24 @@ class EvidenceIndex:
         """Tables its readers build from the index and keep with it (grounding's name searches: the
         same names are asked of every claim and every re-ask). Keys are the readers' own; bounded."""
         return {}
+
+    def kept(self, key: object, build: Callable[..., _T], *args: Any) -> _T:
+        """``memo[key]``, made by ``build(*args)`` the first time it is asked for: a table a reader of the
+        index builds once per article and keeps with it, under a key object of its own."""
+        memo = self.memo
+        got = memo.get(key, _MISSING)
+        if got is _MISSING:
+            got = memo[key] = build(*args)
+        return got  # type: ignore[return-value]
+
+    def kept_of(self, key: object, items: Sequence[Any], build: Callable[[Sequence[Any]], _T]) -> _T:
+        """:meth:`kept` for a table built from ``items``, one of the index's lists (``names``, ``counts``...):
+        built afresh when the index's owner has replaced or grown that list since."""
+        memo = self.memo
+        got = memo.get(key)
+        if got is None or got[0] is not items or got[1] != len(items):  # type: ignore[index]
+            got = memo[key] = (items, len(items), build(items))
+        return got[2]  # type: ignore[index,no-any-return]
 
     @cached_property
     def _found(self) -> dict[tuple[str, str], list[tuple[int, int]]]:

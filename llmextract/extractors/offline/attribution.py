@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import Scan, per_index
+from llmextract.extractors.offline.scan import Scan
 from llmextract.text.index import EvidenceIndex, Sentence
 
 _SPEECH_WORDS = (r"said|says|say|told|tells|reported|reports|report|stated|states|noted|added|adds|claimed|claims|"
@@ -327,7 +327,7 @@ def sentence_speech(index: EvidenceIndex, sent: Sentence, *, outlet: str | None 
 
     The sentence's speech acts are read once per article (:func:`_speech_acts`); each claim's outlet and
     focus only choose among them, and the reading is remembered too."""
-    table = per_index(index, _SpeechTable, _SpeechTable)
+    table = index.kept(_SpeechTable, _SpeechTable)
     key = (sent.start, sent.end, outlet, focus)
     got = table.read.get(key)
     if got is None:

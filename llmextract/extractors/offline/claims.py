@@ -30,7 +30,7 @@ from llmextract.extractors.offline.counts import sentence_figures
 from llmextract.extractors.offline.patterns import compiled
 from llmextract.extractors.offline.perpetrators import find_perpetrator, party_named
 from llmextract.extractors.offline.places import back_place, claim_place, is_reference_point
-from llmextract.extractors.offline.scan import Caseless, Scan, holds, per_index
+from llmextract.extractors.offline.scan import Caseless, Scan, holds
 from llmextract.schema import (
     Article,
     Attribution,
@@ -266,13 +266,13 @@ def _outlet(index: EvidenceIndex, article: Article, before: int) -> str | None:
     (Reuters) -") near the top."""
     if article.outlet:
         return article.outlet
-    found: dict[int, str | None] = per_index(index, _outlet, dict)  # by the length of the head read
+    found: dict[int, str | None] = index.kept(_outlet, dict)  # by the length of the head read
     size = max(300, before)
     if size not in found:
         text = index.text  # searched as if it ended at ``size`` (the head)
         # a dateline in the head is one in the text (the pattern looks at nothing after it): the text's first, if it
         # ends in the head, else the head searched
-        first = per_index(index, _DATELINE, lambda: _DATELINE.search(text))
+        first = index.kept(_DATELINE, _DATELINE.search, text)
         dateline = first if first is None or first.end() <= size else _DATELINE.search(text, 0, size)
         m = (text.find("Source:", 0, size) >= 0 and _SOURCE_LINE.search(text, 0, size)) or dateline
         found[size] = m.group(1).strip() if m else None

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import WordList, as_written, found, holds, lowered_text, per_index
+from llmextract.extractors.offline.scan import WordList, as_written, found, holds
 from llmextract.schema import Qualifier
 from llmextract.text.caseless import lowered_twin
 from llmextract.text.index import EvidenceIndex, Sentence
@@ -120,7 +120,7 @@ class _Cues:
 
 
 def _cues(index: EvidenceIndex) -> _Cues:
-    return per_index(index, _Cues, lambda: _Cues(index))
+    return index.kept(_Cues, _Cues, index)
 
 
 def _sentence_cues(index: EvidenceIndex, sent: Sentence) -> list[tuple[int, int, str]]:
@@ -245,7 +245,7 @@ def attach_counts(index: EvidenceIndex, sent: Sentence, mentions: list[NumberMen
     cues = _sentence_cues(index, sent)
     if not cues:
         return []
-    low = lowered_text(index)
+    low = index.lowered
     words, breakdown_before, including_before = (text, _BREAKDOWN_BEFORE, _INCLUDING_BEFORE) if low is None \
         else (low, _BREAKDOWN_BEFORE_LOW, _INCLUDING_BEFORE_LOW)  # the words before a figure, as these read them
     among_dead = holds(index, sent, "among") and bool(_AMONG_DEAD.search(sent.text))

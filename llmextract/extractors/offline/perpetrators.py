@@ -21,7 +21,7 @@ import bisect
 import re
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import Caseless, WordList, found, per_index
+from llmextract.extractors.offline.scan import Caseless, WordList, found
 from llmextract.text.index import EvidenceIndex, Sentence
 
 # The normalisation table: a pattern over the perpetrator phrase -> one name per party. First match wins;
@@ -102,7 +102,7 @@ class _Heads:
 
 
 def _heads_of(index: EvidenceIndex) -> _Heads:
-    return per_index(index, _Heads, lambda: _Heads(index))
+    return index.kept(_Heads, _Heads, index)
 
 
 _ATTACK_VERB = compiled(

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 
 from llmextract.extractors.offline.patterns import compiled
-from llmextract.extractors.offline.scan import lowered_text, per_index
 from llmextract.schema import Place
 from llmextract.text.caseless import lowered_twin
 from llmextract.text.folding import fold
@@ -50,7 +49,7 @@ def is_reference_point(index: EvidenceIndex, n: NameMention) -> bool:
     extractor asks it of a few names, where the index scans the whole text). A reference point needs a
     distance (a digit) or a direction before the name: the pattern is tried only where there is one."""
     start = max(0, n.start - 80)
-    low = lowered_text(index)
+    low = index.lowered
     if low is not None and not _DIGIT.search(index.text, start, n.start) \
             and not any(low.find(word, start, n.start) >= 0 for word in ("north", "south", "east", "west")):
         return False
@@ -90,7 +89,7 @@ def _is_country(n: NameMention) -> bool:
 def _first_place(index: EvidenceIndex, key: tuple[str, str], test: Callable[[NameMention], bool]) -> str | None:
     """The first place name of the article that passes ``test``: looked for once per index and ``key`` (what
     ``test`` asks), as every claim placed in one province or country asks the same."""
-    found: dict[tuple[str, str], str | None] = per_index(index, _first_place, dict)
+    found: dict[tuple[str, str], str | None] = index.kept(_first_place, dict)
     if key not in found:
         found[key] = next((n.text for n in index.names if n.kind == "place" and test(n)), None)
     return found[key]
@@ -101,7 +100,7 @@ def _candidate(index: EvidenceIndex, n: NameMention) -> bool:
     name is asked by every claim that reads its sentence: read once per index."""
     if n.kind != "place":
         return False
-    read: dict[tuple[int, int], bool] = per_index(index, _candidate, dict)
+    read: dict[tuple[int, int], bool] = index.kept(_candidate, dict)
     got = read.get((n.start, n.end))
     if got is None:
         got = read[(n.start, n.end)] = not _ADJECTIVE.match(index.text[n.end:n.end + 12]) \
@@ -119,7 +118,7 @@ def claim_place(index: EvidenceIndex, sents: list[Sentence], *, more: list[Sente
     country: str | None = None
     countries = 0
     gaz = get_gazetteer()
-    low = lowered_text(index)
+    low = index.lowered
     words, province_cue, place_cue = (text, _PROVINCE_CUE, _PLACE_CUE) if low is None \
         else (low, _PROVINCE_CUE_LOW, _PLACE_CUE_LOW)  # the words before a name, as the cues read them
     for sent in sents:

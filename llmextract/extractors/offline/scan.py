@@ -2,8 +2,8 @@
 
 The rules ask the same questions of a sentence many times (every claim that reads it): where its
 speech verbs are, its casualty cues, its weapons, who speaks in it. Whatever is worked out once per
-article is kept in the article's :attr:`llmextract.text.index.EvidenceIndex.memo` (:func:`per_index`),
-under a key of the module that builds it: it lives as long as the index, and articles read in
+article is kept with the article's index (:meth:`llmextract.text.index.EvidenceIndex.kept`), under a
+key of the module that builds it: it lives as long as the index, and articles read in
 parallel threads never see each other's (a module global keyed by the text would be neither).
 
 :class:`Scan` runs a case-insensitive pattern over the whole text once (as
@@ -21,23 +21,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
-from typing import TypeVar
 
 from llmextract.extractors.offline.patterns import compiled, letter_by_letter
 from llmextract.text.caseless import CaselessPattern, lowered_twin
 from llmextract.text.index import EvidenceIndex, Sentence
-
-_T = TypeVar("_T")
-
-
-def per_index(index: EvidenceIndex, key: object, build: Callable[[], _T]) -> _T:
-    """``index.memo[key]``, made by ``build()`` the first time it is asked for."""
-    memo = index.memo
-    if key in memo:
-        return memo[key]  # type: ignore[return-value]
-    got = memo[key] = build()
-    return got
 
 
 class WordList:
@@ -70,10 +57,10 @@ def _union(n: int) -> re.Pattern[str]:
 def found(index: EvidenceIndex, wl: WordList) -> list[re.Match[str]] | None:
     """``list(wl.pattern.finditer(lowered text))``, found in the one pass over the index's lowered text (made the
     first time a list asks); None when the index has no lowered text (lowering would misplace characters)."""
-    low = lowered_text(index)
+    low = index.lowered
     if low is None:
         return None
-    every = per_index(index, WordList, lambda: _one_pass(low))
+    every = index.kept(WordList, _one_pass, low)
     if wl not in every:  # a list made after the pass ran
         every[wl] = list(wl.pattern.finditer(low))
     return every[wl]
@@ -97,13 +84,6 @@ def _one_pass(low: str) -> dict[WordList, list[re.Match[str]]]:
     return out
 
 
-def lowered_text(index: EvidenceIndex) -> str | None:
-    """:attr:`~llmextract.text.index.EvidenceIndex.lowered` (the text in lower case, offset for offset; None when
-    lowering would misplace characters), asked once per index: an index that removed invisible marks lowers its
-    text anew each time it is asked."""
-    return per_index(index, lowered_text, lambda: index.lowered)
-
-
 class Caseless:
     """A case-insensitive pattern searched in spans of an article's text: in its lowered text by the pattern's
     case-sensitive twin when the index has one (llmextract.text.caseless: the same spans, faster). The match is
@@ -113,7 +93,7 @@ class Caseless:
         self.pattern, self.twin = pattern, lowered_twin(pattern)
 
     def search(self, index: EvidenceIndex, start: int, end: int) -> re.Match[str] | None:
-        low = lowered_text(index)
+        low = index.lowered
         return self.pattern.search(index.text, start, end) if low is None else self.twin.search(low, start, end)
 
 
@@ -121,7 +101,7 @@ def holds(index: EvidenceIndex, sent: Sentence, *words: str) -> bool:
     """Whether the sentence holds one of ``words`` (in lower case, in any case in the text): a pattern that needs
     one of them is not tried on a sentence without. Read in the index's lowered text; a text that lowering would
     misplace (see llmextract.text.caseless) is said to hold them all, and so is a sentence not read as written."""
-    low = lowered_text(index)
+    low = index.lowered
     if low is None or not as_written(sent):
         return True
     read = low[sent.start:sent.end]
@@ -163,7 +143,7 @@ class Scan:
 
     def spans(self, index: EvidenceIndex) -> list[tuple[int, int]]:
         """Every match's (start, end) in the index's text, leftmost first, not overlapping."""
-        return per_index(index, self, lambda: self._scan(index))
+        return index.kept(self, self._scan, index)
 
     def _scan(self, index: EvidenceIndex) -> list[tuple[int, int]]:
         matches = found(index, self.words)
